@@ -1,0 +1,146 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"spool/config"
+	"spool/controller/metadata"
+	"spool/protocol"
+	"spool/storage"
+)
+
+// Config is what a broker needs to run.
+type Config struct {
+	NodeID            int32
+	ClusterID         string
+	Static            *config.Config
+	Node              *config.Node
+	Advertised        []config.Listener
+	Rack              *string
+	LogDirs           []string
+	DirectoryIDs      [][16]byte
+	HeartbeatInterval time.Duration
+	// KeepMetadataLog makes the broker keep its own copy of the metadata
+	// log; a combined node does not, since its controller keeps the log in
+	// the same directory.
+	KeepMetadataLog bool
+	MetadataLogDir  string
+	Files           *storage.FileCache
+	Logger          *zap.Logger
+}
+
+// Broker is the data plane of one node.
+type Broker struct {
+	cfg         Config
+	log         *zap.Logger
+	controllers *controllerClient
+	meta        *metadataFollower
+	life        *lifecycle
+	replicas    *replicaManager
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New prepares a broker; Start runs it.
+func New(cfg Config) (*Broker, error) {
+	b := &Broker{cfg: cfg, log: cfg.Logger.Named("broker")}
+	b.controllers = newControllerClient(cfg.Node.Voters, fmt.Sprintf("spool-broker-%d", cfg.NodeID))
+	var store *storage.Log
+	if cfg.KeepMetadataLog {
+		var err error
+		dir := filepath.Join(cfg.MetadataLogDir, metadataTopic+"-0")
+		if store, err = storage.Open(dir, storage.DefaultConfig(), storage.Options{Logger: b.log, Files: cfg.Files}); err != nil {
+			return nil, fmt.Errorf("open metadata log: %w", err)
+		}
+	}
+	// The follower fetches over its own connections: its long polls would
+	// otherwise hold up registration and heartbeats.
+	b.meta = newMetadataFollower(newControllerClient(cfg.Node.Voters, fmt.Sprintf("spool-broker-%d-metadata", cfg.NodeID)), store, b.log.Named("metadata"))
+	b.replicas = newReplicaManager(b)
+	b.meta.publish = append(b.meta.publish, b.replicas.onMetadata)
+	b.life = newLifecycle(b)
+	return b, nil
+}
+
+// Start replays the local metadata log, starts following the controller,
+// registers and heartbeats. Unfenced is closed once clients may be served.
+func (b *Broker) Start() error {
+	if err := b.meta.replayLocal(); err != nil {
+		return fmt.Errorf("replay metadata log: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.cancel = cancel
+	b.wg.Add(2)
+	go func() { defer b.wg.Done(); b.meta.run(ctx) }()
+	go func() {
+		defer b.wg.Done()
+		if err := b.life.register(ctx); err != nil {
+			if ctx.Err() == nil {
+				b.log.Error("broker registration failed", zap.Error(err))
+			}
+			return
+		}
+		b.life.heartbeat(ctx)
+	}()
+	return nil
+}
+
+// Unfenced is closed when the controller first unfences the broker.
+func (b *Broker) Unfenced() <-chan struct{} { return b.life.unfenced }
+
+// Image is the broker's current metadata image.
+func (b *Broker) Image() *metadata.Image { return b.meta.Image() }
+
+// ControlledShutdown asks the controller to move leadership away and waits
+// until it may stop; requests keep being served meanwhile.
+func (b *Broker) ControlledShutdown(ctx context.Context) {
+	if b.life.epoch > 0 {
+		b.life.controlledShutdown(ctx)
+	}
+}
+
+// Close stops the loops and closes every log; call it once the listeners
+// have stopped serving.
+func (b *Broker) Close() {
+	if b.cancel != nil {
+		b.cancel()
+	}
+	b.wg.Wait()
+	b.controllers.close()
+	b.meta.cc.close()
+	b.replicas.close()
+	if b.meta.store != nil {
+		b.meta.store.Close()
+	}
+}
+
+// Register adds the client-facing APIs to mux.
+func (b *Broker) Register(mux *protocol.Mux) {
+	mux.Handle(3, 0, 12, b.handleMetadata)
+	mux.Handle(19, 2, 7, b.async(b.handleCreateTopics))
+	mux.Handle(20, 1, 6, b.async(b.handleDeleteTopics))
+	mux.Handle(60, 0, 1, b.handleDescribeCluster)
+	mux.Features = b.apiVersionFeatures
+}
+
+// requestTimeout bounds a request forwarded to the controller.
+const requestTimeout = 30 * time.Second
+
+// async serves a request that waits (on the controller, on an fsync) off
+// the connection's reading goroutine.
+func (b *Broker) async(f func(ctx context.Context, req *protocol.Request) protocol.Response) protocol.ServeFunc {
+	return func(req *protocol.Request, respond func(protocol.Response)) {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+			defer cancel()
+			respond(f(ctx, req))
+		}()
+	}
+}

@@ -1,0 +1,120 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"spool/config"
+	"spool/protocol"
+)
+
+// controllerClient sends requests to the active controller over the
+// controller listener, finding it among the voters: a request answered with
+// NOT_CONTROLLER, or a dead connection, moves on to the next voter.
+type controllerClient struct {
+	voters []config.Voter
+	mu     sync.Mutex
+	cur    int
+	conns  map[int32]*protocol.Client
+	id     string
+}
+
+func newControllerClient(voters []config.Voter, clientID string) *controllerClient {
+	return &controllerClient{voters: voters, conns: map[int32]*protocol.Client{}, id: clientID}
+}
+
+func (cc *controllerClient) current() (*protocol.Client, int) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	v := cc.voters[cc.cur%len(cc.voters)]
+	c, ok := cc.conns[v.ID]
+	if !ok {
+		c = protocol.NewClient(v.Addr(), cc.id)
+		cc.conns[v.ID] = c
+	}
+	return c, cc.cur
+}
+
+// moveOn switches to the next voter unless another caller already did.
+func (cc *controllerClient) moveOn(from int) {
+	cc.mu.Lock()
+	if cc.cur == from {
+		cc.cur++
+	}
+	cc.mu.Unlock()
+}
+
+// hint points the client at the voter with node id leader.
+func (cc *controllerClient) hint(leader int32) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	for i, v := range cc.voters {
+		if v.ID == leader {
+			cc.cur = cc.cur - cc.cur%len(cc.voters) + i
+			return
+		}
+	}
+}
+
+// Request sends req to the active controller, retrying on other voters
+// until ctx ends.
+func (cc *controllerClient) Request(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+	backoff := 50 * time.Millisecond
+	for {
+		c, at := cc.current()
+		rctx, cancel := context.WithTimeout(ctx, 35*time.Second)
+		resp, err := c.Request(rctx, req)
+		cancel()
+		if err == nil && !notController(resp) {
+			return resp, nil
+		}
+		cc.moveOn(at)
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = kerr.NotController
+			}
+			return nil, fmt.Errorf("no active controller reachable: %w", err)
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, time.Second)
+	}
+}
+
+// notController reports whether a controller answered that it is not the
+// active one, in whichever field the response has for it.
+func notController(resp kmsg.Response) bool {
+	nc := kerr.NotController.Code
+	switch r := resp.(type) {
+	case *kmsg.BrokerRegistrationResponse:
+		return r.ErrorCode == nc
+	case *kmsg.BrokerHeartbeatResponse:
+		return r.ErrorCode == nc
+	case *kmsg.CreateTopicsResponse:
+		for _, t := range r.Topics {
+			if t.ErrorCode == nc {
+				return true
+			}
+		}
+	case *kmsg.DeleteTopicsResponse:
+		for _, t := range r.Topics {
+			if t.ErrorCode == nc {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (cc *controllerClient) close() {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	for _, c := range cc.conns {
+		c.Close()
+	}
+}

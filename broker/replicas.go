@@ -1,0 +1,223 @@
+package broker
+
+import (
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"spool/config"
+	"spool/controller/metadata"
+	"spool/storage"
+)
+
+// tp names a topic partition.
+type tp struct {
+	topic     string
+	partition int32
+}
+
+func (t tp) String() string { return t.topic + "-" + strconv.Itoa(int(t.partition)) }
+
+// replicaManager keeps one partition (and its log) for every replica this
+// broker hosts, following the metadata image.
+type replicaManager struct {
+	b     *Broker
+	log   *zap.Logger
+	mu    sync.RWMutex
+	parts map[tp]*partition
+	// nextDir spreads new partitions over the log dirs.
+	nextDir int
+	wg      sync.WaitGroup
+}
+
+func newReplicaManager(b *Broker) *replicaManager {
+	return &replicaManager{b: b, log: b.log.Named("replicas"), parts: map[tp]*partition{}}
+}
+
+// get returns the hosted partition, or nil.
+func (rm *replicaManager) get(t tp) *partition {
+	rm.mu.RLock()
+	defer rm.mu.RUnlock()
+	return rm.parts[t]
+}
+
+// onMetadata creates, updates and deletes partitions as the image changes.
+func (rm *replicaManager) onMetadata(prev, next *metadata.Image, ch metadata.TopicChanges) {
+	self := rm.b.cfg.NodeID
+	for _, t := range ch.Deleted {
+		rm.removeTopic(t)
+	}
+	for _, t := range ch.Created {
+		for _, p := range t.Partitions {
+			rm.ensure(next, t, p, self)
+		}
+	}
+	for _, c := range ch.Changed {
+		for _, id := range c.Partitions {
+			if p := c.Topic.Partition(id); p != nil {
+				rm.ensure(next, c.Topic, p, self)
+			}
+		}
+	}
+}
+
+// ensure opens the partition's log if this broker is a replica, and
+// records its current leadership.
+func (rm *replicaManager) ensure(img *metadata.Image, t *metadata.Topic, p *metadata.Partition, self int32) {
+	key := tp{t.Name, p.ID}
+	if !slices.Contains(p.Replicas, self) {
+		return // reassignment away from this broker comes with the cluster work
+	}
+	part := rm.get(key)
+	if part == nil {
+		var err error
+		part, err = rm.open(img, t, p.ID)
+		if err != nil {
+			rm.log.Error("partition offline: cannot open its log", zap.Stringer("partition", key), zap.Error(err))
+			return
+		}
+		rm.mu.Lock()
+		rm.parts[key] = part
+		rm.mu.Unlock()
+	}
+	part.setState(p, self)
+}
+
+func (rm *replicaManager) open(img *metadata.Image, t *metadata.Topic, id int32) (*partition, error) {
+	dir, err := rm.dirFor(tp{t.Name, id}, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	cfg := rm.storageConfig(img, t.Name)
+	l, err := storage.Open(dir, cfg, storage.Options{Logger: rm.log, Files: rm.b.cfg.Files})
+	if err != nil {
+		return nil, err
+	}
+	return newPartition(t.Name, id, t.ID, l), nil
+}
+
+// dirFor finds the partition's directory in any log dir, or picks a log dir
+// for a new one, and checks (or writes) the topic id it belongs to, so a
+// re-created topic never reuses a deleted one's data.
+func (rm *replicaManager) dirFor(key tp, topicID [16]byte) (string, error) {
+	dirs := rm.b.cfg.LogDirs
+	for _, d := range dirs {
+		path := filepath.Join(d, key.String())
+		if _, err := os.Stat(path); err == nil {
+			id, err := readPartitionMetadata(path)
+			if err == nil && id == topicID {
+				return path, nil
+			}
+			// Data of an older topic with the same name: move it aside.
+			if err := rm.deleteDir(path); err != nil {
+				return "", err
+			}
+		}
+	}
+	rm.mu.Lock()
+	d := dirs[rm.nextDir%len(dirs)]
+	rm.nextDir++
+	rm.mu.Unlock()
+	path := filepath.Join(d, key.String())
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return "", err
+	}
+	return path, writePartitionMetadata(path, topicID)
+}
+
+const partitionMetadataFile = "partition.metadata"
+
+func writePartitionMetadata(dir string, id [16]byte) error {
+	body := fmt.Sprintf("version: 0\ntopic_id: %s\n", base64.RawURLEncoding.EncodeToString(id[:]))
+	return storage.WriteFileAtomic(filepath.Join(dir, partitionMetadataFile), []byte(body))
+}
+
+func readPartitionMetadata(dir string) ([16]byte, error) {
+	var id [16]byte
+	raw, err := os.ReadFile(filepath.Join(dir, partitionMetadataFile))
+	if err != nil {
+		return id, err
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "topic_id: "); ok {
+			b, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(v))
+			if err != nil || len(b) != 16 {
+				return id, fmt.Errorf("%s: bad topic_id", dir)
+			}
+			copy(id[:], b)
+			return id, nil
+		}
+	}
+	return id, fmt.Errorf("%s: no topic_id", dir)
+}
+
+// removeTopic closes and deletes the topic's partitions in the background.
+func (rm *replicaManager) removeTopic(t *metadata.Topic) {
+	for _, p := range t.Partitions {
+		key := tp{t.Name, p.ID}
+		rm.mu.Lock()
+		part := rm.parts[key]
+		delete(rm.parts, key)
+		rm.mu.Unlock()
+		if part == nil {
+			continue
+		}
+		part.close()
+		if err := rm.deleteDir(part.log.Dir()); err != nil {
+			rm.log.Error("delete partition", zap.Stringer("partition", key), zap.Error(err))
+		}
+	}
+}
+
+// deleteDir renames a partition directory out of the way at once (so a
+// new topic of the same name starts clean) and removes it in the background.
+func (rm *replicaManager) deleteDir(path string) error {
+	gone := fmt.Sprintf("%s.%s-delete", path, storage.RandomUUID())
+	if err := os.Rename(path, gone); err != nil {
+		return err
+	}
+	rm.wg.Add(1)
+	go func() {
+		defer rm.wg.Done()
+		if err := os.RemoveAll(gone); err != nil {
+			rm.log.Error("remove deleted partition", zap.String("dir", gone), zap.Error(err))
+		}
+	}()
+	return nil
+}
+
+// storageConfig resolves a topic's log settings from its configs and the
+// broker's.
+func (rm *replicaManager) storageConfig(img *metadata.Image, topic string) storage.Config {
+	layers := config.Layers{Static: rm.b.cfg.Static}
+	tcfg := img.Configs[metadata.ConfigResource{Type: metadata.ConfigResourceTopic, Name: topic}]
+	get := func(name string) int64 { return layers.TopicInt(tcfg, name) }
+	c := storage.DefaultConfig()
+	c.SegmentBytes = get("segment.bytes")
+	c.SegmentMs = get("segment.ms")
+	c.IndexIntervalBytes = int(get("index.interval.bytes"))
+	c.MaxIndexBytes = int(get("segment.index.bytes"))
+	c.FlushIntervalMessages = get("flush.messages")
+	c.FlushIntervalMs = get("flush.ms")
+	c.RetentionMs = get("retention.ms")
+	c.RetentionBytes = get("retention.bytes")
+	return c
+}
+
+func (rm *replicaManager) close() {
+	rm.mu.Lock()
+	parts := rm.parts
+	rm.parts = map[tp]*partition{}
+	rm.mu.Unlock()
+	for _, p := range parts {
+		p.close()
+	}
+	rm.wg.Wait()
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"spool/config"
+	"spool/storage"
+)
+
+func newStorageCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "storage",
+		Short: "Format and inspect log directories",
+	}
+	cmd.AddCommand(newFormatCmd(), newRandomUUIDCmd(), newStorageInfoCmd())
+	return cmd
+}
+
+func newRandomUUIDCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "random-uuid",
+		Short: "Print a new random cluster id",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(cmd.OutOrStdout(), storage.RandomUUID())
+			return nil
+		},
+	}
+}
+
+func newFormatCmd() *cobra.Command {
+	var flags serverFlags
+	var clusterID string
+	var ignoreFormatted bool
+	cmd := &cobra.Command{
+		Use:   "format --config FILE --cluster-id ID",
+		Short: "Write meta.properties to every log dir of a node",
+		Example: `  spool storage format --config server.properties --cluster-id $(spool storage random-uuid)
+  spool storage format --config server.properties --cluster-id MkU3OEVBNTcwNTJENDM2Qk --ignore-formatted`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if flags.configFile == "" {
+				return usageErrorf("storage format needs --config FILE")
+			}
+			if clusterID == "" {
+				return usageErrorf("storage format needs --cluster-id (make one with `spool storage random-uuid`)")
+			}
+			if err := storage.ValidClusterID(clusterID); err != nil {
+				return usageErrorf("%v", err)
+			}
+			_, node, _, err := flags.load()
+			if err != nil {
+				return err
+			}
+			for _, dir := range formatDirs(node) {
+				mp, err := storage.ReadMetaProperties(dir)
+				switch {
+				case err == nil && ignoreFormatted:
+					fmt.Fprintf(cmd.OutOrStdout(), "%s is already formatted (cluster %s); leaving it\n", dir, mp.ClusterID)
+					continue
+				case err == nil:
+					return usageErrorf("log dir %s is already formatted (cluster.id=%s, node.id=%d); use --ignore-formatted to skip it", dir, mp.ClusterID, mp.NodeID)
+				case !errors.Is(err, storage.ErrNotFormatted):
+					return err
+				}
+				if err := storage.WriteMetaProperties(dir, storage.MetaProperties{ClusterID: clusterID, NodeID: node.NodeID}); err != nil {
+					return fmt.Errorf("format %s: %w", dir, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Formatted %s with cluster.id %s and node.id %d\n", dir, clusterID, node.NodeID)
+			}
+			return nil
+		},
+	}
+	flags.register(cmd, false)
+	cmd.Flags().StringVar(&clusterID, "cluster-id", "", "cluster id (from `spool storage random-uuid`)")
+	cmd.Flags().BoolVar(&ignoreFormatted, "ignore-formatted", false, "skip dirs that are already formatted instead of failing")
+	return cmd
+}
+
+// formatDirs are the log dirs plus the metadata log dir, without repeats.
+func formatDirs(node *config.Node) []string {
+	dirs := append([]string(nil), node.LogDirs...)
+	for _, d := range dirs {
+		if d == node.MetadataLogDir {
+			return dirs
+		}
+	}
+	return append(dirs, node.MetadataLogDir)
+}
+
+func newStorageInfoCmd() *cobra.Command {
+	var flags serverFlags
+	cmd := &cobra.Command{
+		Use:   "info --config FILE",
+		Short: "Show the format state of a node's log dirs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if flags.configFile == "" {
+				return usageErrorf("storage info needs --config FILE")
+			}
+			_, node, _, err := flags.load()
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			var problems []string
+			for _, dir := range formatDirs(node) {
+				mp, err := storage.ReadMetaProperties(dir)
+				switch {
+				case errors.Is(err, storage.ErrNotFormatted):
+					fmt.Fprintf(out, "%s: not formatted\n", dir)
+					problems = append(problems, dir+" is not formatted")
+				case err != nil:
+					fmt.Fprintf(out, "%s: %v\n", dir, err)
+					problems = append(problems, err.Error())
+				default:
+					fmt.Fprintf(out, "%s: cluster.id=%s node.id=%d directory.id=%s\n", dir, mp.ClusterID, mp.NodeID, mp.DirectoryID)
+					if mp.NodeID != node.NodeID {
+						problems = append(problems, fmt.Sprintf("%s has node.id %d but the config says %d", dir, mp.NodeID, node.NodeID))
+					}
+				}
+			}
+			if len(problems) > 0 {
+				return &exitError{code: 1, msg: strings.Join(problems, "; ")}
+			}
+			return nil
+		},
+	}
+	flags.register(cmd, false)
+	return cmd
+}
+

@@ -1,0 +1,162 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Node is the validated, typed view of the configs that decide what this
+// process is and where it listens.
+type Node struct {
+	Broker, Controller bool
+	NodeID             int32
+	// Listeners are what this process binds; the first broker listener
+	// (not a controller listener) serves clients.
+	Listeners []Listener
+	// Advertised are the broker listeners published in metadata.
+	Advertised          []Listener
+	ControllerListeners []string
+	InterBrokerListener string
+	Voters              []Voter
+	LogDirs             []string
+	MetadataLogDir      string
+	Rack                *string
+}
+
+// Node checks the cross-key rules (roles, ids, listeners, voters) and returns
+// the typed view, or one Problem per rule broken.
+func (c *Config) Node() (*Node, []Problem) {
+	var ps []Problem
+	bad := func(key, format string, args ...any) {
+		ps = append(ps, Problem{key, fmt.Sprintf(format, args...)})
+	}
+	n := &Node{NodeID: int32(c.Int("node.id"))}
+
+	roles := c.List("process.roles")
+	if len(roles) == 0 {
+		bad("process.roles", "must be set to broker, controller, or broker,controller")
+	}
+	for _, r := range roles {
+		switch strings.ToLower(r) {
+		case "broker":
+			n.Broker = true
+		case "controller":
+			n.Controller = true
+		}
+	}
+	if n.NodeID < 0 {
+		bad("node.id", "must be set to a non-negative id")
+	}
+
+	protoMap, err := ParseProtocolMap(c.Get("listener.security.protocol.map"))
+	if err != nil {
+		bad("listener.security.protocol.map", "%v", err)
+	}
+	n.ControllerListeners = upper(c.List("controller.listener.names"))
+	n.Listeners, err = ParseListeners(c.Get("listeners"), protoMap, n.ControllerListeners)
+	if err != nil {
+		bad("listeners", "%v", err)
+	}
+	if len(n.ControllerListeners) == 0 {
+		bad("controller.listener.names", "must name the controller listener (for example CONTROLLER)")
+	}
+	n.checkListeners(bad)
+
+	adv := c.Get("advertised.listeners")
+	if adv == "" {
+		n.Advertised = n.brokerListeners()
+	} else if n.Advertised, err = ParseListeners(adv, protoMap, n.ControllerListeners); err != nil {
+		bad("advertised.listeners", "%v", err)
+	}
+	n.InterBrokerListener = strings.ToUpper(c.Get("inter.broker.listener.name"))
+	if n.InterBrokerListener == "" && len(n.brokerListeners()) > 0 {
+		n.InterBrokerListener = n.brokerListeners()[0].Name
+	}
+
+	if n.Voters, err = ParseVoters(c.Get("controller.quorum.voters")); err != nil {
+		bad("controller.quorum.voters", "%v", err)
+	} else if len(n.Voters) == 0 {
+		bad("controller.quorum.voters", "must list the controllers as id@host:port")
+	} else if n.Controller && !n.isVoter() {
+		bad("controller.quorum.voters", "this controller (node.id %d) is not one of the voters %s", n.NodeID, c.Get("controller.quorum.voters"))
+	}
+
+	n.LogDirs = c.List("log.dirs")
+	if len(n.LogDirs) == 0 {
+		n.LogDirs = []string{c.Get("log.dir")}
+	}
+	n.MetadataLogDir = c.Get("metadata.log.dir")
+	if n.MetadataLogDir == "" {
+		n.MetadataLogDir = n.LogDirs[0]
+	}
+	if c.IsSet("broker.rack") {
+		r := c.Get("broker.rack")
+		n.Rack = &r
+	}
+	return n, ps
+}
+
+func (n *Node) checkListeners(bad func(key, format string, args ...any)) {
+	if n.Controller {
+		found := false
+		for _, name := range n.ControllerListeners {
+			if _, ok := n.Listener(name); ok {
+				found = true
+			}
+		}
+		if !found && len(n.ControllerListeners) > 0 {
+			bad("listeners", "the controller role needs a listener named %s", strings.Join(n.ControllerListeners, " or "))
+		}
+	} else {
+		for _, name := range n.ControllerListeners {
+			if _, ok := n.Listener(name); ok {
+				bad("listeners", "listener %s is a controller listener but this process has no controller role", name)
+			}
+		}
+	}
+	if n.Broker && len(n.brokerListeners()) == 0 {
+		bad("listeners", "the broker role needs a listener that is not a controller listener")
+	}
+}
+
+// Listener returns the bound listener called name.
+func (n *Node) Listener(name string) (Listener, bool) {
+	for _, l := range n.Listeners {
+		if strings.EqualFold(l.Name, name) {
+			return l, true
+		}
+	}
+	return Listener{}, false
+}
+
+// IsControllerListener reports whether name is a controller listener.
+func (n *Node) IsControllerListener(name string) bool {
+	return contains(n.ControllerListeners, name)
+}
+
+func (n *Node) brokerListeners() []Listener {
+	var out []Listener
+	for _, l := range n.Listeners {
+		if !n.IsControllerListener(l.Name) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (n *Node) isVoter() bool {
+	for _, v := range n.Voters {
+		if v.ID == n.NodeID {
+			return true
+		}
+	}
+	return false
+}
+
+func upper(in []string) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = strings.ToUpper(s)
+	}
+	return out
+}

@@ -1,0 +1,72 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Validator checks a well-typed value against a config's rule. The error
+// text completes the sentence "KEY VALUE: ...".
+type Validator func(v string) error
+
+func atLeast(min int64) Validator {
+	return func(v string) error {
+		n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if n < min {
+			return fmt.Errorf("must be at least %d", min)
+		}
+		return nil
+	}
+}
+
+func between(min, max int64) Validator {
+	return func(v string) error {
+		n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if n < min || n > max {
+			return fmt.Errorf("must be between %d and %d", min, max)
+		}
+		return nil
+	}
+}
+
+func betweenFloat(min, max float64) Validator {
+	return func(v string) error {
+		f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if f < min || f > max {
+			return fmt.Errorf("must be between %g and %g", min, max)
+		}
+		return nil
+	}
+}
+
+func oneOf(allowed ...string) Validator {
+	return func(v string) error {
+		for _, a := range allowed {
+			if strings.EqualFold(strings.TrimSpace(v), a) {
+				return nil
+			}
+		}
+		return fmt.Errorf("must be one of %s", strings.Join(allowed, ", "))
+	}
+}
+
+// listOf accepts a comma-separated list whose every item is allowed.
+func listOf(allowed ...string) Validator {
+	one := oneOf(allowed...)
+	return func(v string) error {
+		for _, item := range SplitList(v) {
+			if err := one(item); err != nil {
+				return fmt.Errorf("item %q %w", item, err)
+			}
+		}
+		return nil
+	}
+}
+
+func nonEmptyList(v string) error {
+	if len(SplitList(v)) == 0 {
+		return fmt.Errorf("must not be empty")
+	}
+	return nil
+}

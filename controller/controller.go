@@ -1,0 +1,253 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"go.uber.org/zap"
+
+	"spool/config"
+	"spool/controller/metadata"
+	"spool/storage"
+)
+
+// MetadataTopic is the name of the metadata log's topic.
+const MetadataTopic = "__cluster_metadata"
+
+// Config is what a controller needs to run.
+type Config struct {
+	NodeID          int32
+	ClusterID       string
+	MetadataLogDir  string // the parent of __cluster_metadata-0
+	Voters          []config.Voter
+	ElectionTimeout time.Duration
+	SessionTimeout  time.Duration // broker.session.timeout.ms
+	Static          *config.Config
+	Storage         storage.Config
+	Files           *storage.FileCache
+	Logger          *zap.Logger
+	Now             func() time.Time
+}
+
+// ErrNotController means this node is not the active controller (or not
+// yet ready to act as one); the caller should retry against the leader.
+var ErrNotController = errors.New("not the active controller")
+
+// Controller runs the raft node and the controller logic.
+type Controller struct {
+	cfg   Config
+	log   *zap.Logger
+	store *raftStore
+	rn    *raft.RawNode
+	trans *transport
+	now   func() time.Time
+
+	recv chan *raftpb.Message
+	ops  chan func()
+	stop context.CancelFunc
+	done chan struct{}
+
+	// Owned by the loop.
+	committed  *metadata.Image
+	spec       *metadata.Image // committed + this leader's proposals
+	confState  *raftpb.ConfState
+	isLeader   bool
+	ready      bool // leader that has applied an entry of its own term
+	term       uint64
+	nextPropID uint64
+	waiters    map[uint64]func(error)
+	brokers    brokerSessions
+
+	// Published for other goroutines.
+	image    atomic.Pointer[metadata.Image]
+	leaderID atomic.Int32 // node id of the raft leader, -1 if unknown
+	epoch    atomic.Int32
+	hw       highWatermark
+}
+
+// New opens the metadata log and prepares the raft node; Start runs it.
+func New(cfg Config) (*Controller, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	dir := filepath.Join(cfg.MetadataLogDir, MetadataTopic+"-0")
+	store, err := openRaftStore(dir, cfg.Storage, storage.Options{Logger: cfg.Logger, Now: cfg.Now, Files: cfg.Files})
+	if err != nil {
+		return nil, err
+	}
+	c := &Controller{
+		cfg: cfg, log: cfg.Logger.Named("controller"), store: store, now: cfg.Now,
+		recv: make(chan *raftpb.Message, 1024), ops: make(chan func(), 1024), done: make(chan struct{}),
+		committed: metadata.Empty(), waiters: map[uint64]func(error){},
+		nextPropID: rand.Uint64() >> 1,
+		brokers:    newBrokerSessions(),
+	}
+	c.spec = c.committed
+	c.image.Store(c.committed)
+	c.leaderID.Store(-1)
+	c.hw.init()
+	if err := c.initRaft(); err != nil {
+		store.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func raftID(nodeID int32) uint64  { return uint64(nodeID) + 1 }
+func nodeID(raftID uint64) int32 { return int32(raftID) - 1 }
+
+func (c *Controller) initRaft() error {
+	ticks := 10
+	rc := &raft.Config{
+		ID:              raftID(c.cfg.NodeID),
+		ElectionTick:    ticks,
+		HeartbeatTick:   1,
+		Storage:         c.store.mem,
+		MaxSizePerMsg:   1 << 20,
+		MaxInflightMsgs: 256,
+		CheckQuorum:     true,
+		PreVote:         true,
+		Logger:          raftLogger{c.log.Named("raft").Sugar()},
+	}
+	rn, err := raft.NewRawNode(rc)
+	if err != nil {
+		return fmt.Errorf("start raft: %w", err)
+	}
+	c.rn = rn
+	if last, _ := c.store.mem.LastIndex(); last == 0 {
+		peers := make([]raft.Peer, 0, len(c.cfg.Voters))
+		for _, v := range c.cfg.Voters {
+			peers = append(peers, raft.Peer{ID: raftID(v.ID)})
+		}
+		if err := rn.Bootstrap(peers); err != nil {
+			return fmt.Errorf("bootstrap raft: %w", err)
+		}
+	}
+	addrs := map[uint64]string{}
+	for _, v := range c.cfg.Voters {
+		addrs[raftID(v.ID)] = v.Addr()
+	}
+	c.trans = newTransport(raftID(c.cfg.NodeID), addrs, c.cfg.ElectionTimeout, c.log.Named("transport"))
+	return nil
+}
+
+// Start runs the raft loop until Close.
+func (c *Controller) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.stop = cancel
+	c.trans.start(ctx)
+	go c.run(ctx)
+}
+
+// Close stops the loop and closes the metadata log.
+func (c *Controller) Close() error {
+	if c.stop != nil {
+		c.stop()
+		<-c.done
+	}
+	return c.store.close()
+}
+
+// Image is the latest committed image.
+func (c *Controller) Image() *metadata.Image { return c.image.Load() }
+
+// LeaderID is the node id of the active controller, or -1.
+func (c *Controller) LeaderID() int32 { return c.leaderID.Load() }
+
+// Epoch is the current raft term.
+func (c *Controller) Epoch() int32 { return c.epoch.Load() }
+
+// NodeID is this controller's node id.
+func (c *Controller) NodeID() int32 { return c.cfg.NodeID }
+
+// ClusterID is the cluster's id.
+func (c *Controller) ClusterID() string { return c.cfg.ClusterID }
+
+// Step hands a raft message from a peer to the loop.
+func (c *Controller) Step(m *raftpb.Message) {
+	select {
+	case c.recv <- m:
+	default:
+		// raft tolerates loss; a flooded loop must not block connections.
+	}
+}
+
+// do runs f on the loop and waits for it.
+func (c *Controller) do(ctx context.Context, f func()) error {
+	done := make(chan struct{})
+	select {
+	case c.ops <- func() { f(); close(done) }:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.done:
+		return ErrNotController
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// write runs build on the loop against the speculative image. The records
+// it returns are proposed; the returned error is nil once they commit.
+// build's own error is returned as is, with nothing proposed.
+func (c *Controller) write(ctx context.Context, build func(img *metadata.Image) ([]metadata.Record, error)) error {
+	result := make(chan error, 1)
+	err := c.do(ctx, func() {
+		if !c.ready {
+			result <- ErrNotController
+			return
+		}
+		recs, err := build(c.spec)
+		if err != nil || len(recs) == 0 {
+			result <- err
+			return
+		}
+		c.propose(recs, func(err error) { result <- err })
+	})
+	if err != nil {
+		return err
+	}
+	select {
+	case err := <-result:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// highWatermark is the last applied offset of the metadata log, with a
+// channel closed whenever it advances, for long-polling fetches.
+type highWatermark struct {
+	mu     sync.Mutex
+	offset int64
+	ch     chan struct{}
+}
+
+func (h *highWatermark) init() { h.ch = make(chan struct{}); h.offset = -1 }
+
+func (h *highWatermark) set(off int64) {
+	h.mu.Lock()
+	if off > h.offset {
+		h.offset = off
+		close(h.ch)
+		h.ch = make(chan struct{})
+	}
+	h.mu.Unlock()
+}
+
+func (h *highWatermark) get() (int64, <-chan struct{}) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.offset, h.ch
+}

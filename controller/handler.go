@@ -1,0 +1,121 @@
+package controller
+
+import (
+	"context"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"go.etcd.io/raft/v3/raftpb"
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+
+	"spool/protocol"
+)
+
+// requestTimeout bounds how long a forwarded request may wait for its
+// records to commit.
+const requestTimeout = 30 * time.Second
+
+// Register adds the controller listener's APIs to mux.
+func (c *Controller) Register(mux *protocol.Mux) {
+	mux.HandleRaw(protocol.RaftMessageKey, c.serveRaft)
+	mux.Handle(1, 12, 17, c.serveFetch)
+	mux.Handle(19, 2, 7, async(c.serveCreateTopics))
+	mux.Handle(20, 1, 6, async(c.serveDeleteTopics))
+	mux.Handle(55, 0, 2, c.serveDescribeQuorum)
+	mux.Handle(62, 0, 4, async(c.serveBrokerRegistration))
+	mux.Handle(63, 0, 1, async(c.serveBrokerHeartbeat))
+}
+
+// async runs a handler that waits for a commit off the connection's reading
+// goroutine, so the connection can read its next request meanwhile.
+func async(f func(ctx context.Context, req *protocol.Request) protocol.Response) protocol.ServeFunc {
+	return func(req *protocol.Request, respond func(protocol.Response)) {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+			defer cancel()
+			respond(f(ctx, req))
+		}()
+	}
+}
+
+func (c *Controller) serveRaft(req *protocol.Request, respond func(protocol.Response)) {
+	var m raftpb.Message
+	if err := proto.Unmarshal(req.Body, &m); err != nil {
+		c.log.Warn("bad raft message", zap.Stringer("remote", req.Remote), zap.Error(err))
+		respond(protocol.CloseConn)
+		return
+	}
+	c.Step(&m)
+	respond(protocol.Response{Raw: []byte{0, 0}})
+}
+
+func (c *Controller) serveCreateTopics(ctx context.Context, req *protocol.Request) protocol.Response {
+	return protocol.Msg(c.CreateTopics(ctx, req.Msg.(*kmsg.CreateTopicsRequest)))
+}
+
+func (c *Controller) serveDeleteTopics(ctx context.Context, req *protocol.Request) protocol.Response {
+	return protocol.Msg(c.DeleteTopics(ctx, req.Msg.(*kmsg.DeleteTopicsRequest)))
+}
+
+func (c *Controller) serveBrokerRegistration(ctx context.Context, req *protocol.Request) protocol.Response {
+	r := req.Msg.(*kmsg.BrokerRegistrationRequest)
+	resp := r.ResponseKind().(*kmsg.BrokerRegistrationResponse)
+	epoch, err := c.RegisterBroker(ctx, r)
+	resp.ErrorCode, resp.BrokerEpoch = errorCode(err), epoch
+	return protocol.Msg(resp)
+}
+
+func (c *Controller) serveBrokerHeartbeat(ctx context.Context, req *protocol.Request) protocol.Response {
+	r := req.Msg.(*kmsg.BrokerHeartbeatRequest)
+	resp := r.ResponseKind().(*kmsg.BrokerHeartbeatResponse)
+	res, err := c.Heartbeat(ctx, r)
+	resp.ErrorCode = errorCode(err)
+	resp.IsCaughtUp, resp.IsFenced, resp.ShouldShutdown = res.CaughtUp, res.Fenced, res.ShouldShutDown
+	if err != nil {
+		resp.IsFenced = true
+	}
+	return protocol.Msg(resp)
+}
+
+func (c *Controller) serveDescribeQuorum(req *protocol.Request, respond func(protocol.Response)) {
+	r := req.Msg.(*kmsg.DescribeQuorumRequest)
+	resp := r.ResponseKind().(*kmsg.DescribeQuorumResponse)
+	for _, t := range r.Topics {
+		rt := kmsg.NewDescribeQuorumResponseTopic()
+		rt.Topic = t.Topic
+		for _, p := range t.Partitions {
+			rp := kmsg.NewDescribeQuorumResponseTopicPartition()
+			rp.Partition = p.Partition
+			if t.Topic != MetadataTopic || p.Partition != 0 {
+				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			} else {
+				c.describeQuorum(&rp)
+			}
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	respond(protocol.Msg(resp))
+}
+
+// describeQuorum fills the quorum state from the raft status. Only the
+// leader knows its followers' progress; others answer NOT_LEADER.
+func (c *Controller) describeQuorum(rp *kmsg.DescribeQuorumResponseTopicPartition) {
+	var st quorumStatus
+	c.do(context.Background(), func() { st = c.quorumStatus() })
+	if !st.leader {
+		rp.ErrorCode = kerr.NotLeaderForPartition.Code
+		rp.LeaderID = c.LeaderID()
+		rp.LeaderEpoch = c.Epoch()
+		return
+	}
+	rp.LeaderID, rp.LeaderEpoch, rp.HighWatermark = c.cfg.NodeID, int32(st.term), st.hw
+	for _, v := range st.voters {
+		rv := kmsg.NewDescribeQuorumResponseTopicPartitionReplicaState()
+		rv.ReplicaID, rv.LogEndOffset = v.id, v.end
+		rv.LastFetchTimestamp, rv.LastCaughtUpTimestamp = v.lastContact, v.lastContact
+		rp.CurrentVoters = append(rp.CurrentVoters, rv)
+	}
+}

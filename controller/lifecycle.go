@@ -1,0 +1,88 @@
+package controller
+
+import (
+	"context"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"go.uber.org/zap"
+
+	"spool/controller/metadata"
+)
+
+// RegisterBroker handles BrokerRegistration: it returns the broker's new
+// epoch once its (fenced) registration has committed.
+func (c *Controller) RegisterBroker(ctx context.Context, req *kmsg.BrokerRegistrationRequest) (int64, error) {
+	var epoch int64
+	err := c.write(ctx, func(img *metadata.Image) ([]metadata.Record, error) {
+		alive := func(id int32) bool { return !c.brokers.expired(id, c.now(), c.cfg.SessionTimeout) }
+		recs, e, err := register(img, req, c.cfg.ClusterID, alive)
+		epoch = e
+		if err == nil {
+			c.brokers.seen(req.BrokerID, c.now())
+		}
+		return recs, err
+	})
+	if err != nil {
+		return -1, err
+	}
+	c.log.Info("broker registered", zap.Int32("broker", req.BrokerID), zap.Int64("epoch", epoch))
+	return epoch, nil
+}
+
+// HeartbeatResult is the controller's answer to a broker heartbeat.
+type HeartbeatResult struct {
+	CaughtUp, Fenced, ShouldShutDown bool
+}
+
+// Heartbeat handles BrokerHeartbeat: it renews the broker's session and
+// unfences, fences or shuts the broker down as asked and allowed.
+func (c *Controller) Heartbeat(ctx context.Context, req *kmsg.BrokerHeartbeatRequest) (HeartbeatResult, error) {
+	var res HeartbeatResult
+	err := c.write(ctx, func(img *metadata.Image) ([]metadata.Record, error) {
+		b := img.Brokers[req.BrokerID]
+		if b == nil {
+			return nil, kerr.BrokerIDNotRegistered
+		}
+		if b.Epoch != req.BrokerEpoch {
+			return nil, kerr.StaleBrokerEpoch
+		}
+		now := c.now()
+		c.brokers.seen(req.BrokerID, now)
+		res.CaughtUp = c.brokers.caughtUp(req.BrokerID, req.CurrentMetadataOffset)
+		res.Fenced = b.Fenced
+		var recs []metadata.Record
+		switch {
+		case req.WantShutdown:
+			// The records commit before the answer goes out, so by then
+			// the broker leads nothing and may stop.
+			if !b.InControlledShutdown {
+				recs = append(recs, &metadata.BrokerRegistrationChangeRecord{BrokerID: b.ID, BrokerEpoch: b.Epoch, InControlledShutdown: 1})
+			}
+			if !b.Fenced {
+				recs = append(recs, fence(img, b.ID)...)
+			}
+			res.ShouldShutDown, res.Fenced = true, true
+		case req.WantFence && !b.Fenced:
+			recs = fence(img, b.ID)
+			res.Fenced = true
+		case !req.WantFence && b.Fenced && res.CaughtUp:
+			recs = unfence(img, b.ID)
+			res.Fenced = false
+		}
+		return recs, nil
+	})
+	return res, err
+}
+
+// fenceExpired fences every unfenced broker whose session has lapsed.
+func (c *Controller) fenceExpired(now time.Time) {
+	for id, b := range c.spec.Brokers {
+		if b.Fenced || !c.brokers.expired(id, now, c.cfg.SessionTimeout) {
+			continue
+		}
+		c.log.Warn("broker session expired; fencing", zap.Int32("broker", id))
+		c.propose(fence(c.spec, id), func(error) {})
+	}
+}

@@ -1,0 +1,210 @@
+package controller
+
+import (
+	"context"
+	"encoding/binary"
+	"hash/crc32"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+
+	"spool/controller/metadata"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// run is the controller's only goroutine touching raft and the images.
+func (c *Controller) run(ctx context.Context) {
+	defer close(c.done)
+	tick := time.NewTicker(c.cfg.ElectionTimeout / 10)
+	defer tick.Stop()
+	campaigned := false
+	for {
+		select {
+		case <-ctx.Done():
+			c.failWaiters(ErrNotController)
+			return
+		case <-tick.C:
+			c.rn.Tick()
+			c.onTick()
+		case m := <-c.recv:
+			if err := c.rn.Step(m); err != nil {
+				c.log.Debug("raft step", zap.Error(err))
+			}
+		case f := <-c.ops:
+			f()
+		case id := <-c.trans.unreachable:
+			c.rn.ReportUnreachable(id)
+		}
+		for c.rn.HasReady() {
+			if err := c.handleReady(); err != nil {
+				// A controller that cannot persist its log must not go on
+				// voting or leading with state it may have lost.
+				c.log.Fatal("metadata log write failed", zap.Error(err))
+			}
+		}
+		if !campaigned && len(c.cfg.Voters) == 1 && c.confState != nil {
+			// A lone voter need not wait out an election timeout; it can
+			// campaign once the bootstrap configuration is applied.
+			campaigned = true
+			c.rn.Campaign()
+		}
+	}
+}
+
+func (c *Controller) handleReady() error {
+	rd := c.rn.Ready()
+	if err := c.store.save(&rd); err != nil {
+		return err
+	}
+	c.trans.send(rd.Messages)
+	if rd.SoftState != nil {
+		c.onSoftState(rd.SoftState)
+	}
+	if rd.HardState != nil && rd.HardState.GetTerm() != c.term {
+		c.term = rd.HardState.GetTerm()
+		c.epoch.Store(int32(c.term))
+	}
+	if len(rd.CommittedEntries) > 0 {
+		if err := c.apply(rd.CommittedEntries); err != nil {
+			return err
+		}
+	}
+	c.rn.Advance(rd)
+	return nil
+}
+
+func (c *Controller) onSoftState(ss *raft.SoftState) {
+	if ss.Lead == raft.None {
+		c.leaderID.Store(-1)
+	} else {
+		c.leaderID.Store(nodeID(ss.Lead))
+	}
+	leader := ss.RaftState == raft.StateLeader
+	if leader == c.isLeader {
+		return
+	}
+	c.isLeader = leader
+	c.ready = false
+	c.spec = c.committed
+	c.failWaiters(ErrNotController)
+	if leader {
+		c.log.Info("became active controller", zap.Uint64("term", c.term))
+		c.brokers.reset(c.now())
+	} else {
+		c.log.Info("no longer active controller", zap.Int32("leader", c.leaderID.Load()))
+	}
+}
+
+// apply replays committed entries into one delta and publishes the result.
+func (c *Controller) apply(entries []*raftpb.Entry) error {
+	delta := metadata.NewDelta(c.committed)
+	var last *raftpb.Entry
+	for _, e := range entries {
+		last = e
+		switch e.GetType() {
+		case raftpb.EntryNormal:
+			if len(e.Data) == 0 {
+				if c.isLeader && e.GetTerm() == c.term {
+					// Everything before this term's first entry is applied:
+					// the speculative image may now start from committed.
+					c.ready = true
+				}
+				continue
+			}
+			hdr, recs, _, err := metadata.DecodeBatch(e.Data)
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				if err := delta.Replay(r); err != nil {
+					c.log.Error("metadata record refused", zap.Uint64("offset", e.GetIndex()), zap.String("type", metadata.TypeName(r.Type())), zap.Error(err))
+				}
+			}
+			if w, ok := c.waiters[uint64(hdr.ProducerID)]; ok {
+				delete(c.waiters, uint64(hdr.ProducerID))
+				defer w(nil)
+			}
+		case raftpb.EntryConfChange:
+			var cc raftpb.ConfChange
+			if err := proto.Unmarshal(e.Data, &cc); err != nil {
+				return err
+			}
+			c.confState = c.rn.ApplyConfChange(&cc)
+		case raftpb.EntryConfChangeV2:
+			var cc raftpb.ConfChangeV2
+			if err := proto.Unmarshal(e.Data, &cc); err != nil {
+				return err
+			}
+			c.confState = c.rn.ApplyConfChange(&cc)
+		}
+	}
+	delta.SetOffset(int64(last.GetIndex()), int32(last.GetTerm()))
+	c.committed = delta.Apply()
+	c.image.Store(c.committed)
+	if !c.isLeader || len(c.waiters) == 0 {
+		// Nothing of ours is in flight: the speculative image is exactly
+		// the committed one (this also drops records of a lost term).
+		c.spec = c.committed
+	}
+	c.brokers.applied(c.committed)
+	c.hw.set(int64(last.GetIndex()))
+	c.maybeBootstrap()
+	return nil
+}
+
+// MetadataVersion is the metadata.version level a new cluster starts at:
+// Kafka 4.0-IV3, the level whose records and RPC versions Spool speaks.
+const MetadataVersion int16 = 25
+
+// maybeBootstrap finalizes metadata.version in a new cluster's log, as the
+// first thing its first active controller writes.
+func (c *Controller) maybeBootstrap() {
+	if !c.ready || c.spec.MetadataVersion() != 0 {
+		return
+	}
+	rec := &metadata.FeatureLevelRecord{Name: metadata.MetadataVersionFeature, FeatureLevel: MetadataVersion}
+	c.propose([]metadata.Record{rec}, func(error) {})
+}
+
+// propose encodes recs as one batch, applies them to the speculative image
+// and calls done when the batch commits (or leadership is lost).
+func (c *Controller) propose(recs []metadata.Record, done func(error)) {
+	c.nextPropID++
+	id := c.nextPropID
+	batch := metadata.AppendRecordBatch(nil, 0, int32(c.term), c.now().UnixMilli(), recs)
+	// The producer id field carries the proposal id so the commit can be
+	// matched to its waiter; it covers the CRC, so recompute it.
+	binary.BigEndian.PutUint64(batch[43:], id)
+	binary.BigEndian.PutUint32(batch[17:], crc32.Checksum(batch[21:], castagnoli))
+	if err := c.rn.Propose(batch); err != nil {
+		done(ErrNotController)
+		return
+	}
+	delta := metadata.NewDelta(c.spec)
+	for _, r := range recs {
+		if err := delta.Replay(r); err != nil {
+			c.log.Error("proposed record does not apply", zap.String("type", metadata.TypeName(r.Type())), zap.Error(err))
+		}
+	}
+	c.spec = delta.Apply()
+	c.waiters[id] = done
+}
+
+func (c *Controller) failWaiters(err error) {
+	for id, w := range c.waiters {
+		delete(c.waiters, id)
+		w(err)
+	}
+}
+
+// onTick runs the leader's timers: broker session expiry.
+func (c *Controller) onTick() {
+	if !c.ready {
+		return
+	}
+	c.fenceExpired(c.now())
+}

@@ -1,0 +1,152 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"spool/storage"
+)
+
+// raftStore keeps raft's state durable in Spool's own files: entries in the
+// __cluster_metadata log, HardState in quorum-state. raft reads through an
+// in-memory MemoryStorage holding the entries since the last snapshot.
+type raftStore struct {
+	dir string
+	log *storage.Log
+	mem *raft.MemoryStorage
+	// term and vote last written to quorum-state; commit is not persisted
+	// on every change (raft recomputes it), only with term and vote.
+	term, vote uint64
+	buf        []byte
+	now        func() time.Time
+	// writeState persists HardState; tests replace it to record ordering.
+	writeState func(dir string, hs *raftpb.HardState) error
+}
+
+// openRaftStore opens the metadata log in dir and loads raft's state.
+func openRaftStore(dir string, cfg storage.Config, opts storage.Options) (*raftStore, error) {
+	l, err := storage.Open(dir, cfg, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open metadata log: %w", err)
+	}
+	s := &raftStore{dir: dir, log: l, mem: raft.NewMemoryStorage(), now: opts.Now, writeState: writeQuorumState}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.load(); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *raftStore) load() error {
+	hs, err := readQuorumState(s.dir)
+	if err != nil {
+		return err
+	}
+	s.term, s.vote = hs.GetTerm(), hs.GetVote()
+	var entries []*raftpb.Entry
+	err = s.scan(s.log.LogStartOffset(), func(batch []byte) error {
+		e, err := batchToEntry(batch)
+		if err != nil {
+			return err
+		}
+		entries = append(entries, e)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load metadata log: %w", err)
+	}
+	if err := s.mem.Append(entries); err != nil {
+		return fmt.Errorf("load metadata log: %w", err)
+	}
+	last, _ := s.mem.LastIndex()
+	if hs.GetCommit() > last {
+		// The commit index may name entries a crash lost before their
+		// fsync only if quorum-state was newer than the log, which
+		// save's ordering prevents; cap it defensively.
+		hs.Commit = proto.Uint64(last)
+	}
+	return s.mem.SetHardState(hs)
+}
+
+// scan calls fn with every batch from offset to the end of the log.
+func (s *raftStore) scan(offset int64, fn func(batch []byte) error) error {
+	var buf []byte
+	end := s.log.LogEndOffset()
+	for offset < end {
+		sl, err := s.log.Read(offset, 1<<20, end, true)
+		if err != nil {
+			return err
+		}
+		if sl.Empty() {
+			sl.Release()
+			return nil
+		}
+		buf, err = sl.ReadAll(buf[:0])
+		sl.Release()
+		if err != nil {
+			return err
+		}
+		err = storage.SplitBatches(buf, func(batch []byte, h storage.BatchHeader) error {
+			offset = h.NextOffset()
+			return fn(batch)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// save makes a Ready's entries and HardState durable, in that order, before
+// the caller sends the Ready's messages.
+func (s *raftStore) save(rd *raft.Ready) error {
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		return fmt.Errorf("installing a raft snapshot from a peer is not supported")
+	}
+	if len(rd.Entries) > 0 {
+		first := int64(rd.Entries[0].GetIndex())
+		if first < s.log.LogEndOffset() {
+			if err := s.log.TruncateTo(first); err != nil {
+				return fmt.Errorf("truncate metadata log to %d: %w", first, err)
+			}
+		}
+		s.buf = s.buf[:0]
+		nowMs := s.now().UnixMilli()
+		for _, e := range rd.Entries {
+			s.buf = entryToBatch(s.buf, e, nowMs)
+		}
+		if _, err := s.log.AppendAsFollower(s.buf); err != nil {
+			return fmt.Errorf("append metadata log: %w", err)
+		}
+		if rd.MustSync {
+			if err := s.log.Sync(context.Background(), s.log.LogEndOffset()); err != nil {
+				return fmt.Errorf("sync metadata log: %w", err)
+			}
+		}
+		if err := s.mem.Append(rd.Entries); err != nil {
+			return err
+		}
+	}
+	if hs := rd.HardState; hs != nil && !raft.IsEmptyHardState(hs) {
+		if hs.GetTerm() != s.term || hs.GetVote() != s.vote {
+			if err := s.writeState(s.dir, hs); err != nil {
+				return fmt.Errorf("write quorum state: %w", err)
+			}
+			s.term, s.vote = hs.GetTerm(), hs.GetVote()
+		}
+		if err := s.mem.SetHardState(hs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *raftStore) close() error { return s.log.Close() }

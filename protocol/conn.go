@@ -1,0 +1,232 @@
+package protocol
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+
+	"github.com/twmb/franz-go/pkg/kbin"
+	"go.uber.org/zap"
+)
+
+var errUnknownKey = errors.New("unknown api key")
+
+// maxInFlight bounds the requests a connection may have unanswered; the
+// reader stops reading until the oldest is written.
+const maxInFlight = 128
+
+// slot is one request's place in the connection's response order.
+type slot struct {
+	done     chan struct{}
+	answered atomic.Bool
+	resp     Response
+	hdr      Header
+	flexible bool
+	frame    *[]byte
+}
+
+type conn struct {
+	srv      *Server
+	nc       net.Conn
+	id       uint64
+	listener string
+	log      *zap.Logger
+	slots    chan *slot
+	closing  chan struct{}
+	closeMu  sync.Once
+}
+
+func (c *conn) close() {
+	c.closeMu.Do(func() {
+		close(c.closing)
+		c.nc.Close()
+	})
+}
+
+// serve runs the reader on the calling goroutine and the writer beside it.
+func (c *conn) serve() {
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		c.writeLoop()
+	}()
+	c.readLoop()
+	close(c.slots)
+	<-writerDone
+}
+
+func (c *conn) readLoop() {
+	defer func() {
+		if p := recover(); p != nil {
+			c.log.Error("panic reading request; closing connection", zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			c.close()
+		}
+	}()
+	var size [4]byte
+	for {
+		if _, err := io.ReadFull(c.nc, size[:]); err != nil {
+			c.logReadErr(err)
+			return
+		}
+		n := int32(binary.BigEndian.Uint32(size[:]))
+		if n < 0 || int(n) > c.srv.MaxRequestSize {
+			c.log.Warn("request frame too large; closing connection",
+				zap.Int32("size", n), zap.Int("socket.request.max.bytes", c.srv.MaxRequestSize))
+			return
+		}
+		frame := c.srv.frames.get(int(n))
+		if _, err := io.ReadFull(c.nc, *frame); err != nil {
+			c.srv.frames.put(frame)
+			c.logReadErr(err)
+			return
+		}
+		if !c.dispatch(frame) {
+			return
+		}
+	}
+}
+
+func (c *conn) logReadErr(err error) {
+	select {
+	case <-c.closing:
+		return
+	default:
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+		return
+	}
+	c.log.Debug("connection read failed", zap.Error(err))
+}
+
+// dispatch parses one frame and hands it to the handler; false closes the
+// connection.
+func (c *conn) dispatch(frame *[]byte) bool {
+	hdr, msg, body, err := parseHeader(*frame)
+	if err != nil {
+		c.log.Warn("unparseable request header; closing connection", zap.Error(err))
+		c.srv.frames.put(frame)
+		return false
+	}
+	s := &slot{done: make(chan struct{}), hdr: hdr, frame: frame}
+	if msg != nil {
+		s.flexible = msg.IsFlexible()
+	}
+	select {
+	case c.slots <- s:
+	case <-c.closing:
+		c.srv.frames.put(frame)
+		return false
+	}
+	req := &Request{Header: hdr, Listener: c.listener, Remote: c.nc.RemoteAddr(), Body: body, Msg: msg, ConnID: c.id}
+	c.callHandler(req, s)
+	select {
+	case <-c.closing:
+		return false
+	default:
+		return true
+	}
+}
+
+func (c *conn) callHandler(req *Request, s *slot) {
+	respond := func(r Response) {
+		if s.answered.Swap(true) {
+			return
+		}
+		s.resp = r
+		close(s.done)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			c.log.Error("panic serving request; closing connection",
+				zap.Int16("api_key", req.Key), zap.Int16("api_version", req.Version),
+				zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+			respond(CloseConn)
+		}
+	}()
+	c.srv.Handler.Serve(req, respond)
+}
+
+func (c *conn) writeLoop() {
+	w := newWriter(c.nc, c.srv.Stats)
+	broken := false
+	for s := range c.slots {
+		select {
+		case <-s.done:
+		case <-c.closing:
+			// Still wait for the handler: it may hold the frame buffer.
+			<-s.done
+		}
+		if !broken {
+			if err := c.writeResponse(w, s); err != nil {
+				broken = true
+				c.log.Debug("connection write failed", zap.Error(err))
+				c.close()
+			}
+		} else if s.resp.Body != nil {
+			s.resp.Body.Release()
+		}
+		c.srv.frames.put(s.frame)
+		if !broken && len(c.slots) == 0 {
+			if err := w.Flush(); err != nil {
+				broken = true
+				c.close()
+			}
+		}
+	}
+	if !broken {
+		w.Flush()
+	}
+}
+
+func (c *conn) writeResponse(w *Writer, s *slot) error {
+	r := s.resp
+	if r.Body != nil {
+		defer r.Body.Release()
+	}
+	switch {
+	case r.Msg != nil:
+		if err := w.appendMsg(s.hdr, r.Msg); err != nil {
+			return err
+		}
+	case r.Body != nil:
+		flex := responseHeaderFlexible(s.hdr.Key, r.Body.Flexible())
+		var hb [9]byte
+		h := appendFrameHeader(hb[:0], s.hdr.CorrelationID, flex)
+		binary.BigEndian.PutUint32(h, uint32(len(h)-4+r.Body.Len()))
+		if _, err := w.Write(h); err != nil {
+			return err
+		}
+		if err := r.Body.WriteTo(w); err != nil {
+			return fmt.Errorf("write response body: %w", err)
+		}
+	case r.Raw != nil:
+		var hb [9]byte
+		h := appendFrameHeader(hb[:0], s.hdr.CorrelationID, false)
+		binary.BigEndian.PutUint32(h, uint32(len(h)-4+len(r.Raw)))
+		w.Write(h)
+		if _, err := w.Write(r.Raw); err != nil {
+			return err
+		}
+	}
+	if r.Close {
+		w.Flush()
+		return errors.New("handler closed the connection")
+	}
+	return nil
+}
+
+// appendFrameHeader appends a length placeholder, the correlation id and,
+// for flexible headers, an empty tag section.
+func appendFrameHeader(dst []byte, corr int32, flexible bool) []byte {
+	dst = append(dst, 0, 0, 0, 0)
+	dst = kbin.AppendInt32(dst, corr)
+	if flexible {
+		dst = append(dst, 0)
+	}
+	return dst
+}

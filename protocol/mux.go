@@ -1,0 +1,112 @@
+package protocol
+
+import (
+	"regexp"
+	"sort"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"go.uber.org/zap"
+)
+
+// ServeFunc serves one decoded request.
+type ServeFunc func(req *Request, respond func(Response))
+
+type route struct {
+	min, max int16
+	serve    ServeFunc
+	raw      bool // a private key: the body is not decoded
+}
+
+// Mux routes requests by API key to one handler per API, and answers
+// ApiVersions from what is registered, so the advertised table can never
+// claim an API nobody serves.
+type Mux struct {
+	routes map[int16]route
+	log    *zap.Logger
+	// Features fills the feature fields of ApiVersions v3+ responses.
+	Features func(resp *kmsg.ApiVersionsResponse)
+}
+
+// NewMux returns a mux that already serves ApiVersions v0-v4.
+func NewMux(log *zap.Logger) *Mux {
+	m := &Mux{routes: map[int16]route{}, log: log}
+	m.Handle(ApiVersionsKey, 0, 4, m.apiVersions)
+	return m
+}
+
+// Handle registers serve for key, versions min to max.
+func (m *Mux) Handle(key, min, max int16, serve ServeFunc) {
+	m.routes[key] = route{min: min, max: max, serve: serve}
+}
+
+// HandleRaw registers a private key whose body reaches serve undecoded.
+func (m *Mux) HandleRaw(key int16, serve ServeFunc) {
+	m.routes[key] = route{min: 0, max: 0, serve: serve, raw: true}
+}
+
+// Serve implements Handler. Like Kafka, it closes the connection on an
+// unknown key, an unsupported version or an unparseable body, except that
+// an unsupported ApiVersions version gets a v0 answer with
+// UNSUPPORTED_VERSION and the table (KIP-511).
+func (m *Mux) Serve(req *Request, respond func(Response)) {
+	rt, ok := m.routes[req.Key]
+	if !ok {
+		m.log.Info("unknown api key; closing connection", zap.Int16("api_key", req.Key), zap.Stringer("remote", req.Remote))
+		respond(CloseConn)
+		return
+	}
+	if req.Version < rt.min || req.Version > rt.max {
+		if req.Key == ApiVersionsKey {
+			resp := kmsg.NewPtrApiVersionsResponse()
+			resp.ErrorCode = kerr.UnsupportedVersion.Code
+			resp.ApiKeys = m.Versions()
+			respond(Response{Msg: resp}) // the header is v0 and resp is v0
+			return
+		}
+		m.log.Info("unsupported api version; closing connection", zap.String("api", kmsg.NameForKey(req.Key)),
+			zap.Int16("version", req.Version), zap.Int16("min", rt.min), zap.Int16("max", rt.max), zap.Stringer("remote", req.Remote))
+		respond(CloseConn)
+		return
+	}
+	if !rt.raw {
+		if err := req.Decode(); err != nil {
+			m.log.Info("unparseable request; closing connection", zap.String("api", kmsg.NameForKey(req.Key)),
+				zap.Int16("version", req.Version), zap.Error(err), zap.Stringer("remote", req.Remote))
+			respond(CloseConn)
+			return
+		}
+	}
+	rt.serve(req, respond)
+}
+
+// Versions is the ApiVersions table of every registered public API.
+func (m *Mux) Versions() []kmsg.ApiVersionsResponseApiKey {
+	var out []kmsg.ApiVersionsResponseApiKey
+	for key, rt := range m.routes {
+		if rt.raw {
+			continue
+		}
+		k := kmsg.NewApiVersionsResponseApiKey()
+		k.ApiKey, k.MinVersion, k.MaxVersion = key, rt.min, rt.max
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ApiKey < out[j].ApiKey })
+	return out
+}
+
+// clientSoftwareRE is Kafka's rule for ApiVersions v3+ client software
+// name and version.
+var clientSoftwareRE = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$`)
+
+func (m *Mux) apiVersions(req *Request, respond func(Response)) {
+	r := req.Msg.(*kmsg.ApiVersionsRequest)
+	resp := r.ResponseKind().(*kmsg.ApiVersionsResponse)
+	resp.ApiKeys = m.Versions()
+	if r.Version >= 3 && (!clientSoftwareRE.MatchString(r.ClientSoftwareName) || !clientSoftwareRE.MatchString(r.ClientSoftwareVersion)) {
+		resp.ErrorCode = kerr.InvalidRequest.Code
+	} else if r.Version >= 3 && m.Features != nil {
+		m.Features(resp)
+	}
+	respond(Msg(resp))
+}

@@ -1,0 +1,48 @@
+package protocol
+
+import (
+	"net"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Request is one request read from a connection.
+type Request struct {
+	Header
+	// Listener is the name of the listener the connection came in on.
+	Listener string
+	Remote   net.Addr
+	// Body is the undecoded request body. It aliases a pooled frame buffer
+	// that stays valid until the response has been written.
+	Body []byte
+	// Msg is the kmsg request for the key with its version set, nil for a
+	// key kmsg does not know (Spool's private APIs). Call Decode to fill it.
+	Msg kmsg.Request
+	// ConnID identifies the connection (for fetch sessions, SASL state).
+	ConnID uint64
+}
+
+// Decode parses Body into Msg. Decoded byte slices (records) alias Body.
+func (r *Request) Decode() error {
+	if r.Msg == nil {
+		return errUnknownKey
+	}
+	if u, ok := r.Msg.(kmsg.UnsafeReadFrom); ok {
+		return u.UnsafeReadFrom(r.Body)
+	}
+	return r.Msg.ReadFrom(r.Body)
+}
+
+// Handler serves requests. Serve is called on the connection's reading
+// goroutine, in request order; it must call respond exactly once, then or
+// later, from any goroutine. Work that must keep request order (appends)
+// should happen before Serve returns; waiting (fsync, long polls) should not.
+type Handler interface {
+	Serve(req *Request, respond func(Response))
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(req *Request, respond func(Response))
+
+// Serve calls f.
+func (f HandlerFunc) Serve(req *Request, respond func(Response)) { f(req, respond) }

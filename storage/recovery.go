@@ -1,0 +1,233 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"go.uber.org/zap"
+)
+
+// load builds the in-memory view of the directory and repairs what a crash
+// may have left: a torn tail is cut off, missing or damaged indexes are
+// rebuilt. Only damage that is not at the tail is refused.
+func (l *Log) load() error {
+	clean, err := removeMarker(l.dir, cleanShutdownFile)
+	if err != nil {
+		return err
+	}
+	bases, err := l.scanDir()
+	if err != nil {
+		return err
+	}
+	start, _ := l.readOffset(logStartOffsetFile)
+	if len(bases) == 0 {
+		return l.initEmpty(start)
+	}
+	rp, hasRP := l.readOffset(recoveryPointFile)
+	nowMs := l.nowMs()
+	for _, b := range bases {
+		s := newSegment(l.dir, b, nowMs)
+		st, err := os.Stat(s.logPath)
+		if err != nil {
+			return fmt.Errorf("stat segment: %w", err)
+		}
+		s.size = st.Size()
+		l.segs = append(l.segs, s)
+	}
+	first := len(l.segs) // first segment to re-validate
+	if !clean {
+		first = 0
+		if hasRP {
+			first = max(l.segmentIndex(rp), 0)
+		}
+		l.lg.Info("recovering log after unclean shutdown",
+			zap.Int64("recoveryPoint", rp), zap.Int("segments", len(l.segs)-first))
+	}
+	if err := l.loadSegments(first, !clean); err != nil {
+		return err
+	}
+	l.start = min(max(start, l.segs[0].base), l.leo)
+	l.flushed = l.leo
+	if !clean {
+		l.flushed = min(rp, l.leo)
+	}
+	if err := l.activeSeg().activate(l.files, l.cfg.MaxIndexBytes); err != nil {
+		return err
+	}
+	return l.dropSegmentsBelowStart()
+}
+
+// initEmpty creates the first segment of a new (or emptied) log.
+func (l *Log) initEmpty(start int64) error {
+	s := newSegment(l.dir, start, l.nowMs())
+	if err := s.create(); err != nil {
+		return err
+	}
+	if err := s.activate(l.files, l.cfg.MaxIndexBytes); err != nil {
+		return err
+	}
+	l.segs = []*segment{s}
+	l.start, l.leo, l.flushed = start, start, start
+	l.dirDirty = true
+	return nil
+}
+
+// readOffset reads a small offset file; a damaged one is treated as
+// missing, which only costs extra recovery work.
+func (l *Log) readOffset(name string) (int64, bool) {
+	off, ok, err := readOffsetFile(l.dir, name)
+	if err != nil {
+		l.lg.Warn("ignoring unreadable offset file", zap.String("file", name), zap.Error(err))
+	}
+	return off, ok
+}
+
+// scanDir removes leftovers of interrupted deletes and compactions and
+// returns the base offsets of the segments, ascending.
+func (l *Log) scanDir() ([]int64, error) {
+	ents, err := os.ReadDir(l.dir)
+	if err != nil {
+		return nil, err
+	}
+	var bases []int64
+	logs := make(map[int64]bool)
+	var indexes []string
+	for _, e := range ents {
+		name := e.Name()
+		p := filepath.Join(l.dir, name)
+		switch {
+		case strings.HasSuffix(name, swapSuffix):
+			l.lg.Warn("removing swap file of an interrupted compaction", zap.String("file", name))
+			fallthrough
+		case strings.HasSuffix(name, deletedSuffix), strings.HasSuffix(name, cleanedSuffix),
+			strings.HasSuffix(name, tmpSuffix):
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, err
+			}
+		case strings.HasSuffix(name, logSuffix):
+			if b, ok := parseSegmentName(name, logSuffix); ok {
+				bases = append(bases, b)
+				logs[b] = true
+			}
+		case strings.HasSuffix(name, indexSuffix), strings.HasSuffix(name, timeIndexSuffix):
+			indexes = append(indexes, name)
+		}
+	}
+	for _, name := range indexes {
+		b, ok := parseSegmentName(name, indexSuffix)
+		if !ok {
+			b, ok = parseSegmentName(name, timeIndexSuffix)
+		}
+		if ok && !logs[b] {
+			l.lg.Warn("removing index without a segment", zap.String("file", name))
+			if err := os.Remove(filepath.Join(l.dir, name)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	slices.Sort(bases)
+	return bases, nil
+}
+
+// loadSegments re-validates segments from index first on and checks the
+// indexes of the others (fully when the shutdown was unclean), then sets
+// the log end offset from the last segment.
+func (l *Log) loadSegments(first int, fullCheck bool) error {
+	tail := len(l.segs) - 1
+	for tail > 0 && l.segs[tail].size == 0 {
+		tail--
+	}
+	for i := 0; i <= tail; i++ {
+		s := l.segs[i]
+		isTail := i == tail
+		if i >= first {
+			end, err := l.rebuildSegment(s, isTail)
+			if err != nil {
+				return err
+			}
+			if end < s.size {
+				if err := l.cutTail(i, end); err != nil {
+					return err
+				}
+				break
+			}
+			continue
+		}
+		s.synced, s.closedSynced = s.size, true
+		if err := l.checkIndexes(s, fullCheck, isTail); err != nil {
+			return err
+		}
+	}
+	last := l.activeSeg()
+	if last.size == 0 {
+		l.leo = last.base
+		return nil
+	}
+	return l.loadTail(last)
+}
+
+// checkIndexes rebuilds a segment's indexes when they are missing or fail
+// the sanity check.
+func (l *Log) checkIndexes(s *segment, full, isTail bool) error {
+	var err error
+	if s.idxN, err = checkIndex(s.idxPath, offsetEntrySize, s.size, full); err == nil {
+		s.timeN, err = checkIndex(s.timePath, timeEntrySize, s.size, full)
+	}
+	if err == nil {
+		return nil
+	}
+	l.lg.Warn("rebuilding segment indexes", zap.String("segment", s.logPath), zap.Error(err))
+	end, rerr := l.rebuildSegment(s, isTail)
+	if rerr != nil {
+		return rerr
+	}
+	if end < s.size {
+		return l.cutTail(len(l.segs)-1, end)
+	}
+	return nil
+}
+
+// cutTail truncates segment i at end after a torn write and drops the
+// (empty) segments after it.
+func (l *Log) cutTail(i int, end int64) error {
+	s := l.segs[i]
+	l.lg.Warn("truncating torn tail", zap.String("segment", s.logPath),
+		zap.Int64("from", s.size), zap.Int64("to", end))
+	if err := os.Truncate(s.logPath, end); err != nil {
+		return fmt.Errorf("truncate torn tail: %w", err)
+	}
+	s.size, s.synced = end, 0
+	for _, d := range l.segs[i+1:] {
+		if err := removeSegmentFiles(l.files, d); err != nil {
+			return err
+		}
+	}
+	l.segs = l.segs[:i+1]
+	return nil
+}
+
+// loadTail derives the active segment's append state from its last index
+// entry and the batches after it, without reading the whole segment.
+func (l *Log) loadTail(s *segment) error {
+	err := l.readTail(s)
+	if err == nil {
+		return nil
+	}
+	// The trusted tail does not parse: treat it as a crash after all.
+	l.lg.Warn("active segment tail unreadable, recovering it", zap.String("segment", s.logPath), zap.Error(err))
+	end, err := l.rebuildSegment(s, true)
+	if err != nil {
+		return err
+	}
+	if end < s.size {
+		if err := l.cutTail(len(l.segs)-1, end); err != nil {
+			return err
+		}
+	}
+	return l.readTail(s)
+}

@@ -1,0 +1,175 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+)
+
+// Sync returns once every offset below upTo (capped at the log end offset)
+// is durable. Concurrent callers share fsyncs: one caller runs the flush
+// while the others wait for it, and callers arriving during a flush wait for
+// the next one, which covers everything appended by then.
+func (l *Log) Sync(ctx context.Context, upTo int64) error {
+	for {
+		l.mu.Lock()
+		upTo = min(upTo, l.leo)
+		if upTo <= l.flushed {
+			l.mu.Unlock()
+			return nil
+		}
+		if l.closed {
+			l.mu.Unlock()
+			return ErrClosed
+		}
+		if l.flushing {
+			ch := l.flushDone
+			l.mu.Unlock()
+			select {
+			case <-ch:
+				continue
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		w, err := l.startFlushLocked()
+		l.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("sync %s: %w", l.dir, err)
+		}
+		err = l.runFlush(w)
+		l.mu.Lock()
+		l.finishFlushLocked(w, err)
+		l.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("sync %s: %w", l.dir, err)
+		}
+	}
+}
+
+// MaybeFlush flushes when flush.ms has passed since the last flush and data
+// is waiting. A broker calls it for every log from one periodic task, so idle
+// partitions cost no goroutine or timer of their own.
+func (l *Log) MaybeFlush(ctx context.Context) error {
+	l.mu.RLock()
+	due := l.flushDueLocked()
+	end := l.leo
+	l.mu.RUnlock()
+	if !due {
+		return nil
+	}
+	return l.Sync(ctx, end)
+}
+
+// flushDueLocked applies flush.messages and flush.ms.
+func (l *Log) flushDueLocked() bool {
+	if l.closed || l.leo <= l.flushed {
+		return false
+	}
+	if l.leo-l.flushed >= l.cfg.FlushIntervalMessages {
+		return true
+	}
+	return l.cfg.FlushIntervalMs >= 0 && l.nowMs()-l.lastFlushMs >= l.cfg.FlushIntervalMs
+}
+
+// flushWork is what one flush makes durable, captured under the lock.
+type flushWork struct {
+	target  int64 // log end offset when the flush started
+	gen     uint64
+	done    chan struct{}
+	dir     bool // fsync the directory for new segment files
+	items   []flushItem
+	rolled  bool // a closed segment becomes fully durable: checkpoint
+	refs    []*FileRef
+	started int64
+}
+
+type flushItem struct {
+	seg    *segment
+	size   int64
+	closed bool
+}
+
+// startFlushLocked marks a flush as running and pins the files of every
+// segment with unsynced data, newest last.
+func (l *Log) startFlushLocked() (*flushWork, error) {
+	w := &flushWork{target: l.leo, gen: l.gen, done: make(chan struct{}), dir: l.dirDirty, started: l.nowMs()}
+	i := len(l.segs) - 1
+	for i > 0 && !l.segs[i-1].closedSynced {
+		i--
+	}
+	for _, s := range l.segs[i:] {
+		closed := !s.active()
+		if !closed && s.synced >= s.size {
+			continue
+		}
+		it := flushItem{seg: s, size: s.size, closed: closed}
+		ps := s.paths()
+		n := 1
+		if closed {
+			n = len(ps)
+			w.rolled = true
+		}
+		for _, p := range ps[:n] {
+			ref, err := l.files.Pin(p)
+			if err != nil {
+				w.release(l.files)
+				return nil, err
+			}
+			w.refs = append(w.refs, ref)
+		}
+		w.items = append(w.items, it)
+	}
+	l.dirDirty = false
+	l.flushing = true
+	l.flushDone = w.done
+	return w, nil
+}
+
+// runFlush does the fsyncs without holding the log's lock, so appends and
+// reads continue meanwhile.
+func (l *Log) runFlush(w *flushWork) error {
+	defer w.release(l.files)
+	for _, ref := range w.refs {
+		if err := l.fsync(ref.f); err != nil {
+			return err
+		}
+	}
+	if w.dir {
+		if err := syncDir(l.dir); err != nil {
+			return err
+		}
+	}
+	if w.rolled {
+		// Recovery re-validates from this point, so advancing it once per
+		// rolled segment keeps crash recovery to about one segment.
+		return writeOffsetFile(l.dir, recoveryPointFile, w.target)
+	}
+	return nil
+}
+
+func (w *flushWork) release(fc *FileCache) {
+	for _, ref := range w.refs {
+		fc.Unpin(ref)
+	}
+	w.refs = nil
+}
+
+// finishFlushLocked credits the flush unless a truncation made its view
+// stale, and wakes the waiters.
+func (l *Log) finishFlushLocked(w *flushWork, err error) {
+	if err == nil && w.gen == l.gen {
+		for _, it := range w.items {
+			it.seg.synced = max(it.seg.synced, it.size)
+			if it.closed {
+				it.seg.closedSynced = true
+			}
+		}
+		l.flushed = max(l.flushed, w.target)
+		l.lastFlushMs = w.started
+	}
+	if err != nil {
+		l.dirDirty = l.dirDirty || w.dir
+	}
+	l.flushing = false
+	close(w.done)
+}
