@@ -1,9 +1,7 @@
 package config
 
-
 const maxLong = "9223372036854775807"
 const maxInt = "2147483647"
-
 
 // brokerDefs are the broker (server.properties) configs, with Kafka's names
 // and defaults. Configs a topic can override appear in topicDefs with

@@ -178,4 +178,3 @@ func moveLeadersAway(img *metadata.Image, id int32) []metadata.Record {
 	})
 	return recs
 }
-

@@ -101,7 +101,7 @@ func New(cfg Config) (*Controller, error) {
 	return c, nil
 }
 
-func raftID(nodeID int32) uint64  { return uint64(nodeID) + 1 }
+func raftID(nodeID int32) uint64 { return uint64(nodeID) + 1 }
 func nodeID(raftID uint64) int32 { return int32(raftID) - 1 }
 
 func (c *Controller) initRaft() error {

@@ -133,4 +133,3 @@ func newStorageInfoCmd() *cobra.Command {
 	flags.register(cmd, false)
 	return cmd
 }
-
