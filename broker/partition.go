@@ -3,13 +3,14 @@ package broker
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"spool/controller/metadata"
 	"spool/storage"
 )
 
-// partition is one hosted replica: its log and what the image says about
-// its leadership.
+// partition is one hosted replica: its log, what the image says about its
+// leadership, its high watermark, and the fetches waiting for new data.
 type partition struct {
 	topic   string
 	id      int32
@@ -21,10 +22,25 @@ type partition struct {
 	leaderEpoch int32
 	isr         []int32
 	isLeader    bool
+
+	// appendMu serialises appends so offsets, producer state and the high
+	// watermark advance together.
+	appendMu sync.Mutex
+	// highWatermark is the offset below which records are visible to
+	// consumers. With an ISR of the leader alone it is the log end offset.
+	highWatermark atomic.Int64
+	// producers is the idempotent producer state (produce.go owns it).
+	producers *producerStates
+
+	waitMu  sync.Mutex
+	waiters map[chan struct{}]struct{}
 }
 
 func newPartition(topic string, id int32, topicID [16]byte, l *storage.Log) *partition {
-	return &partition{topic: topic, id: id, topicID: topicID, log: l, leader: -1}
+	p := &partition{topic: topic, id: id, topicID: topicID, log: l, leader: -1, waiters: map[chan struct{}]struct{}{}}
+	p.highWatermark.Store(l.LogEndOffset())
+	p.producers = newProducerStates()
+	return p
 }
 
 func (p *partition) setState(mp *metadata.Partition, self int32) {
@@ -33,6 +49,56 @@ func (p *partition) setState(mp *metadata.Partition, self int32) {
 	p.leader, p.leaderEpoch = mp.Leader, mp.LeaderEpoch
 	p.isr = slices.Clone(mp.ISR)
 	p.isLeader = mp.Leader == self
+}
+
+// leadership returns whether this broker leads the partition and the
+// current leader epoch.
+func (p *partition) leadership() (bool, int32) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.isLeader, p.leaderEpoch
+}
+
+// HighWatermark is the first offset consumers may not yet read.
+func (p *partition) HighWatermark() int64 { return p.highWatermark.Load() }
+
+// advanceHighWatermark moves the high watermark and wakes waiting fetches.
+func (p *partition) advanceHighWatermark(off int64) {
+	for {
+		cur := p.highWatermark.Load()
+		if off <= cur {
+			return
+		}
+		if p.highWatermark.CompareAndSwap(cur, off) {
+			break
+		}
+	}
+	p.notifyWaiters()
+}
+
+// addWaiter registers w (buffered, capacity 1) to be signalled when new
+// data becomes visible; removeWaiter unregisters it.
+func (p *partition) addWaiter(w chan struct{}) {
+	p.waitMu.Lock()
+	p.waiters[w] = struct{}{}
+	p.waitMu.Unlock()
+}
+
+func (p *partition) removeWaiter(w chan struct{}) {
+	p.waitMu.Lock()
+	delete(p.waiters, w)
+	p.waitMu.Unlock()
+}
+
+func (p *partition) notifyWaiters() {
+	p.waitMu.Lock()
+	for w := range p.waiters {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
+	p.waitMu.Unlock()
 }
 
 func (p *partition) close() {
