@@ -43,6 +43,7 @@ type Broker struct {
 	meta        *metadataFollower
 	life        *lifecycle
 	replicas    *replicaManager
+	producerIDs *producerIDs
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -66,6 +67,7 @@ func New(cfg Config) (*Broker, error) {
 	b.replicas = newReplicaManager(b)
 	b.meta.publish = append(b.meta.publish, b.replicas.onMetadata)
 	b.life = newLifecycle(b)
+	b.producerIDs = &producerIDs{b: b}
 	return b, nil
 }
 

@@ -26,6 +26,7 @@ func (c *Controller) Register(mux *protocol.Mux) {
 	mux.Handle(55, 0, 2, c.serveDescribeQuorum)
 	mux.Handle(62, 0, 4, async(c.serveBrokerRegistration))
 	mux.Handle(63, 0, 1, async(c.serveBrokerHeartbeat))
+	mux.Handle(67, 0, 0, async(c.serveAllocateProducerIDs))
 }
 
 // async runs a handler that waits for a commit off the connection's reading
