@@ -103,7 +103,7 @@ func (b *Broker) Image() *metadata.Image { return b.meta.Image() }
 // ControlledShutdown asks the controller to move leadership away and waits
 // until it may stop; requests keep being served meanwhile.
 func (b *Broker) ControlledShutdown(ctx context.Context) {
-	if b.life.epoch > 0 {
+	if b.life.epoch.Load() > 0 {
 		b.life.controlledShutdown(ctx)
 	}
 }

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"crypto/rand"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -18,7 +19,7 @@ const metadataVersionMax int16 = 25
 type lifecycle struct {
 	b           *Broker
 	incarnation [16]byte
-	epoch       int64
+	epoch       atomic.Int64
 	unfenced    chan struct{} // closed the first time the broker is unfenced
 	fenced      bool
 }
@@ -66,8 +67,8 @@ func (l *lifecycle) register(ctx context.Context) error {
 			}
 			continue
 		}
-		l.epoch = resp.BrokerEpoch
-		l.b.log.Info("registered with the controller", zap.Int64("broker_epoch", l.epoch))
+		l.epoch.Store(resp.BrokerEpoch)
+		l.b.log.Info("registered with the controller", zap.Int64("broker_epoch", l.epoch.Load()))
 		return nil
 	}
 }
@@ -103,7 +104,7 @@ func (l *lifecycle) send(ctx context.Context, shutdown bool) (*kmsg.BrokerHeartb
 	req := kmsg.NewPtrBrokerHeartbeatRequest()
 	req.SetVersion(1)
 	req.BrokerID = l.b.cfg.NodeID
-	req.BrokerEpoch = l.epoch
+	req.BrokerEpoch = l.epoch.Load()
 	req.CurrentMetadataOffset = l.b.meta.Image().Offset
 	req.WantShutdown = shutdown
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)

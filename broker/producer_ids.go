@@ -22,7 +22,7 @@ func (p *producerIDs) Next(ctx context.Context) (int64, error) {
 	defer p.mu.Unlock()
 	if p.next >= p.end {
 		req := kmsg.NewPtrAllocateProducerIDsRequest()
-		req.BrokerID, req.BrokerEpoch = p.b.cfg.NodeID, p.b.life.epoch
+		req.BrokerID, req.BrokerEpoch = p.b.cfg.NodeID, p.b.life.epoch.Load()
 		raw, err := p.b.controllers.Request(ctx, req)
 		if err != nil {
 			return -1, err
