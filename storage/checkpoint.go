@@ -10,42 +10,18 @@ import (
 	"strings"
 )
 
-// writeFileAtomic replaces dir/name so that a crash leaves either the old or
-// the new content: write a temp file, fsync it, rename, fsync the directory.
+// writeFileAtomic replaces dir/name durably (see WriteFileAtomic), adding
+// the context the log's errors carry.
 func writeFileAtomic(dir, name string, data []byte) error {
-	final := filepath.Join(dir, name)
-	tmp := final + tmpSuffix
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", final, err)
+	if err := WriteFileAtomic(filepath.Join(dir, name), data); err != nil {
+		_ = os.Remove(filepath.Join(dir, name+tmpSuffix))
+		return fmt.Errorf("write %s in %s: %w", name, dir, err)
 	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, final)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", final, err)
-	}
-	return syncDir(dir)
+	return nil
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync dir: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := SyncDir(dir); err != nil {
 		return fmt.Errorf("sync dir %s: %w", dir, err)
 	}
 	return nil

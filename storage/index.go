@@ -153,7 +153,7 @@ func checkIndex(path string, size int, logSize int64, full bool) (entries int, e
 		}
 		return n, nil
 	}
-	buf := make([]byte, 64*size*64)
+	buf := make([]byte, 4096*size) // whole entries per read
 	for off := int64(0); off < st.Size(); {
 		m, err := f.ReadAt(buf, off)
 		if err != nil && err != io.EOF {
