@@ -25,6 +25,7 @@ type serverFlags struct {
 func (f *serverFlags) register(cmd *cobra.Command, withCommon bool) {
 	cmd.Flags().StringVar(&f.configFile, "config", "", "Kafka-style properties file")
 	cmd.Flags().StringArrayVar(&f.overrides, "override", nil, "set a property, key=value (repeatable)")
+	f.nodeID = -1
 	if !withCommon {
 		return
 	}
