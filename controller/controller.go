@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,8 @@ type Config struct {
 	Files           *storage.FileCache
 	Logger          *zap.Logger
 	Now             func() time.Time
+	// Fsync replaces fdatasync of metadata log files (tests record order).
+	Fsync func(*os.File) error
 }
 
 // ErrNotController means this node is not the active controller (or not
@@ -48,7 +51,10 @@ type Controller struct {
 	store *raftStore
 	rn    *raft.RawNode
 	trans *transport
-	now   func() time.Time
+	// send hands a Ready's messages to the transport once its entries and
+	// HardState are durable.
+	send func([]*raftpb.Message)
+	now  func() time.Time
 
 	recv chan *raftpb.Message
 	ops  chan func()
@@ -79,7 +85,7 @@ func New(cfg Config) (*Controller, error) {
 		cfg.Now = time.Now
 	}
 	dir := filepath.Join(cfg.MetadataLogDir, MetadataTopic+"-0")
-	store, err := openRaftStore(dir, cfg.Storage, storage.Options{Logger: cfg.Logger, Now: cfg.Now, Files: cfg.Files})
+	store, err := openRaftStore(dir, cfg.Storage, storage.Options{Logger: cfg.Logger, Now: cfg.Now, Files: cfg.Files, Fsync: cfg.Fsync})
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +142,7 @@ func (c *Controller) initRaft() error {
 		addrs[raftID(v.ID)] = v.Addr()
 	}
 	c.trans = newTransport(raftID(c.cfg.NodeID), addrs, c.cfg.ElectionTimeout, c.log.Named("transport"))
+	c.send = c.trans.send
 	return nil
 }
 

@@ -60,7 +60,7 @@ func (c *Controller) handleReady() error {
 	if err := c.store.save(&rd); err != nil {
 		return err
 	}
-	c.trans.send(rd.Messages)
+	c.send(rd.Messages)
 	if rd.SoftState != nil {
 		c.onSoftState(rd.SoftState)
 	}

@@ -163,21 +163,21 @@ func (tc *topicCreator) assignment(t *kmsg.CreateTopicsRequestTopic) ([][]int32,
 	return place(tc.brokers, n, rf, rand.IntN(len(tc.brokers))), nil
 }
 
-// place spreads replicas round-robin: partition p starts at broker
-// start+p, so leaders rotate over the brokers and each broker's followers
-// are spread too.
+// place spreads replicas round-robin: partition p's leader is broker
+// start+p, so leaders rotate over the brokers, and the followers start at a
+// shift that grows every full round, so each broker's followers are spread
+// over the others too. Followers skip the leader, so no broker repeats.
 func place(brokers []int32, partitions, rf int32, start int) [][]int32 {
 	out := make([][]int32, partitions)
 	nb := len(brokers)
 	for p := range out {
 		replicas := make([]int32, rf)
 		first := (start + p) % nb
-		shift := 1 + (p/nb)%max(nb-1, 1)
-		for r := range replicas {
-			if r == 0 {
-				replicas[r] = brokers[first]
-			} else {
-				replicas[r] = brokers[(first+shift+r-1)%nb]
+		replicas[0] = brokers[first]
+		if nb > 1 {
+			shift := (p / nb) % (nb - 1)
+			for r := 1; r < int(rf); r++ {
+				replicas[r] = brokers[(first+1+(shift+r-1)%(nb-1))%nb]
 			}
 		}
 		out[p] = replicas

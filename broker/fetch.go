@@ -1,0 +1,206 @@
+package broker
+
+import (
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"spool/controller/metadata"
+	"spool/protocol"
+	"spool/storage"
+)
+
+// fetchTarget is one partition a fetch reads, in response order.
+type fetchTarget struct {
+	topic     string
+	topicID   [16]byte
+	partition int32
+	offset    int64
+	maxBytes  int32
+	epoch     int32 // the leader epoch the client knows
+	// cached is the partition's entry in the fetch session, nil without one.
+	cached *sessionPartition
+}
+
+// fetchResult is what one partition answers.
+type fetchResult struct {
+	target            *fetchTarget
+	partition         int32
+	errCode           int16
+	hw, lso, logStart int64
+	// leaderID and leaderEpoch fill CurrentLeader for a client that asked
+	// the wrong broker; -1 when unset.
+	leaderID, leaderEpoch int32
+	records               storage.Slice
+	p                     *partition // nil on error
+}
+
+// fetchOp is one Fetch request being served, possibly over several reads
+// while it waits for data.
+type fetchOp struct {
+	b         *Broker
+	version   int16
+	listener  string
+	isolation int8
+	minBytes  int
+	maxBytes  int
+	maxWait   time.Duration
+	session   *fetchSession
+	// incremental leaves unchanged partitions out of the response.
+	incremental bool
+	targets     []fetchTarget
+}
+
+// fetchRound is the outcome of reading every target once.
+type fetchRound struct {
+	results []fetchResult
+	bytes   int
+	failed  bool // some partition answered with an error
+}
+
+func (b *Broker) handleFetch(req *protocol.Request, respond func(protocol.Response)) {
+	r := req.Msg.(*kmsg.FetchRequest)
+	op := &fetchOp{
+		b: b, version: r.Version, listener: req.Listener, isolation: r.IsolationLevel,
+		minBytes: int(r.MinBytes), maxBytes: int(max(r.MaxBytes, 0)),
+		maxWait: time.Duration(r.MaxWaitMillis) * time.Millisecond,
+	}
+	if code := b.fetchSessions.open(op, r); code != 0 {
+		respond(protocol.Msg(fetchError(r, code)))
+		return
+	}
+	rd := op.read()
+	if rd.ready(op) || op.maxWait <= 0 {
+		respond(op.response(rd))
+		return
+	}
+	rd.release()
+	go op.wait(rd.waitable(), respond)
+}
+
+// fetchError is a response carrying only a top-level error.
+func fetchError(r *kmsg.FetchRequest, code int16) *kmsg.FetchResponse {
+	resp := r.ResponseKind().(*kmsg.FetchResponse)
+	resp.ErrorCode = code
+	return resp
+}
+
+// ready reports whether the response may go now: enough bytes, an error to
+// report, or nothing to wait for (KIP-227 sessions can be empty).
+func (rd *fetchRound) ready(op *fetchOp) bool {
+	return rd.bytes >= op.minBytes || rd.failed || len(rd.results) == 0
+}
+
+// waitable lists the partitions whose new data would change the answer.
+func (rd *fetchRound) waitable() []*partition {
+	out := make([]*partition, 0, len(rd.results))
+	for i := range rd.results {
+		if p := rd.results[i].p; p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (rd *fetchRound) release() {
+	for i := range rd.results {
+		rd.results[i].records.Release()
+	}
+}
+
+// wait is the long poll: it re-reads whenever a partition's high watermark
+// moves, until MinBytes is reached or MaxWait passes. It registers before
+// its first read, so data appended since the caller's read is not missed.
+func (op *fetchOp) wait(parts []*partition, respond func(protocol.Response)) {
+	wake := make(chan struct{}, 1)
+	for _, p := range parts {
+		p.addWaiter(wake)
+	}
+	defer func() {
+		for _, p := range parts {
+			p.removeWaiter(wake)
+		}
+	}()
+	timer := time.NewTimer(op.maxWait)
+	defer timer.Stop()
+	expired := false
+	for {
+		rd := op.read()
+		if expired || rd.ready(op) {
+			respond(op.response(rd))
+			return
+		}
+		rd.release()
+		select {
+		case <-wake:
+		case <-timer.C:
+			expired = true
+		case <-op.b.fetchQuit:
+			expired = true
+		}
+	}
+}
+
+// read reads every target once, applying the response-wide MaxBytes with
+// at least one whole batch from the first partition that has data (KIP-74).
+func (op *fetchOp) read() fetchRound {
+	img := op.b.Image()
+	rd := fetchRound{results: make([]fetchResult, len(op.targets))}
+	for i := range op.targets {
+		res := &rd.results[i]
+		op.readOne(img, &op.targets[i], res, max(op.maxBytes-rd.bytes, 0), rd.bytes == 0)
+		rd.bytes += res.records.Len()
+		rd.failed = rd.failed || res.errCode != 0
+	}
+	return rd
+}
+
+func (op *fetchOp) readOne(img *metadata.Image, t *fetchTarget, res *fetchResult, limit int, minOne bool) {
+	*res = fetchResult{target: t, partition: t.partition, hw: -1, lso: -1, logStart: -1, leaderID: -1, leaderEpoch: -1}
+	topic := op.lookupTopic(img, t)
+	if topic == nil && op.version >= 13 {
+		res.errCode = kerr.UnknownTopicID.Code
+		return
+	}
+	p, code := op.b.leaderPartition(topic, t.partition, t.epoch)
+	if code != 0 {
+		res.errCode = code
+		op.fillLeader(topic, res)
+		return
+	}
+	// Read the bounds before the records: the records then never run past
+	// the high watermark reported with them.
+	hw, lso, start := p.HighWatermark(), p.lastStableOffset(), p.log.LogStartOffset()
+	maxOffset := hw
+	if op.isolation == readCommitted {
+		maxOffset = lso
+	}
+	sl, err := p.log.Read(t.offset, min(int(max(t.maxBytes, 0)), limit), maxOffset, minOne)
+	if err != nil {
+		res.errCode = storageErrorCode(err)
+		return
+	}
+	res.hw, res.lso, res.logStart, res.records, res.p = hw, lso, start, sl, p
+}
+
+func (op *fetchOp) lookupTopic(img *metadata.Image, t *fetchTarget) *metadata.Topic {
+	if op.version >= 13 {
+		return img.Topics.ByID(t.topicID)
+	}
+	return img.Topics.ByName(t.topic)
+}
+
+// fillLeader tells a client that asked the wrong broker (or with a stale
+// epoch) who leads now, so it can skip a metadata refresh (KIP-951).
+func (op *fetchOp) fillLeader(t *metadata.Topic, res *fetchResult) {
+	if op.version < 12 || t == nil {
+		return
+	}
+	if res.errCode != kerr.NotLeaderForPartition.Code && res.errCode != kerr.FencedLeaderEpoch.Code {
+		return
+	}
+	if mp := t.Partition(res.partition); mp != nil {
+		res.leaderID, res.leaderEpoch = mp.Leader, mp.LeaderEpoch
+	}
+}
