@@ -9,6 +9,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
+
+	"spool/controller/metadata"
 )
 
 // metadataVersionMax is the highest metadata.version this broker speaks.
@@ -119,10 +121,20 @@ func (l *lifecycle) send(ctx context.Context, shutdown bool) (*kmsg.BrokerHeartb
 
 func (l *lifecycle) observe(resp *kmsg.BrokerHeartbeatResponse) {
 	if l.fenced && !resp.IsFenced {
-		l.b.log.Info("unfenced by the controller; serving clients")
 		select {
 		case <-l.unfenced:
 		default:
+			// Serve once the image shows the unfencing, which carries the
+			// leadership this broker regains, so clients never see it
+			// half-applied.
+			self := l.b.cfg.NodeID
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			l.b.meta.waitUntil(ctx, func(img *metadata.Image) bool {
+				br := img.Brokers[self]
+				return br != nil && !br.Fenced
+			})
+			cancel()
+			l.b.log.Info("unfenced by the controller; serving clients")
 			close(l.unfenced)
 		}
 	} else if !l.fenced && resp.IsFenced {

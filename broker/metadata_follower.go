@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,13 +45,23 @@ func newMetadataFollower(cc *controllerClient, store *storage.Log, log *zap.Logg
 // Image is the latest published image.
 func (f *metadataFollower) Image() *metadata.Image { return f.image.Load() }
 
-// replayLocal rebuilds the image from the local copy of the log.
+// replayLocal rebuilds the image from the local copy of the log: the
+// newest snapshot, then the batches after it.
 func (f *metadataFollower) replayLocal() error {
 	if f.store == nil {
 		return nil
 	}
+	if id, ok, err := localSnapshot(f.store.Dir()); err != nil {
+		return err
+	} else if ok {
+		img, err := readSnapshotFile(filepath.Join(f.store.Dir(), id.FileName()), id)
+		if err != nil {
+			return err
+		}
+		f.install(img)
+	}
 	var buf []byte
-	offset := f.store.LogStartOffset()
+	offset := max(f.store.LogStartOffset(), f.Image().Offset+1)
 	for end := f.store.LogEndOffset(); offset < end; {
 		sl, err := f.store.Read(offset, 1<<20, end, true)
 		if err != nil {
@@ -135,6 +146,9 @@ func (f *metadataFollower) handle(resp *kmsg.FetchResponse, at int) error {
 		return err
 	}
 	if len(p.RecordBatches) == 0 {
+		if p.SnapshotID.EndOffset >= 0 {
+			return f.loadSnapshot(metadata.SnapshotID{EndOffset: p.SnapshotID.EndOffset, Epoch: p.SnapshotID.Epoch})
+		}
 		return nil
 	}
 	if f.store != nil {
@@ -180,10 +194,12 @@ func (f *metadataFollower) applyBatches(b []byte, publish bool) (int64, error) {
 	delta.SetOffset(last, epoch)
 	img := delta.Apply()
 	changes := delta.ChangedTopics()
-	f.image.Store(img)
+	// Publishers (the replica manager) act before handlers can see the
+	// image, so a topic in the image always has its partitions open.
 	for _, p := range f.publish {
 		p(prev, img, changes)
 	}
+	f.image.Store(img)
 	f.notify()
 	return next, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"spool/config"
 	"spool/controller/metadata"
+	"spool/protocol"
 	"spool/storage"
 )
 
@@ -36,6 +38,8 @@ type Config struct {
 	Files           *storage.FileCache
 	Logger          *zap.Logger
 	Now             func() time.Time
+	// SnapshotBytes is metadata.log.max.record.bytes.between.snapshots.
+	SnapshotBytes int64
 	// Fsync replaces fdatasync of metadata log files (tests record order).
 	Fsync func(*os.File) error
 }
@@ -71,6 +75,10 @@ type Controller struct {
 	nextPropID uint64
 	waiters    map[uint64]func(error)
 	brokers    brokerSessions
+	// appliedSinceSnapshot counts log bytes applied since the last
+	// snapshot; snapshotting is set while one is being written.
+	appliedSinceSnapshot int64
+	snapshotting         bool
 
 	// Published for other goroutines.
 	image    atomic.Pointer[metadata.Image]
@@ -92,14 +100,20 @@ func New(cfg Config) (*Controller, error) {
 	c := &Controller{
 		cfg: cfg, log: cfg.Logger.Named("controller"), store: store, now: cfg.Now,
 		recv: make(chan *raftpb.Message, 1024), ops: make(chan func(), 1024), done: make(chan struct{}),
-		committed: metadata.Empty(), waiters: map[uint64]func(error){},
+		committed: store.image, waiters: map[uint64]func(error){},
 		nextPropID: rand.Uint64() >> 1,
 		brokers:    newBrokerSessions(),
 	}
 	c.spec = c.committed
+	c.confState = store.confState
 	c.image.Store(c.committed)
 	c.leaderID.Store(-1)
 	c.hw.init()
+	c.hw.set(c.committed.Offset)
+	if cfg.SnapshotBytes <= 0 {
+		cfg.SnapshotBytes = 20 << 20
+		c.cfg.SnapshotBytes = cfg.SnapshotBytes
+	}
 	if err := c.initRaft(); err != nil {
 		store.close()
 		return nil, err
@@ -117,6 +131,7 @@ func (c *Controller) initRaft() error {
 		ElectionTick:    ticks,
 		HeartbeatTick:   1,
 		Storage:         c.store.mem,
+		Applied:         uint64(max(c.committed.Offset, 0)),
 		MaxSizePerMsg:   1 << 20,
 		MaxInflightMsgs: 256,
 		CheckQuorum:     true,
@@ -128,7 +143,7 @@ func (c *Controller) initRaft() error {
 		return fmt.Errorf("start raft: %w", err)
 	}
 	c.rn = rn
-	if last, _ := c.store.mem.LastIndex(); last == 0 {
+	if last, _ := c.store.mem.LastIndex(); last == 0 && c.store.snapshot.EndOffset == 0 {
 		peers := make([]raft.Peer, 0, len(c.cfg.Voters))
 		for _, v := range c.cfg.Voters {
 			peers = append(peers, raft.Peer{ID: raftID(v.ID)})
@@ -143,7 +158,23 @@ func (c *Controller) initRaft() error {
 	}
 	c.trans = newTransport(raftID(c.cfg.NodeID), addrs, c.cfg.ElectionTimeout, c.log.Named("transport"))
 	c.send = c.trans.send
+	c.store.download = c.downloadSnapshot
 	return nil
+}
+
+// downloadSnapshot streams snapshot id from the raft leader; loop only.
+func (c *Controller) downloadSnapshot(id metadata.SnapshotID, w io.Writer) error {
+	lead := c.rn.BasicStatus().Lead
+	for _, v := range c.cfg.Voters {
+		if raftID(v.ID) == lead {
+			cl := protocol.NewClient(v.Addr(), "spool-snapshot")
+			defer cl.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			return protocol.DownloadSnapshot(ctx, cl, MetadataTopic, id.EndOffset, id.Epoch, w)
+		}
+	}
+	return fmt.Errorf("no known leader to fetch snapshot %s from", id.FileName())
 }
 
 // Start runs the raft loop until Close.

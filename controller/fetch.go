@@ -62,7 +62,16 @@ func (c *Controller) fetchResponse(r *kmsg.FetchRequest, offset int64) *kmsg.Fet
 	hw, _ := c.hw.get()
 	p.HighWatermark, p.LastStableOffset = hw+1, hw+1
 	p.LogStartOffset = c.store.log.LogStartOffset()
-	if offset > hw+1 || offset < p.LogStartOffset {
+	if offset < p.LogStartOffset {
+		// Behind the log: the fetcher must load the snapshot first.
+		if id, ok, _ := latestSnapshot(c.store.dir); ok && id.EndOffset >= p.LogStartOffset {
+			p.SnapshotID.EndOffset, p.SnapshotID.Epoch = id.EndOffset, id.Epoch
+			return resp
+		}
+		p.ErrorCode = kerr.OffsetOutOfRange.Code
+		return resp
+	}
+	if offset > hw+1 {
 		p.ErrorCode = kerr.OffsetOutOfRange.Code
 		return resp
 	}

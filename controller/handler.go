@@ -24,6 +24,7 @@ func (c *Controller) Register(mux *protocol.Mux) {
 	mux.Handle(19, 2, 7, async(c.serveCreateTopics))
 	mux.Handle(20, 1, 6, async(c.serveDeleteTopics))
 	mux.Handle(55, 0, 2, c.serveDescribeQuorum)
+	mux.Handle(59, 0, 1, c.serveFetchSnapshot)
 	mux.Handle(62, 0, 4, async(c.serveBrokerRegistration))
 	mux.Handle(63, 0, 1, async(c.serveBrokerHeartbeat))
 	mux.Handle(67, 0, 0, async(c.serveAllocateProducerIDs))

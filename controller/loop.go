@@ -60,6 +60,13 @@ func (c *Controller) handleReady() error {
 	if err := c.store.save(&rd); err != nil {
 		return err
 	}
+	if c.store.installed {
+		c.store.installed = false
+		c.committed, c.spec, c.confState = c.store.image, c.store.image, c.store.confState
+		c.image.Store(c.committed)
+		c.hw.set(c.committed.Offset)
+		c.log.Info("installed metadata snapshot from the leader", zap.String("snapshot", c.store.snapshot.FileName()))
+	}
 	c.send(rd.Messages)
 	if rd.SoftState != nil {
 		c.onSoftState(rd.SoftState)
@@ -115,6 +122,7 @@ func (c *Controller) apply(entries []*raftpb.Entry) error {
 				}
 				continue
 			}
+			c.appliedSinceSnapshot += int64(len(e.Data))
 			hdr, recs, _, err := metadata.DecodeBatch(e.Data)
 			if err != nil {
 				return err
@@ -153,6 +161,7 @@ func (c *Controller) apply(entries []*raftpb.Entry) error {
 	c.brokers.applied(c.committed)
 	c.hw.set(int64(last.GetIndex()))
 	c.maybeBootstrap()
+	c.maybeSnapshot()
 	return nil
 }
 

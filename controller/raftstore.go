@@ -3,12 +3,16 @@ package controller
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"time"
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
+	"spool/controller/metadata"
 	"spool/storage"
 )
 
@@ -24,11 +28,21 @@ type raftStore struct {
 	term, vote uint64
 	buf        []byte
 	now        func() time.Time
+	// snapshot is the newest snapshot (EndOffset 0 if none) and image the
+	// image it holds, which the controller starts from.
+	snapshot  metadata.SnapshotID
+	image     *metadata.Image
+	confState *raftpb.ConfState
 	// writeState persists HardState; tests replace it to record ordering.
 	writeState func(dir string, hs *raftpb.HardState) error
+	// download fetches a snapshot file the leader told us to install.
+	download func(id metadata.SnapshotID, w io.Writer) error
+	// installed is set when save installed a snapshot from the leader.
+	installed bool
 }
 
-// openRaftStore opens the metadata log in dir and loads raft's state.
+// openRaftStore opens the metadata log in dir and loads raft's state: the
+// newest snapshot, the entries after it, and HardState.
 func openRaftStore(dir string, cfg storage.Config, opts storage.Options) (*raftStore, error) {
 	l, err := storage.Open(dir, cfg, opts)
 	if err != nil {
@@ -51,8 +65,26 @@ func (s *raftStore) load() error {
 		return err
 	}
 	s.term, s.vote = hs.GetTerm(), hs.GetVote()
+	s.image = metadata.Empty()
+	start := s.log.LogStartOffset()
+	if id, ok, err := latestSnapshot(s.dir); err != nil {
+		return err
+	} else if ok {
+		img, cs, err := loadSnapshot(s.dir, id)
+		if err != nil {
+			return err
+		}
+		snap := &raftpb.Snapshot{Data: []byte(id.FileName()), Metadata: &raftpb.SnapshotMetadata{
+			Index: proto.Uint64(uint64(id.EndOffset - 1)), Term: proto.Uint64(uint64(id.Epoch)), ConfState: cs,
+		}}
+		if err := s.mem.ApplySnapshot(snap); err != nil {
+			return err
+		}
+		s.snapshot, s.image, s.confState = id, img, cs
+		start = max(start, id.EndOffset)
+	}
 	var entries []*raftpb.Entry
-	err = s.scan(s.log.LogStartOffset(), func(batch []byte) error {
+	err = s.scan(start, func(batch []byte) error {
 		e, err := batchToEntry(batch)
 		if err != nil {
 			return err
@@ -67,6 +99,9 @@ func (s *raftStore) load() error {
 		return fmt.Errorf("load metadata log: %w", err)
 	}
 	last, _ := s.mem.LastIndex()
+	if hs.GetCommit() < uint64(s.image.Offset+1) && s.snapshot.EndOffset > 0 {
+		hs.Commit = proto.Uint64(uint64(s.snapshot.EndOffset - 1))
+	}
 	if hs.GetCommit() > last {
 		// The commit index may name entries a crash lost before their
 		// fsync only if quorum-state was newer than the log, which
@@ -109,7 +144,9 @@ func (s *raftStore) scan(offset int64, fn func(batch []byte) error) error {
 // the caller sends the Ready's messages.
 func (s *raftStore) save(rd *raft.Ready) error {
 	if !raft.IsEmptySnap(rd.Snapshot) {
-		return fmt.Errorf("installing a raft snapshot from a peer is not supported")
+		if err := s.installSnapshot(rd.Snapshot); err != nil {
+			return err
+		}
 	}
 	if len(rd.Entries) > 0 {
 		first := int64(rd.Entries[0].GetIndex())
@@ -144,6 +181,74 @@ func (s *raftStore) save(rd *raft.Ready) error {
 		}
 		if err := s.mem.SetHardState(hs); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// installSnapshot replaces the log with a snapshot the leader sent: the
+// file is downloaded (streamed, in chunks) unless it is already here, then
+// becomes the start of the log.
+func (s *raftStore) installSnapshot(snap *raftpb.Snapshot) error {
+	id, ok := metadata.ParseSnapshotFileName(string(snap.Data))
+	if !ok {
+		return fmt.Errorf("raft snapshot with unknown id %q", snap.Data)
+	}
+	path := filepath.Join(s.dir, id.FileName())
+	if _, err := os.Stat(path); err != nil {
+		tmp := path + ".part"
+		f, err := os.Create(tmp)
+		if err != nil {
+			return err
+		}
+		err = s.download(id, f)
+		if err == nil {
+			err = f.Sync()
+		}
+		f.Close()
+		if err == nil {
+			err = os.Rename(tmp, path)
+		}
+		if err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("download snapshot %s: %w", id.FileName(), err)
+		}
+	}
+	img, cs, err := loadSnapshot(s.dir, id)
+	if err != nil {
+		return err
+	}
+	if err := s.mem.ApplySnapshot(snap); err != nil {
+		return err
+	}
+	if err := s.log.Reset(id.EndOffset); err != nil {
+		return err
+	}
+	s.snapshot, s.image, s.confState, s.installed = id, img, cs, true
+	return nil
+}
+
+// compact makes snapshot id raft's snapshot, drops the entries it covers
+// from memory and the log, and deletes older snapshot files.
+func (s *raftStore) compact(id metadata.SnapshotID, cs *raftpb.ConfState) error {
+	idx := uint64(id.EndOffset - 1)
+	if _, err := s.mem.CreateSnapshot(idx, cs, []byte(id.FileName())); err != nil {
+		return err
+	}
+	if err := s.mem.Compact(idx); err != nil {
+		return err
+	}
+	if _, err := s.log.DeleteRecordsBefore(id.EndOffset); err != nil {
+		return err
+	}
+	s.snapshot = id
+	names, err := snapshotFiles(s.dir)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if old, _ := metadata.ParseSnapshotFileName(n); old.EndOffset < id.EndOffset {
+			os.Remove(filepath.Join(s.dir, n))
 		}
 	}
 	return nil
