@@ -20,16 +20,6 @@ func atLeast(min int64) Validator {
 	}
 }
 
-func between(min, max int64) Validator {
-	return func(v string) error {
-		n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		if n < min || n > max {
-			return fmt.Errorf("must be between %d and %d", min, max)
-		}
-		return nil
-	}
-}
-
 func betweenFloat(min, max float64) Validator {
 	return func(v string) error {
 		f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
@@ -64,9 +54,3 @@ func listOf(allowed ...string) Validator {
 	}
 }
 
-func nonEmptyList(v string) error {
-	if len(SplitList(v)) == 0 {
-		return fmt.Errorf("must not be empty")
-	}
-	return nil
-}

@@ -234,9 +234,3 @@ func (l *Log) waitFlushLocked() {
 	}
 }
 
-func (l *Log) checkOpen() error {
-	if l.closed {
-		return ErrClosed
-	}
-	return nil
-}

@@ -173,26 +173,12 @@ func appendInt32s(dst []byte, s []int32) []byte {
 	return dst
 }
 
-func appendNullableInt32s(dst []byte, s []int32) []byte {
-	if s == nil {
-		return kbin.AppendUvarint(dst, 0)
-	}
-	return appendInt32s(dst, s)
-}
-
 func appendUUIDs(dst []byte, s [][16]byte) []byte {
 	dst = kbin.AppendCompactArrayLen(dst, len(s))
 	for _, v := range s {
 		dst = kbin.AppendUuid(dst, v)
 	}
 	return dst
-}
-
-func appendNullableUUIDs(dst []byte, s [][16]byte) []byte {
-	if s == nil {
-		return kbin.AppendUvarint(dst, 0)
-	}
-	return appendUUIDs(dst, s)
 }
 
 // appendTags writes a tagged-field section. Kafka writes tags in ascending
