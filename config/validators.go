@@ -53,4 +53,3 @@ func listOf(allowed ...string) Validator {
 		return nil
 	}
 }
-

@@ -233,4 +233,3 @@ func (l *Log) waitFlushLocked() {
 		l.mu.Lock()
 	}
 }
-
