@@ -45,6 +45,12 @@ type Broker struct {
 	replicas    *replicaManager
 	producerIDs *producerIDs
 
+	fetchSessions *fetchSessionCache
+	// fetchQuit ends long polls early when the broker shuts down.
+	fetchQuit chan struct{}
+	quitOnce  sync.Once
+	netStats  *protocol.Stats
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -68,6 +74,9 @@ func New(cfg Config) (*Broker, error) {
 	b.meta.publish = append(b.meta.publish, b.replicas.onMetadata)
 	b.life = newLifecycle(b)
 	b.producerIDs = &producerIDs{b: b}
+	b.fetchSessions = newFetchSessionCache(sessionSlots(cfg.Static))
+	b.fetchQuit = make(chan struct{})
+	b.netStats = new(protocol.Stats)
 	return b, nil
 }
 
@@ -91,6 +100,8 @@ func (b *Broker) Start() error {
 		}
 		b.life.heartbeat(ctx)
 	}()
+	b.wg.Add(1)
+	go func() { defer b.wg.Done(); b.runRetention(ctx) }()
 	return nil
 }
 
@@ -103,6 +114,7 @@ func (b *Broker) Image() *metadata.Image { return b.meta.Image() }
 // ControlledShutdown asks the controller to move leadership away and waits
 // until it may stop; requests keep being served meanwhile.
 func (b *Broker) ControlledShutdown(ctx context.Context) {
+	b.endLongPolls()
 	if b.life.epoch.Load() > 0 {
 		b.life.controlledShutdown(ctx)
 	}
@@ -115,6 +127,7 @@ func (b *Broker) Close() {
 		b.cancel()
 	}
 	b.wg.Wait()
+	b.logNetStats()
 	b.controllers.close()
 	b.meta.cc.close()
 	b.replicas.close()
@@ -125,9 +138,14 @@ func (b *Broker) Close() {
 
 // Register adds the client-facing APIs to mux.
 func (b *Broker) Register(mux *protocol.Mux) {
+	mux.Handle(1, 4, 17, b.handleFetch)
+	mux.Handle(2, 1, 9, b.handleListOffsets)
+	mux.Handle(0, 3, 12, b.handleProduce)
 	mux.Handle(3, 0, 12, b.handleMetadata)
 	mux.Handle(19, 2, 7, b.async(b.handleCreateTopics))
 	mux.Handle(20, 1, 6, b.async(b.handleDeleteTopics))
+	mux.Handle(22, 0, 5, b.async(b.handleInitProducerId))
+	mux.Handle(21, 0, 2, b.async(b.handleDeleteRecords))
 	mux.Handle(60, 0, 1, b.handleDescribeCluster)
 	mux.Features = b.apiVersionFeatures
 }

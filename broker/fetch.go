@@ -5,6 +5,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"go.uber.org/zap"
 
 	"spool/controller/metadata"
 	"spool/protocol"
@@ -203,4 +204,20 @@ func (op *fetchOp) fillLeader(t *metadata.Topic, res *fetchResult) {
 	if mp := t.Partition(res.partition); mp != nil {
 		res.leaderID, res.leaderEpoch = mp.Leader, mp.LeaderEpoch
 	}
+}
+
+// endLongPolls answers every waiting fetch with what it has, so shutdown
+// does not wait out their MaxWait.
+func (b *Broker) endLongPolls() {
+	b.quitOnce.Do(func() { close(b.fetchQuit) })
+}
+
+// NetStats counts how response bytes left the broker's listeners; the
+// server writing the broker's responses should use it.
+func (b *Broker) NetStats() *protocol.Stats { return b.netStats }
+
+func (b *Broker) logNetStats() {
+	s := b.netStats
+	b.log.Info("response bytes", zap.Int64("sendfile", s.SendfileBytes.Load()),
+		zap.Int64("copied", s.CopiedBytes.Load()), zap.Int64("written", s.WrittenBytes.Load()))
 }

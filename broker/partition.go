@@ -101,6 +101,12 @@ func (p *partition) notifyWaiters() {
 	p.waitMu.Unlock()
 }
 
-func (p *partition) close() {
-	p.log.Close()
+// close snapshots the producer state at the log end, so a clean restart
+// replays nothing, then closes the log.
+func (p *partition) close() error {
+	err := p.snapshotProducers()
+	if cerr := p.log.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -100,7 +100,12 @@ func (rm *replicaManager) open(img *metadata.Image, t *metadata.Topic, id int32)
 	if err != nil {
 		return nil, err
 	}
-	return newPartition(t.Name, id, t.ID, l), nil
+	p := newPartition(t.Name, id, t.ID, l)
+	if err := p.loadProducerState(); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return p, nil
 }
 
 // dirFor finds the partition's directory in any log dir, or picks a log dir
@@ -216,8 +221,10 @@ func (rm *replicaManager) close() {
 	parts := rm.parts
 	rm.parts = map[tp]*partition{}
 	rm.mu.Unlock()
-	for _, p := range parts {
-		p.close()
+	for key, p := range parts {
+		if err := p.close(); err != nil {
+			rm.log.Error("close partition", zap.Stringer("partition", key), zap.Error(err))
+		}
 	}
 	rm.wg.Wait()
 }

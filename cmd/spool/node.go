@@ -164,6 +164,7 @@ func (n *node) start() error {
 			Voters:          n.cfg.Voters,
 			ElectionTimeout: time.Duration(n.static.Int("controller.quorum.election.timeout.ms")) * time.Millisecond,
 			SessionTimeout:  time.Duration(n.static.Int("broker.session.timeout.ms")) * time.Millisecond,
+			SnapshotBytes:   n.static.Int("metadata.log.max.record.bytes.between.snapshots"),
 			Static:          n.static, Storage: storage.DefaultConfig(), Files: n.files, Logger: n.log,
 		})
 		if err != nil {
@@ -193,6 +194,7 @@ func (n *node) start() error {
 		mux := protocol.NewMux(n.log.Named("broker"))
 		b.Register(mux)
 		n.brkServer = protocol.NewServer(mux, maxReq, n.log.Named("broker-net"))
+		n.brkServer.Stats = b.NetStats()
 		if err := b.Start(); err != nil {
 			return err
 		}

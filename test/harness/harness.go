@@ -9,6 +9,7 @@ package harness
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -153,7 +154,9 @@ func (n *Node) StartArgs(args ...string) {
 	n.t.Cleanup(func() { n.Kill() })
 }
 
-// WaitServing waits until the client listener accepts a connection.
+// WaitServing waits until the client listener answers an ApiVersions
+// request. A bound listener accepts TCP connections into its backlog before
+// the broker serves, so a plain dial proves nothing.
 func (n *Node) WaitServing(timeout time.Duration) {
 	n.t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -163,14 +166,30 @@ func (n *Node) WaitServing(timeout time.Duration) {
 			n.t.Fatalf("spool exited before serving: %v\n%s", n.exit, n.Output())
 		default:
 		}
-		c, err := net.DialTimeout("tcp", n.Addr, time.Second)
-		if err == nil {
-			c.Close()
+		if apiVersionsAnswered(n.Addr) {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	n.t.Fatalf("spool did not serve on %s within %v\n%s", n.Addr, timeout, n.Output())
+}
+
+// apiVersionsAnswered sends ApiVersions v0 and waits briefly for any answer.
+func apiVersionsAnswered(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(500 * time.Millisecond))
+	// size, api key 18, version 0, correlation id 1, null client id
+	req := []byte{0, 0, 0, 10, 0, 18, 0, 0, 0, 0, 0, 1, 0xff, 0xff}
+	if _, err := c.Write(req); err != nil {
+		return false
+	}
+	var size [4]byte
+	_, err = io.ReadFull(c, size[:])
+	return err == nil
 }
 
 // Stop sends SIGTERM and waits for a clean exit.
@@ -249,4 +268,19 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Running reports whether the process is up.
+func (n *Node) Running() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil {
+		return false
+	}
+	select {
+	case <-n.done:
+		return false
+	default:
+		return true
+	}
 }

@@ -1,0 +1,190 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"go.uber.org/zap"
+
+	"spool/controller/metadata"
+	"spool/protocol"
+	"spool/storage"
+)
+
+// minSyncWait is the least time an acks=all request waits for its fsync,
+// whatever its timeout says: a client asking for durability with a tiny
+// timeout would otherwise see spurious REQUEST_TIMED_OUT errors.
+const minSyncWait = 5 * time.Second
+
+// pendingSync is an acks=all partition answered only once its log is
+// durable up to upTo.
+type pendingSync struct {
+	resp *kmsg.ProduceResponseTopicPartition
+	p    *partition
+	upTo int64
+}
+
+// produceRequest is one Produce request being served.
+type produceRequest struct {
+	r        *kmsg.ProduceRequest
+	img      *metadata.Image
+	listener string
+	params   appendParams
+	resp     *kmsg.ProduceResponse
+	waits    []pendingSync
+	failed   bool // some partition has an error (acks=0 closes the connection)
+}
+
+// handleProduce validates and appends on the connection's reading
+// goroutine, so appends keep request order, then answers: at once for
+// acks=1, never for acks=0, and for acks=all only after the appended
+// batches are fsynced, waiting off the reading goroutine.
+func (b *Broker) handleProduce(req *protocol.Request, respond func(protocol.Response)) {
+	r := req.Msg.(*kmsg.ProduceRequest)
+	now := time.Now().UnixMilli()
+	pr := &produceRequest{
+		r: r, img: b.Image(), listener: req.Listener,
+		params: appendParams{nowMs: now, expiryMs: b.cfg.Static.Int("producer.id.expiration.ms")},
+		resp:   r.ResponseKind().(*kmsg.ProduceResponse),
+	}
+	for i := range r.Topics {
+		pr.resp.Topics = append(pr.resp.Topics, b.produceTopic(pr, &r.Topics[i]))
+	}
+	switch {
+	case r.Acks == 0 && pr.failed:
+		// A client that wants no answer learns of the failure only this
+		// way, as with Kafka.
+		respond(protocol.CloseConn)
+	case r.Acks == 0:
+		respond(protocol.Response{None: true})
+	case len(pr.waits) == 0:
+		respond(protocol.Msg(pr.resp))
+	default:
+		go func() {
+			b.awaitSyncs(r.TimeoutMillis, pr.waits)
+			respond(protocol.Msg(pr.resp))
+		}()
+	}
+}
+
+func (b *Broker) produceTopic(pr *produceRequest, t *kmsg.ProduceRequestTopic) kmsg.ProduceResponseTopic {
+	rt := kmsg.NewProduceResponseTopic()
+	rt.Topic = t.Topic
+	rt.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(t.Partitions))
+	topic := pr.img.Topics.ByName(t.Topic)
+	var cfg produceConfig
+	if topic != nil {
+		cfg = b.produceConfig(pr.img, t.Topic)
+	}
+	for i := range t.Partitions {
+		out := &rt.Partitions[i]
+		*out = kmsg.NewProduceResponseTopicPartition()
+		out.Partition, out.BaseOffset = t.Partitions[i].Partition, -1
+		b.producePartition(pr, topic, &cfg, &t.Partitions[i], out)
+		if out.ErrorCode != 0 {
+			pr.failed = true
+		}
+	}
+	return rt
+}
+
+// producePartition fills out for one partition of the request.
+func (b *Broker) producePartition(pr *produceRequest, topic *metadata.Topic, cfg *produceConfig,
+	in *kmsg.ProduceRequestTopicPartition, out *kmsg.ProduceResponseTopicPartition) {
+	fail := func(err *kerr.Error, msg string) {
+		out.ErrorCode, out.ErrorMessage = err.Code, &msg
+	}
+	switch {
+	case pr.r.Acks != 0 && pr.r.Acks != 1 && pr.r.Acks != -1:
+		fail(kerr.InvalidRequiredAcks, "acks must be -1, 0 or 1")
+		return
+	case topic == nil || topic.Partition(in.Partition) == nil:
+		fail(kerr.UnknownTopicOrPartition, "unknown topic or partition")
+		return
+	case isInternal(topic.Name):
+		fail(kerr.InvalidTopicException, "clients may not write to internal topic "+topic.Name)
+		return
+	}
+	p := b.replicas.get(tp{topic.Name, in.Partition})
+	if p == nil {
+		fail(kerr.NotLeaderForPartition, "this broker does not host the partition")
+		b.setCurrentLeader(pr, topic.Partition(in.Partition), out)
+		return
+	}
+	h, bad := validateProduce(in.Records, pr.r.Version, cfg, pr.params.nowMs)
+	if bad.err != nil {
+		fail(bad.err, bad.msg)
+		out.ErrorRecords = bad.records
+		return
+	}
+	ap := pr.params
+	ap.appendTimeMs = -1
+	if cfg.logAppendTime {
+		ap.appendTimeMs = ap.nowMs
+	}
+	res := p.appendAsLeader(in.Records, h, ap)
+	if res.snapshotErr != nil {
+		b.log.Warn("producer state snapshot failed", zap.Stringer("partition", tp{topic.Name, in.Partition}), zap.Error(res.snapshotErr))
+	}
+	if res.err != nil {
+		fail(res.err, res.msg)
+		if res.err == kerr.NotLeaderForPartition {
+			b.setCurrentLeader(pr, topic.Partition(in.Partition), out)
+		}
+		return
+	}
+	out.BaseOffset, out.LogAppendTime, out.LogStartOffset = res.base, res.logAppendTime, p.log.LogStartOffset()
+	if pr.r.Acks == -1 {
+		pr.waits = append(pr.waits, pendingSync{resp: out, p: p, upTo: res.last + 1})
+	}
+}
+
+// setCurrentLeader tells v10+ clients where the partition's leader is
+// (KIP-951), sparing them a metadata round trip.
+func (b *Broker) setCurrentLeader(pr *produceRequest, mp *metadata.Partition, out *kmsg.ProduceResponseTopicPartition) {
+	if mp == nil || mp.Leader < 0 || pr.r.Version < 10 {
+		return
+	}
+	out.CurrentLeader.LeaderID, out.CurrentLeader.LeaderEpoch = mp.Leader, mp.LeaderEpoch
+	for _, nb := range pr.resp.Brokers {
+		if nb.NodeID == mp.Leader {
+			return
+		}
+	}
+	for _, mb := range brokersFor(pr.img, pr.listener) {
+		if mb.NodeID == mp.Leader {
+			nb := kmsg.NewProduceResponseBroker()
+			nb.NodeID, nb.Host, nb.Port, nb.Rack = mb.NodeID, mb.Host, mb.Port, mb.Rack
+			pr.resp.Brokers = append(pr.resp.Brokers, nb)
+		}
+	}
+}
+
+// awaitSyncs waits until every acks=all partition is durable up to what
+// this request appended, turning failures into partition errors. Storage
+// groups concurrent waiters on a log into one fsync.
+func (b *Broker) awaitSyncs(timeoutMs int32, waits []pendingSync) {
+	ctx, cancel := context.WithTimeout(context.Background(),
+		max(time.Duration(timeoutMs)*time.Millisecond, minSyncWait))
+	defer cancel()
+	for _, w := range waits {
+		err := w.p.log.Sync(ctx, w.upTo)
+		if err == nil {
+			continue
+		}
+		code, msg := kerr.KafkaStorageError.Code, err.Error()
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
+			code = kerr.RequestTimedOut.Code
+		case errors.Is(err, storage.ErrClosed):
+			code = kerr.NotLeaderForPartition.Code
+		default:
+			b.log.Error("fsync for acks=all failed", zap.String("dir", w.p.log.Dir()), zap.Error(err))
+		}
+		w.resp.ErrorCode, w.resp.ErrorMessage = code, &msg
+		w.resp.BaseOffset, w.resp.LogAppendTime, w.resp.LogStartOffset = -1, -1, -1
+	}
+}

@@ -1,0 +1,151 @@
+package broker
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"spool/config"
+	"spool/controller/metadata"
+	"spool/storage"
+)
+
+// produceConfig is what validating a topic's batches needs from its
+// configs, resolved once per topic per request.
+type produceConfig struct {
+	maxMessageBytes int64
+	segmentBytes    int64
+	logAppendTime   bool
+	beforeMaxMs     int64
+	afterMaxMs      int64
+	compacted       bool
+}
+
+func (b *Broker) produceConfig(img *metadata.Image, topic string) produceConfig {
+	layers := config.Layers{Static: b.cfg.Static}
+	tcfg := img.Configs[metadata.ConfigResource{Type: metadata.ConfigResourceTopic, Name: topic}]
+	tsType, _ := layers.Topic(tcfg, "message.timestamp.type")
+	policy, _ := layers.Topic(tcfg, "cleanup.policy")
+	return produceConfig{
+		maxMessageBytes: layers.TopicInt(tcfg, "max.message.bytes"),
+		segmentBytes:    layers.TopicInt(tcfg, "segment.bytes"),
+		logAppendTime:   tsType == "LogAppendTime",
+		beforeMaxMs:     layers.TopicInt(tcfg, "message.timestamp.before.max.ms"),
+		afterMaxMs:      layers.TopicInt(tcfg, "message.timestamp.after.max.ms"),
+		compacted:       slices.Contains(config.SplitList(policy), "compact"),
+	}
+}
+
+// batchProblem is why a partition's records were refused; err nil means
+// none.
+type batchProblem struct {
+	err     *kerr.Error
+	msg     string
+	records []kmsg.ProduceResponseTopicPartitionErrorRecord
+}
+
+func problem(err *kerr.Error, format string, args ...any) batchProblem {
+	return batchProblem{err: err, msg: fmt.Sprintf(format, args...)}
+}
+
+// validateProduce checks a partition's records the way Kafka does for a
+// client's produce, in Kafka's order: the request shape (exactly one v2
+// batch), size, CRC, the batch header's own consistency, then every record.
+func validateProduce(recs []byte, version int16, cfg *produceConfig, nowMs int64) (storage.BatchHeader, batchProblem) {
+	h, p := validateShape(recs, version, cfg)
+	if p.err != nil {
+		return h, p
+	}
+	if p = validateHeader(h); p.err != nil {
+		return h, p
+	}
+	return h, validateRecords(recs, h, cfg, nowMs)
+}
+
+// validateShape enforces what a Produce v3+ request may carry and the
+// batch's size and checksum.
+func validateShape(recs []byte, version int16, cfg *produceConfig) (storage.BatchHeader, batchProblem) {
+	// Up to the magic byte is what Kafka needs to see a batch at all.
+	const upToMagic = 17
+	if len(recs) < upToMagic {
+		return storage.BatchHeader{}, problem(kerr.InvalidRecord, "produce v%d needs one record batch, got %d bytes", version, len(recs))
+	}
+	h, err := storage.ParseBatchHeader(recs)
+	if err != nil {
+		return h, problem(kerr.CorruptMessage, "record batch: %v", err)
+	}
+	switch {
+	case h.BatchLength < storage.BatchHeaderLen-12:
+		return h, problem(kerr.CorruptMessage, "record batch length %d is below the minimum", h.BatchLength)
+	case h.Magic != 2:
+		return h, problem(kerr.InvalidRecord, "produce v%d may only carry magic 2 record batches, got magic %d", version, h.Magic)
+	case h.TotalSize() > len(recs):
+		return h, problem(kerr.InvalidRecord, "record batch of %d bytes is cut off at %d", h.TotalSize(), len(recs))
+	case h.TotalSize() < len(recs):
+		return h, problem(kerr.InvalidRecord, "produce v%d must carry exactly one record batch per partition", version)
+	case version < 7 && h.Compression() == storage.CompressionZstd:
+		return h, problem(kerr.UnsupportedCompressionType, "zstd needs produce v7 or later, got v%d", version)
+	case int64(len(recs)) > cfg.maxMessageBytes:
+		return h, problem(kerr.MessageTooLarge, "record batch of %d bytes exceeds max.message.bytes %d", len(recs), cfg.maxMessageBytes)
+	case int64(len(recs)) > cfg.segmentBytes:
+		return h, problem(kerr.RecordListTooLarge, "record batch of %d bytes exceeds segment.bytes %d", len(recs), cfg.segmentBytes)
+	}
+	if _, err := storage.ValidateBatch(recs); err != nil {
+		return h, problem(kerr.CorruptMessage, "record batch: %v", err)
+	}
+	return h, batchProblem{}
+}
+
+// validateHeader applies Kafka's client-batch rules to the header.
+func validateHeader(h storage.BatchHeader) batchProblem {
+	switch {
+	case h.NumRecords <= 0:
+		return problem(kerr.InvalidRecord, "invalid record count %d", h.NumRecords)
+	case int64(h.LastOffsetDelta)+1 != int64(h.NumRecords):
+		return problem(kerr.InvalidRecord, "last offset delta %d does not match %d records", h.LastOffsetDelta, h.NumRecords)
+	case h.IsControl():
+		return problem(kerr.InvalidRecord, "clients may not write control batches")
+	case h.ProducerID >= 0 && h.BaseSequence < 0:
+		return problem(kerr.InvalidRecord, "invalid sequence %d for producer %d", h.BaseSequence, h.ProducerID)
+	case h.IsTransactional():
+		// No partition can be part of an ongoing transaction until the
+		// transaction coordinator exists, which is the state Kafka reports
+		// with this code.
+		return problem(kerr.InvalidTxnState, "transactions are not supported by this broker yet")
+	case h.Compression() > storage.CompressionZstd:
+		return problem(kerr.CorruptMessage, "unknown compression codec %d", h.Compression())
+	}
+	return batchProblem{}
+}
+
+// validateRecords walks every record, inflating compressed batches, as
+// Kafka does: framing errors refuse the batch with INVALID_RECORD, and
+// per-record rule breaks (keyless records on compacted topics, timestamps
+// out of range) are listed as record errors.
+func validateRecords(batch []byte, h storage.BatchHeader, cfg *produceConfig, nowMs int64) batchProblem {
+	body := batch[storage.BatchHeaderLen:]
+	var buf *[]byte
+	if h.Compression() != storage.CompressionNone {
+		var err error
+		if buf, err = decompress(h.Compression(), body); err != nil {
+			return problem(kerr.CorruptMessage, "record batch: %v", err)
+		}
+		defer releaseBuffer(buf)
+		body = *buf
+	}
+	rc := recordCheck{cfg: cfg, nowMs: nowMs, firstTs: h.FirstTimestamp, batchLAT: h.LogAppendTime()}
+	if err := rc.walk(body, h.NumRecords); err != nil {
+		return problem(kerr.InvalidRecord, "record batch: %v", err)
+	}
+	if len(rc.errs) == 0 {
+		return batchProblem{}
+	}
+	if rc.tsErr {
+		return batchProblem{err: kerr.InvalidTimestamp, records: rc.errs,
+			msg: "one or more records have been rejected due to invalid timestamp"}
+	}
+	return batchProblem{err: kerr.InvalidRecord, records: rc.errs,
+		msg: fmt.Sprintf("%d records have been rejected; first: %s", len(rc.errs), *rc.errs[0].ErrorMessage)}
+}
