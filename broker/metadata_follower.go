@@ -96,6 +96,8 @@ func (f *metadataFollower) run(ctx context.Context) {
 		cancel()
 		if err == nil {
 			err = f.handle(raw.(*kmsg.FetchResponse), at)
+		} else {
+			f.cc.moveOn(at) // unreachable: try the next voter
 		}
 		if err == nil {
 			backoff = 50 * time.Millisecond

@@ -19,19 +19,14 @@ func activeController(t *testing.T, c *harness.Cluster) int32 {
 		if n.CtrlAddr == "" || !n.Running() {
 			continue
 		}
-		cl, err := kgo.NewClient(kgo.SeedBrokers(n.CtrlAddr), kgo.RequestRetries(0))
-		if err != nil {
-			continue
-		}
 		req := kmsg.NewPtrDescribeQuorumRequest()
+		req.SetVersion(1)
 		rt := kmsg.NewDescribeQuorumRequestTopic()
 		rt.Topic = "__cluster_metadata"
 		rt.Partitions = []kmsg.DescribeQuorumRequestTopicPartition{kmsg.NewDescribeQuorumRequestTopicPartition()}
 		req.Topics = append(req.Topics, rt)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		resp, err := req.RequestWith(ctx, cl)
-		cancel()
-		cl.Close()
+		raw, err := harness.Request(n.CtrlAddr, req, 5*time.Second)
+		resp, _ := raw.(*kmsg.DescribeQuorumResponse)
 		if err == nil && len(resp.Topics) == 1 && len(resp.Topics[0].Partitions) == 1 {
 			if id := resp.Topics[0].Partitions[0].LeaderID; id > 0 {
 				return id
