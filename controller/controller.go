@@ -38,6 +38,9 @@ type Config struct {
 	Files           *storage.FileCache
 	Logger          *zap.Logger
 	Now             func() time.Time
+	// LeaderRebalanceInterval is leader.imbalance.check.interval.seconds
+	// when auto.leader.rebalance.enable is set, else 0.
+	LeaderRebalanceInterval time.Duration
 	// SnapshotBytes is metadata.log.max.record.bytes.between.snapshots.
 	SnapshotBytes int64
 	// Fsync replaces fdatasync of metadata log files (tests record order).
@@ -79,6 +82,7 @@ type Controller struct {
 	// snapshot; snapshotting is set while one is being written.
 	appliedSinceSnapshot int64
 	snapshotting         bool
+	nextRebalance        time.Time
 
 	// Published for other goroutines.
 	image    atomic.Pointer[metadata.Image]

@@ -23,7 +23,12 @@ func (c *Controller) Register(mux *protocol.Mux) {
 	mux.Handle(1, 12, 17, c.serveFetch)
 	mux.Handle(19, 2, 7, async(c.serveCreateTopics))
 	mux.Handle(20, 1, 6, async(c.serveDeleteTopics))
+	mux.Handle(33, 0, 2, async(c.serveAlterConfigs))
+	mux.Handle(37, 0, 3, async(c.serveCreatePartitions))
+	mux.Handle(44, 0, 1, async(c.serveIncrementalAlterConfigs))
+	mux.Handle(43, 0, 2, async(c.serveElectLeaders))
 	mux.Handle(55, 0, 2, c.serveDescribeQuorum)
+	mux.Handle(56, 0, 3, async(c.serveAlterPartition))
 	mux.Handle(59, 0, 1, c.serveFetchSnapshot)
 	mux.Handle(62, 0, 4, async(c.serveBrokerRegistration))
 	mux.Handle(63, 0, 1, async(c.serveBrokerHeartbeat))
@@ -59,6 +64,18 @@ func (c *Controller) serveCreateTopics(ctx context.Context, req *protocol.Reques
 
 func (c *Controller) serveDeleteTopics(ctx context.Context, req *protocol.Request) protocol.Response {
 	return protocol.Msg(c.DeleteTopics(ctx, req.Msg.(*kmsg.DeleteTopicsRequest)))
+}
+
+func (c *Controller) serveAlterConfigs(ctx context.Context, req *protocol.Request) protocol.Response {
+	return protocol.Msg(c.AlterConfigs(ctx, req.Msg.(*kmsg.AlterConfigsRequest)))
+}
+
+func (c *Controller) serveIncrementalAlterConfigs(ctx context.Context, req *protocol.Request) protocol.Response {
+	return protocol.Msg(c.IncrementalAlterConfigs(ctx, req.Msg.(*kmsg.IncrementalAlterConfigsRequest)))
+}
+
+func (c *Controller) serveCreatePartitions(ctx context.Context, req *protocol.Request) protocol.Response {
+	return protocol.Msg(c.CreatePartitions(ctx, req.Msg.(*kmsg.CreatePartitionsRequest)))
 }
 
 func (c *Controller) serveBrokerRegistration(ctx context.Context, req *protocol.Request) protocol.Response {

@@ -101,6 +101,7 @@ func (c *Controller) onSoftState(ss *raft.SoftState) {
 	if leader {
 		c.log.Info("became active controller", zap.Uint64("term", c.term))
 		c.brokers.reset(c.now())
+		c.nextRebalance = c.now().Add(c.cfg.LeaderRebalanceInterval)
 	} else {
 		c.log.Info("no longer active controller", zap.Int32("leader", c.leaderID.Load()))
 	}
@@ -215,5 +216,9 @@ func (c *Controller) onTick() {
 	if !c.ready {
 		return
 	}
-	c.fenceExpired(c.now())
+	now := c.now()
+	c.fenceExpired(now)
+	if c.leaderRebalanceDue(now) {
+		c.rebalanceLeaders()
+	}
 }

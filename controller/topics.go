@@ -57,6 +57,7 @@ type topicCreator struct {
 	static     *config.Config
 	taken      map[string]string // collision key -> name, of existing and accepted topics
 	brokers    []int32           // unfenced, sorted
+	racks      map[int32]string  // of unfenced brokers, when any has a rack
 	registered int
 }
 
@@ -70,6 +71,12 @@ func newTopicCreator(img *metadata.Image, static *config.Config) *topicCreator {
 		tc.registered++
 		if !b.Fenced && !b.InControlledShutdown {
 			tc.brokers = append(tc.brokers, id)
+			if b.Rack != nil {
+				if tc.racks == nil {
+					tc.racks = map[int32]string{}
+				}
+				tc.racks[id] = *b.Rack
+			}
 		}
 	}
 	slices.Sort(tc.brokers)
@@ -160,27 +167,78 @@ func (tc *topicCreator) assignment(t *kmsg.CreateTopicsRequestTopic) ([][]int32,
 	if int(rf) > len(tc.brokers) {
 		return nil, errf(kerr.InvalidReplicationFactor, "Unable to replicate the partition %d time(s): The target replication factor of %d cannot be reached because only %d broker(s) are registered.", rf, rf, len(tc.brokers))
 	}
-	return place(tc.brokers, n, rf, rand.IntN(len(tc.brokers))), nil
+	return place(tc.brokers, tc.racks, n, rf, rand.IntN(len(tc.brokers))), nil
 }
 
 // place spreads replicas round-robin: partition p's leader is broker
 // start+p, so leaders rotate over the brokers, and the followers start at a
 // shift that grows every full round, so each broker's followers are spread
 // over the others too. Followers skip the leader, so no broker repeats.
-func place(brokers []int32, partitions, rf int32, start int) [][]int32 {
+// With racks, brokers are ordered alternating between racks and each
+// follower prefers a rack the partition does not use yet.
+func place(brokers []int32, racks map[int32]string, partitions, rf int32, start int) [][]int32 {
+	order := brokers
+	if len(racks) > 0 {
+		order = rackAlternated(brokers, racks)
+	}
 	out := make([][]int32, partitions)
-	nb := len(brokers)
+	nb := len(order)
 	for p := range out {
-		replicas := make([]int32, rf)
 		first := (start + p) % nb
-		replicas[0] = brokers[first]
+		replicas := []int32{order[first]}
 		if nb > 1 {
 			shift := (p / nb) % (nb - 1)
-			for r := 1; r < int(rf); r++ {
-				replicas[r] = brokers[(first+1+(shift+r-1)%(nb-1))%nb]
+			var candidates []int32
+			for j := 0; j < nb-1; j++ {
+				candidates = append(candidates, order[(first+1+(shift+j)%(nb-1))%nb])
 			}
+			replicas = pickFollowers(replicas, candidates, int(rf), racks)
 		}
 		out[p] = replicas
+	}
+	return out
+}
+
+// pickFollowers adds followers from candidates in order, preferring racks
+// not yet used by the partition.
+func pickFollowers(replicas, candidates []int32, rf int, racks map[int32]string) []int32 {
+	used := map[string]bool{racks[replicas[0]]: true}
+	taken := map[int32]bool{replicas[0]: true}
+	for pass := 0; pass < 2 && len(replicas) < rf; pass++ {
+		for _, c := range candidates {
+			if len(replicas) == rf {
+				break
+			}
+			if taken[c] || (pass == 0 && len(racks) > 0 && used[racks[c]]) {
+				continue
+			}
+			replicas = append(replicas, c)
+			taken[c], used[racks[c]] = true, true
+		}
+	}
+	return replicas
+}
+
+// rackAlternated orders brokers by taking one from each rack in turn, so
+// consecutive brokers sit on different racks.
+func rackAlternated(brokers []int32, racks map[int32]string) []int32 {
+	byRack := map[string][]int32{}
+	var names []string
+	for _, b := range brokers {
+		r := racks[b]
+		if _, ok := byRack[r]; !ok {
+			names = append(names, r)
+		}
+		byRack[r] = append(byRack[r], b)
+	}
+	slices.Sort(names)
+	var out []int32
+	for i := 0; len(out) < len(brokers); i++ {
+		for _, r := range names {
+			if i < len(byRack[r]) {
+				out = append(out, byRack[r][i])
+			}
+		}
 	}
 	return out
 }

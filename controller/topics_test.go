@@ -110,7 +110,7 @@ func TestCreateTopicValidation(t *testing.T) {
 // one partition.
 func TestPlaceSpreadsLeaders(t *testing.T) {
 	brokers := []int32{1, 2, 3}
-	got := place(brokers, 6, 3, 0)
+	got := place(brokers, nil, 6, 3, 0)
 	leaders := map[int32]int{}
 	for _, replicas := range got {
 		leaders[replicas[0]]++
@@ -163,5 +163,31 @@ func TestFenceMovesLeadership(t *testing.T) {
 	again := back.Apply()
 	if again.Brokers[1].Fenced || again.Topics.ByID(id).Partitions[1].Leader != 1 {
 		t.Fatalf("unfence did not restore leadership of p1")
+	}
+}
+
+// With racks, every partition of RF 3 over three racks uses all three.
+func TestPlaceRackAware(t *testing.T) {
+	brokers := []int32{1, 2, 3, 4, 5, 6}
+	racks := map[int32]string{1: "a", 2: "a", 3: "b", 4: "b", 5: "c", 6: "c"}
+	for start := 0; start < 6; start++ {
+		for _, replicas := range place(brokers, racks, 12, 3, start) {
+			seen := map[string]bool{}
+			for _, r := range replicas {
+				seen[racks[r]] = true
+			}
+			if len(seen) != 3 || len(replicas) != 3 {
+				t.Fatalf("replicas %v span racks %v", replicas, seen)
+			}
+		}
+	}
+	leaders := map[int32]int{}
+	for _, replicas := range place(brokers, racks, 12, 3, 0) {
+		leaders[replicas[0]]++
+	}
+	for _, b := range brokers {
+		if leaders[b] != 2 {
+			t.Fatalf("leaders %v, want 2 per broker", leaders)
+		}
 	}
 }

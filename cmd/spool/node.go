@@ -161,11 +161,12 @@ func (n *node) start() error {
 	if n.cfg.Controller {
 		c, err := controller.New(controller.Config{
 			NodeID: n.cfg.NodeID, ClusterID: n.clusterID, MetadataLogDir: n.cfg.MetadataLogDir,
-			Voters:          n.cfg.Voters,
-			ElectionTimeout: time.Duration(n.static.Int("controller.quorum.election.timeout.ms")) * time.Millisecond,
-			SessionTimeout:  time.Duration(n.static.Int("broker.session.timeout.ms")) * time.Millisecond,
-			SnapshotBytes:   n.static.Int("metadata.log.max.record.bytes.between.snapshots"),
-			Static:          n.static, Storage: storage.DefaultConfig(), Files: n.files, Logger: n.log,
+			Voters:                  n.cfg.Voters,
+			ElectionTimeout:         time.Duration(n.static.Int("controller.quorum.election.timeout.ms")) * time.Millisecond,
+			SessionTimeout:          time.Duration(n.static.Int("broker.session.timeout.ms")) * time.Millisecond,
+			SnapshotBytes:           n.static.Int("metadata.log.max.record.bytes.between.snapshots"),
+			LeaderRebalanceInterval: rebalanceInterval(n.static),
+			Static:                  n.static, Storage: storage.DefaultConfig(), Files: n.files, Logger: n.log,
 		})
 		if err != nil {
 			return err
@@ -240,4 +241,13 @@ func (n *node) stop(ctx context.Context) {
 		}
 	}
 	n.closeListeners()
+}
+
+// rebalanceInterval is how often the controller moves leadership back to
+// preferred replicas; 0 when auto.leader.rebalance.enable is off.
+func rebalanceInterval(c *config.Config) time.Duration {
+	if !c.Bool("auto.leader.rebalance.enable") {
+		return 0
+	}
+	return time.Duration(c.Int("leader.imbalance.check.interval.seconds")) * time.Second
 }
