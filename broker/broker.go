@@ -44,6 +44,7 @@ type Broker struct {
 	life        *lifecycle
 	replicas    *replicaManager
 	producerIDs *producerIDs
+	groups      *coordinator
 
 	fetchSessions *fetchSessionCache
 	// fetchQuit ends long polls early when the broker shuts down.
@@ -71,7 +72,9 @@ func New(cfg Config) (*Broker, error) {
 	// otherwise hold up registration and heartbeats.
 	b.meta = newMetadataFollower(newControllerClient(cfg.Node.Voters, fmt.Sprintf("spool-broker-%d-metadata", cfg.NodeID)), store, b.log.Named("metadata"))
 	b.replicas = newReplicaManager(b)
-	b.meta.publish = append(b.meta.publish, b.replicas.onMetadata)
+	b.meta.publish = append(b.meta.publish, b.replicas.onMetadata, b.replicas.onConfigs)
+	b.groups = newCoordinator(b)
+	b.meta.publish = append(b.meta.publish, b.groups.onMetadata)
 	b.life = newLifecycle(b)
 	b.producerIDs = &producerIDs{b: b}
 	b.fetchSessions = newFetchSessionCache(sessionSlots(cfg.Static))
@@ -102,6 +105,8 @@ func (b *Broker) Start() error {
 	}()
 	b.wg.Add(1)
 	go func() { defer b.wg.Done(); b.runRetention(ctx) }()
+	b.wg.Add(1)
+	go func() { defer b.wg.Done(); b.runCleaner(ctx) }()
 	return nil
 }
 
@@ -130,6 +135,7 @@ func (b *Broker) Close() {
 	b.logNetStats()
 	b.controllers.close()
 	b.meta.cc.close()
+	b.groups.close()
 	b.replicas.close()
 	if b.meta.store != nil {
 		b.meta.store.Close()
@@ -147,6 +153,23 @@ func (b *Broker) Register(mux *protocol.Mux) {
 	mux.Handle(22, 0, 5, b.async(b.handleInitProducerId))
 	mux.Handle(21, 0, 2, b.async(b.handleDeleteRecords))
 	mux.Handle(60, 0, 1, b.handleDescribeCluster)
+	mux.Handle(8, 2, 9, b.handleOffsetCommit)
+	mux.Handle(9, 1, 9, b.handleOffsetFetch)
+	mux.Handle(10, 0, 6, b.handleFindCoordinator)
+	mux.Handle(11, 0, 9, b.handleJoinGroup)
+	mux.Handle(12, 0, 4, b.handleHeartbeat)
+	mux.Handle(13, 0, 5, b.handleLeaveGroup)
+	mux.Handle(14, 0, 5, b.handleSyncGroup)
+	mux.Handle(15, 0, 5, b.handleDescribeGroups)
+	mux.Handle(16, 0, 5, b.handleListGroups)
+	mux.Handle(42, 0, 2, b.async(b.handleDeleteGroups))
+	mux.Handle(47, 0, 0, b.handleOffsetDelete)
+	mux.Handle(32, 1, 4, b.handleDescribeConfigs)
+	mux.Handle(33, 0, 2, b.async(b.handleAlterConfigs))
+	mux.Handle(35, 1, 4, b.handleDescribeLogDirs)
+	mux.Handle(37, 0, 3, b.async(b.handleCreatePartitions))
+	mux.Handle(44, 0, 1, b.async(b.handleIncrementalAlterConfigs))
+	mux.Handle(61, 0, 0, b.handleDescribeProducers)
 	mux.Features = b.apiVersionFeatures
 }
 

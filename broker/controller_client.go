@@ -107,6 +107,24 @@ func notController(resp kmsg.Response) bool {
 				return true
 			}
 		}
+	case *kmsg.CreatePartitionsResponse:
+		for _, t := range r.Topics {
+			if t.ErrorCode == nc {
+				return true
+			}
+		}
+	case *kmsg.AlterConfigsResponse:
+		for _, res := range r.Resources {
+			if res.ErrorCode == nc {
+				return true
+			}
+		}
+	case *kmsg.IncrementalAlterConfigsResponse:
+		for _, res := range r.Resources {
+			if res.ErrorCode == nc {
+				return true
+			}
+		}
 	}
 	return false
 }

@@ -24,7 +24,7 @@ type produceConfig struct {
 }
 
 func (b *Broker) produceConfig(img *metadata.Image, topic string) produceConfig {
-	layers := config.Layers{Static: b.cfg.Static}
+	layers := b.configLayers(img)
 	tcfg := img.Configs[metadata.ConfigResource{Type: metadata.ConfigResourceTopic, Name: topic}]
 	tsType, _ := layers.Topic(tcfg, "message.timestamp.type")
 	policy, _ := layers.Topic(tcfg, "cleanup.policy")

@@ -12,7 +12,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"spool/config"
 	"spool/controller/metadata"
 	"spool/storage"
 )
@@ -199,9 +198,9 @@ func (rm *replicaManager) deleteDir(path string) error {
 }
 
 // storageConfig resolves a topic's log settings from its configs and the
-// broker's.
+// broker's, dynamic ones included.
 func (rm *replicaManager) storageConfig(img *metadata.Image, topic string) storage.Config {
-	layers := config.Layers{Static: rm.b.cfg.Static}
+	layers := rm.b.configLayers(img)
 	tcfg := img.Configs[metadata.ConfigResource{Type: metadata.ConfigResourceTopic, Name: topic}]
 	get := func(name string) int64 { return layers.TopicInt(tcfg, name) }
 	c := storage.DefaultConfig()
@@ -213,6 +212,7 @@ func (rm *replicaManager) storageConfig(img *metadata.Image, topic string) stora
 	c.FlushIntervalMs = get("flush.ms")
 	c.RetentionMs = get("retention.ms")
 	c.RetentionBytes = get("retention.bytes")
+	cleanupConfig(&c, layers, tcfg)
 	return c
 }
 

@@ -66,6 +66,7 @@ var brokerDefs = []Def{
 	def("log.cleanup.policy", TypeList, "delete", "delete, compact, or both.").rule(listOf("delete", "compact")).dynamic(),
 	def("log.cleaner.enable", TypeBoolean, "true", "Run the log cleaner for compacted topics."),
 	def("log.cleaner.threads", TypeInt, "1", "Cleaner threads.").rule(atLeast(0)).dynamic(),
+	def("log.cleaner.backoff.ms", TypeLong, "15000", "Sleep when no log needs cleaning.").rule(atLeast(0)),
 	def("log.cleaner.dedupe.buffer.size", TypeLong, "134217728", "Memory for the cleaner's offset map.").rule(atLeast(0)).dynamic(),
 	def("log.cleaner.min.cleanable.ratio", TypeDouble, "0.5", "Dirty ratio at which a log is cleaned.").rule(betweenFloat(0, 1)).dynamic(),
 	def("log.cleaner.min.compaction.lag.ms", TypeLong, "0", "Minimum age of a record before it may be compacted.").rule(atLeast(0)).dynamic(),

@@ -143,7 +143,13 @@ func (l *Log) maybeRoll(setSize int64, info setInfo) error {
 	} else {
 		age = l.nowMs() - s.createdMs
 	}
-	if s.size+setSize <= l.cfg.SegmentBytes && age <= l.cfg.SegmentMs && !s.idxFull(need) &&
+	rollMs := l.cfg.SegmentMs
+	if l.cfg.Compact {
+		// The cleaner never touches the active segment, so max.compaction.lag.ms
+		// bounds its age too, as in Kafka.
+		rollMs = min(rollMs, l.cfg.MaxCompactionLagMs)
+	}
+	if s.size+setSize <= l.cfg.SegmentBytes && age <= rollMs && !s.idxFull(need) &&
 		info.last-s.base <= math.MaxInt32 {
 		return nil
 	}

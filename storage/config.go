@@ -19,6 +19,15 @@ type Config struct {
 	FlushIntervalMs       int64 // flush.ms; negative means never by time
 	RetentionMs           int64 // retention.ms; -1 keeps forever
 	RetentionBytes        int64 // retention.bytes; -1 is unlimited
+
+	// cleanup.policy: Compact runs the cleaner over the log; Delete applies
+	// retention. A log with neither set deletes, as Kafka's default does.
+	Compact                bool
+	Delete                 bool
+	MinCleanableDirtyRatio float64 // min.cleanable.dirty.ratio
+	MinCompactionLagMs     int64   // min.compaction.lag.ms
+	MaxCompactionLagMs     int64   // max.compaction.lag.ms
+	DeleteRetentionMs      int64   // delete.retention.ms: how long tombstones outlive their first clean
 }
 
 // DefaultConfig returns Kafka's defaults.
@@ -32,8 +41,17 @@ func DefaultConfig() Config {
 		FlushIntervalMs:       -1,
 		RetentionMs:           7 * 24 * 60 * 60 * 1000,
 		RetentionBytes:        -1,
+
+		Delete:                 true,
+		MinCleanableDirtyRatio: 0.5,
+		MaxCompactionLagMs:     math.MaxInt64,
+		DeleteRetentionMs:      24 * 60 * 60 * 1000,
 	}
 }
+
+// retains reports whether retention deletes old segments: every policy but
+// compact alone.
+func (c Config) retains() bool { return c.Delete || !c.Compact }
 
 // sanitized replaces values that would break the log's arithmetic.
 func (c Config) sanitized() Config {
@@ -57,6 +75,11 @@ func (c Config) sanitized() Config {
 	if c.FlushIntervalMessages <= 0 {
 		c.FlushIntervalMessages = math.MaxInt64
 	}
+	if c.MaxCompactionLagMs <= 0 {
+		c.MaxCompactionLagMs = math.MaxInt64
+	}
+	c.MinCompactionLagMs = max(c.MinCompactionLagMs, 0)
+	c.DeleteRetentionMs = max(c.DeleteRetentionMs, 0)
 	return c
 }
 

@@ -2,7 +2,8 @@
 // helpers the data path shares, segments (.log plus the sparse .index and
 // .timeindex), appends with offset assignment, reads that hand out pinned file
 // regions for sendfile, group-committed fsync, crash recovery, truncation,
-// retention and DeleteRecords, and the bounded descriptor cache that lets a
+// retention and DeleteRecords, the log cleaner that compacts logs with
+// cleanup.policy=compact, and the bounded descriptor cache that lets a
 // broker hold far more partitions than it may open files.
 //
 // The on-disk layout follows Apache Kafka's so existing tooling and habits

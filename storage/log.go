@@ -43,6 +43,11 @@ type Log struct {
 	dirDirty    bool // a segment file was created since the last flush
 
 	scratch [timeEntrySize]byte // index entry encoding under mu
+
+	// cleanMu lets one cleaner at a time work on the log; clean is its
+	// state, guarded by mu.
+	cleanMu sync.Mutex
+	clean   cleanerState
 }
 
 // Open opens or creates the log in dir, recovering it if the last shutdown
@@ -65,6 +70,7 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 		l.releaseFiles()
 		return nil, fmt.Errorf("open log %s: %w", dir, err)
 	}
+	l.loadCleanerState()
 	return l, nil
 }
 

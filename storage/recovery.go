@@ -94,29 +94,37 @@ func (l *Log) scanDir() ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	var bases []int64
-	logs := make(map[int64]bool)
+	var bases, swaps []int64
 	var indexes []string
 	for _, e := range ents {
 		name := e.Name()
 		p := filepath.Join(l.dir, name)
 		switch {
-		case strings.HasSuffix(name, swapSuffix):
-			l.lg.Warn("removing swap file of an interrupted compaction", zap.String("file", name))
-			fallthrough
-		case strings.HasSuffix(name, deletedSuffix), strings.HasSuffix(name, cleanedSuffix),
-			strings.HasSuffix(name, tmpSuffix):
+		case strings.HasSuffix(name, logSuffix+swapSuffix):
+			// The compaction had committed: completeSwaps finishes it.
+			if b, ok := parseSegmentName(name, logSuffix+swapSuffix); ok {
+				swaps = append(swaps, b)
+			}
+		case strings.HasSuffix(name, swapSuffix), strings.HasSuffix(name, deletedSuffix),
+			strings.HasSuffix(name, cleanedSuffix), strings.HasSuffix(name, tmpSuffix):
 			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return nil, err
 			}
 		case strings.HasSuffix(name, logSuffix):
 			if b, ok := parseSegmentName(name, logSuffix); ok {
 				bases = append(bases, b)
-				logs[b] = true
 			}
 		case strings.HasSuffix(name, indexSuffix), strings.HasSuffix(name, timeIndexSuffix):
 			indexes = append(indexes, name)
 		}
+	}
+	bases, err = l.completeSwaps(swaps, bases)
+	if err != nil {
+		return nil, err
+	}
+	logs := make(map[int64]bool, len(bases))
+	for _, b := range bases {
+		logs[b] = true
 	}
 	for _, name := range indexes {
 		b, ok := parseSegmentName(name, indexSuffix)
@@ -125,7 +133,7 @@ func (l *Log) scanDir() ([]int64, error) {
 		}
 		if ok && !logs[b] {
 			l.lg.Warn("removing index without a segment", zap.String("file", name))
-			if err := os.Remove(filepath.Join(l.dir, name)); err != nil {
+			if err := removeIfExists(filepath.Join(l.dir, name)); err != nil {
 				return nil, err
 			}
 		}

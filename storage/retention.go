@@ -66,12 +66,16 @@ func (l *Log) dropOldest(n int) error {
 
 // ApplyRetention deletes the oldest closed segments that retention.ms or
 // retention.bytes no longer keeps, advancing the log start offset. The
-// active segment is never deleted.
+// active segment is never deleted, nor anything of a log whose policy is
+// compact alone.
 func (l *Log) ApplyRetention() (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return 0, ErrClosed
+	}
+	if !l.cfg.retains() {
+		return 0, nil
 	}
 	byTime, err := l.expiredByTime()
 	if err != nil {

@@ -25,7 +25,7 @@ func (l *Log) TruncateTo(offset int64) error {
 	if err := l.truncateLocked(offset); err != nil {
 		return fmt.Errorf("truncate %s to %d: %w", l.dir, offset, err)
 	}
-	return nil
+	return l.rewindCleanerLocked(offset)
 }
 
 func (l *Log) truncateLocked(offset int64) error {
@@ -146,7 +146,7 @@ func (l *Log) Reset(startOffset int64) error {
 	if err := l.resetLocked(startOffset); err != nil {
 		return fmt.Errorf("reset %s to %d: %w", l.dir, startOffset, err)
 	}
-	return nil
+	return l.rewindCleanerLocked(startOffset)
 }
 
 // resetLocked replaces all segments with one empty segment at base, which

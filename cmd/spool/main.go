@@ -43,9 +43,20 @@ func newRootCmd() *cobra.Command {
 		Use:           "spool",
 		Short:         "A Kafka-compatible streaming broker in one binary",
 		Long:          "Spool is a Kafka-compatible broker with an embedded KRaft controller.\nRun `spool server` to start a single-node cluster on localhost:9092.",
+		Example: `  spool server                                   # a single-node cluster on localhost:9092
+  spool topic create orders --partitions 3
+  echo hello | spool produce orders
+  spool consume orders --from-beginning
+  spool config set --topic orders retention.ms=60000
+  spool group describe billing`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServerCmd(), newStorageCmd())
+	a := &app{}
+	root.PersistentFlags().StringVar(&a.bootstrap, "bootstrap-server", bootstrapDefault(), "comma-separated host:port of brokers to connect to (env SPOOL_BOOTSTRAP_SERVERS)")
+	root.PersistentFlags().StringVar(&a.format, "format", "text", "output format: text or json (consume also takes a Go template)")
+	root.AddCommand(newServerCmd(), newStorageCmd(),
+		newTopicCmd(a), newConfigCmd(a), newGroupCmd(a), newProduceCmd(a), newConsumeCmd(a),
+		newClusterCmd(a), newDumpLogCmd(a), newCompletionCmd())
 	return root
 }

@@ -1,0 +1,44 @@
+package broker
+
+import (
+	"context"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"spool/broker/group"
+	"spool/protocol"
+)
+
+// handleDeleteGroups deletes empty groups with their offsets; each answer
+// waits for its tombstones to be durable.
+func (b *Broker) handleDeleteGroups(ctx context.Context, req *protocol.Request) protocol.Response {
+	r := req.Msg.(*kmsg.DeleteGroupsRequest)
+	resp := r.ResponseKind().(*kmsg.DeleteGroupsResponse)
+	codes := make([]chan int16, len(r.Groups))
+	for i, id := range r.Groups {
+		ch := make(chan int16, 1)
+		codes[i] = ch
+		found, err := b.groups.do(id, false, func(rep group.Reply) { ch <- rep.Code }, func(g *group.Group, rid group.ReqID, now time.Time) group.Out {
+			return g.Delete(rid, now)
+		})
+		switch {
+		case err != nil:
+			ch <- err.Code
+		case !found:
+			ch <- kerr.GroupIDNotFound.Code
+		}
+	}
+	for i, id := range r.Groups {
+		rg := kmsg.NewDeleteGroupsResponseGroup()
+		rg.Group = id
+		select {
+		case rg.ErrorCode = <-codes[i]:
+		case <-ctx.Done():
+			rg.ErrorCode = kerr.RequestTimedOut.Code
+		}
+		resp.Groups = append(resp.Groups, rg)
+	}
+	return protocol.Msg(resp)
+}

@@ -1,0 +1,35 @@
+package broker
+
+import (
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"spool/broker/group"
+	"spool/protocol"
+)
+
+// handleJoinGroup feeds a JoinGroup to the group; the answer usually waits
+// for the rebalance's join phase to end.
+func (b *Broker) handleJoinGroup(req *protocol.Request, respond func(protocol.Response)) {
+	r := detach(req).(*kmsg.JoinGroupRequest)
+	fail := func(err *kerr.Error) {
+		resp := r.ResponseKind().(*kmsg.JoinGroupResponse)
+		resp.ErrorCode, resp.Generation, resp.MemberID = err.Code, -1, r.MemberID
+		respond(protocol.Msg(resp))
+	}
+	if r.Group == "" {
+		fail(kerr.InvalidGroupID)
+		return
+	}
+	cid, host := clientID(req), clientHost(req)
+	found, err := b.groups.do(r.Group, true, replyWith(respond), func(g *group.Group, id group.ReqID, now time.Time) group.Out {
+		return g.Join(id, r, cid, host, now)
+	})
+	if err != nil {
+		fail(err)
+	} else if !found {
+		fail(kerr.UnknownMemberID)
+	}
+}

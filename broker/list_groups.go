@@ -1,0 +1,54 @@
+package broker
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"spool/broker/group"
+	"spool/protocol"
+)
+
+// handleListGroups lists the groups this broker coordinates, filtered by
+// state (v4+) and type (v5+; every group here is "classic").
+func (b *Broker) handleListGroups(req *protocol.Request, respond func(protocol.Response)) {
+	r := req.Msg.(*kmsg.ListGroupsRequest)
+	resp := r.ResponseKind().(*kmsg.ListGroupsResponse)
+	if b.groups.loading() {
+		resp.ErrorCode = kerr.CoordinatorLoadInProgress.Code
+		respond(protocol.Msg(resp))
+		return
+	}
+	for _, cl := range b.groups.cells() {
+		cl.mu.Lock()
+		gone, lg := cl.gone, cl.g.Listing()
+		cl.mu.Unlock()
+		if gone || cl.g == nil || lg.GroupState == group.Dead.String() || !matchesFilter(r.StatesFilter, lg.GroupState) || !matchesFilter(r.TypesFilter, lg.GroupType) {
+			continue
+		}
+		resp.Groups = append(resp.Groups, lg)
+	}
+	slices.SortFunc(resp.Groups, func(a, b kmsg.ListGroupsResponseGroup) int { return strings.Compare(a.Group, b.Group) })
+	respond(protocol.Msg(resp))
+}
+
+// matchesFilter is Kafka's case-insensitive filter; an empty one matches
+// everything.
+func matchesFilter(filter []string, v string) bool {
+	return len(filter) == 0 || slices.ContainsFunc(filter, func(f string) bool { return strings.EqualFold(f, v) })
+}
+
+// loading reports whether a led __consumer_offsets partition is still
+// being loaded.
+func (c *coordinator) loading() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, sh := range c.shards {
+		if !sh.loaded.Load() {
+			return true
+		}
+	}
+	return false
+}

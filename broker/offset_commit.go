@@ -1,0 +1,32 @@
+package broker
+
+import (
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"spool/broker/group"
+	"spool/protocol"
+)
+
+// handleOffsetCommit commits offsets; the answer goes out once the
+// records are fsynced. As in Kafka, the empty group id is allowed here
+// (old clients commit under it) and commits with generation -1 create a
+// group that only holds offsets.
+func (b *Broker) handleOffsetCommit(req *protocol.Request, respond func(protocol.Response)) {
+	r := detach(req).(*kmsg.OffsetCommitRequest)
+	img := b.Image()
+	exists := func(topic string, partition int32) bool {
+		t := img.Topics.ByName(topic)
+		return t != nil && t.Partition(partition) != nil
+	}
+	found, err := b.groups.do(r.Group, r.Generation < 0, replyWith(respond), func(g *group.Group, id group.ReqID, now time.Time) group.Out {
+		return g.Commit(id, r, exists, now)
+	})
+	switch {
+	case err != nil:
+		respond(protocol.Msg(group.CommitError(r, err)))
+	case !found:
+		respond(protocol.Msg(group.CommitToUnknownGroup(r)))
+	}
+}

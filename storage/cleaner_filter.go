@@ -1,0 +1,136 @@
+package storage
+
+import "bytes"
+
+// filter decides, batch by batch, what a clean keeps: the latest record of
+// each key (per the offset map), tombstones until their delete horizon, and
+// the header of each producer's last batch so idempotent producer state
+// survives (Kafka keeps those as empty batches too).
+type filter struct {
+	m              *offsetMap
+	end            int64 // records at or above were not mapped: kept as they are
+	nowMs          int64
+	retainMs       int64           // delete.retention.ms
+	lastOfProducer map[int64]int64 // producer id -> base offset of its last batch below end
+	codecs         *codecs
+
+	kept    []record
+	recBuf  []byte
+	out     []byte
+	horizon int64 // latest delete horizon of a kept tombstone, -1 if none
+	read    int64 // records examined
+	dropped int64
+}
+
+// batch returns what to write for b: b itself, a rebuilt batch valid until
+// the next call, or nil to drop it.
+func (f *filter) batch(b []byte, h BatchHeader) ([]byte, error) {
+	// Transaction markers and aborted data are the transactions work's to
+	// drop; until then every control batch stays.
+	if h.IsControl() || h.BaseOffset >= f.end {
+		return b, nil
+	}
+	recs := b[BatchHeaderLen:]
+	if h.Compression() != CompressionNone {
+		var err error
+		if recs, err = f.codecs.decompress(h.Compression(), recs); err != nil {
+			return nil, err
+		}
+	}
+	hasHorizon := h.Attributes&attrDeleteHorizon != 0
+	tombstones, err := f.keep(h, recs, hasHorizon)
+	if err != nil {
+		return nil, err
+	}
+	needHorizon := tombstones > 0 && !hasHorizon
+	if tombstones > 0 && hasHorizon {
+		f.horizon = max(f.horizon, h.FirstTimestamp)
+	}
+	switch {
+	case len(f.kept) == int(h.NumRecords) && !needHorizon:
+		return b, nil
+	case len(f.kept) == 0 && h.ProducerID >= 0 && f.lastOfProducer[h.ProducerID] == h.BaseOffset:
+		return f.emptyBatch(h), nil
+	case len(f.kept) == 0:
+		return nil, nil
+	}
+	return f.rebuild(h, b[BatchHeaderLen:], needHorizon)
+}
+
+// keep fills f.kept with the records to retain and counts the tombstones
+// among them.
+func (f *filter) keep(h BatchHeader, recs []byte, hasHorizon bool) (int, error) {
+	f.kept = f.kept[:0]
+	tombstones := 0
+	it := records{b: recs, left: h.NumRecords}
+	for {
+		r, ok, err := it.next()
+		if err != nil || !ok {
+			return tombstones, err
+		}
+		f.read++
+		// Kafka drops keyless records too: they cannot be compacted and a
+		// compacted topic refuses them on produce.
+		if !r.hasKey {
+			f.dropped++
+			continue
+		}
+		off := h.BaseOffset + r.offDelta
+		if latest, ok := f.m.get(r.key); ok && latest > off {
+			f.dropped++
+			continue
+		}
+		if r.tombstone && hasHorizon && f.nowMs >= h.FirstTimestamp {
+			f.dropped++
+			continue
+		}
+		if r.tombstone {
+			tombstones++
+		}
+		f.kept = append(f.kept, r)
+	}
+}
+
+// rebuild encodes the kept records as a batch with h's offsets, producer
+// fields and codec. Setting a delete horizon moves the base timestamp to it.
+func (f *filter) rebuild(h BatchHeader, orig []byte, setHorizon bool) ([]byte, error) {
+	nh := h
+	if setHorizon {
+		nh.FirstTimestamp = f.nowMs + f.retainMs
+		nh.Attributes |= attrDeleteHorizon
+		f.horizon = max(f.horizon, nh.FirstTimestamp)
+	}
+	if !h.LogAppendTime() {
+		nh.MaxTimestamp = -1
+	}
+	f.recBuf = f.recBuf[:0]
+	for _, r := range f.kept {
+		ts := h.FirstTimestamp + r.tsDelta
+		if !h.LogAppendTime() {
+			nh.MaxTimestamp = max(nh.MaxTimestamp, ts)
+		}
+		f.recBuf = appendRecord(f.recBuf, r, ts-nh.FirstTimestamp)
+	}
+	nh.NumRecords = int32(len(f.kept))
+	recs := f.recBuf
+	if c := h.Compression(); c != CompressionNone {
+		var err error
+		if recs, err = f.codecs.compress(c, f.recBuf, bytes.HasPrefix(orig, xerialMagic)); err != nil {
+			return nil, err
+		}
+	}
+	f.out = encodeBatch(f.out[:0], nh, recs)
+	return f.out, nil
+}
+
+// emptyBatch keeps a producer's last batch as a header alone: its offsets
+// and sequence range are what the producer's next append is checked
+// against after a restart.
+func (f *filter) emptyBatch(h BatchHeader) []byte {
+	nh := h
+	nh.Attributes &^= attrCompressionMask | attrDeleteHorizon
+	nh.FirstTimestamp = h.MaxTimestamp
+	nh.NumRecords = 0
+	f.out = encodeBatch(f.out[:0], nh, nil)
+	return f.out
+}

@@ -1,0 +1,117 @@
+"""The runner contract of the client matrix, for the Python runners.
+
+Mirrors test/clients/internal/spec: the same flags, JSON-lines record files
+with base64 keys, values and header values (null for null), and one line of
+failure reason on stdout with exit status 1.
+"""
+
+import argparse
+import base64
+import json
+import os
+import sys
+import time
+
+
+class Fail(Exception):
+    """A scenario failure; its message is the cell's reason."""
+
+
+def parse_args():
+    p = argparse.ArgumentParser()
+    p.add_argument("--bootstrap", required=True)
+    p.add_argument("--scenario", required=True)
+    p.add_argument("--topic", default="")
+    p.add_argument("--in", dest="inp", default="")
+    p.add_argument("--out", default="")
+    p.add_argument("--group", default="")
+    p.add_argument("--count", type=int, default=0)
+    p.add_argument("--codec", default="none")
+    p.add_argument("--idempotent", action="store_true")
+    p.add_argument("--partitions", type=int, default=3)
+    p.add_argument("--rf", type=int, default=1)
+    p.add_argument("--timestamps", default="")
+    p.add_argument("--timeout", type=float, default=30)
+    a = p.parse_args()
+    a.timestamps = [int(t) for t in a.timestamps.split(",") if t]
+    a.deadline = time.monotonic() + a.timeout
+    return a
+
+
+def left(a):
+    """Seconds until the scenario's deadline."""
+    return max(0.0, a.deadline - time.monotonic())
+
+
+def _b(v):
+    return None if v is None else base64.b64decode(v)
+
+
+def _e(v):
+    return None if v is None else base64.b64encode(bytes(v)).decode()
+
+
+class Record:
+    def __init__(self, partition, key, value, headers, timestamp=0, offset=0):
+        self.partition = partition
+        self.key = key
+        self.value = value
+        self.headers = headers  # [(str, bytes)]
+        self.timestamp = timestamp
+        self.offset = offset
+
+
+def read_records(path):
+    out = []
+    with open(path) as f:
+        for line in f:
+            d = json.loads(line)
+            out.append(Record(d["p"], _b(d["k"]), _b(d["v"]),
+                              [(h["k"], _b(h["v"])) for h in d.get("h") or []],
+                              d.get("ts", 0)))
+    return out
+
+
+def write_records(path, recs):
+    with open(path, "w") as f:
+        for r in recs:
+            f.write(json.dumps({
+                "p": r.partition, "o": r.offset, "k": _e(r.key), "v": _e(r.value),
+                "h": [{"k": k, "v": _e(v)} for k, v in r.headers or []],
+                "ts": r.timestamp,
+            }) + "\n")
+
+
+def write_lines(path, objs):
+    with open(path, "w") as f:
+        for o in objs:
+            f.write(json.dumps(o) + "\n")
+
+
+def per_partition(recs):
+    m = {}
+    for r in recs:
+        m[r.partition] = m.get(r.partition, 0) + 1
+    return m
+
+
+def run(scenarios):
+    """Runs the scenario named by --scenario and exits per the contract."""
+    a = parse_args()
+    fn = scenarios.get(a.scenario)
+    try:
+        if fn is None:
+            raise Fail("unknown scenario %r" % a.scenario)
+        fn(a)
+    except Exception as e:  # every failure becomes the one-line reason
+        msg = "%s: %s" % (type(e).__name__, e) if not isinstance(e, Fail) else str(e)
+        print(msg.replace("\n", " | "))
+        _exit(1)
+    _exit(0)
+
+
+def _exit(code):
+    # Client libraries leave background threads behind; do not wait for them.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
