@@ -44,6 +44,8 @@ type Broker struct {
 	life        *lifecycle
 	replicas    *replicaManager
 	producerIDs *producerIDs
+	fetchers    *fetcherManager
+	isr         *isrManager
 	groups      *coordinator
 
 	fetchSessions *fetchSessionCache
@@ -77,6 +79,8 @@ func New(cfg Config) (*Broker, error) {
 	b.meta.publish = append(b.meta.publish, b.groups.onMetadata)
 	b.life = newLifecycle(b)
 	b.producerIDs = &producerIDs{b: b}
+	b.fetchers = newFetcherManager(b)
+	b.isr = newISRManager(b)
 	b.fetchSessions = newFetchSessionCache(sessionSlots(cfg.Static))
 	b.fetchQuit = make(chan struct{})
 	b.netStats = new(protocol.Stats)
@@ -91,8 +95,9 @@ func (b *Broker) Start() error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
-	b.wg.Add(2)
+	b.wg.Add(3)
 	go func() { defer b.wg.Done(); b.meta.run(ctx) }()
+	go func() { defer b.wg.Done(); b.isr.run(ctx) }()
 	go func() {
 		defer b.wg.Done()
 		if err := b.life.register(ctx); err != nil {
@@ -132,6 +137,7 @@ func (b *Broker) Close() {
 		b.cancel()
 	}
 	b.wg.Wait()
+	b.fetchers.stop()
 	b.logNetStats()
 	b.controllers.close()
 	b.meta.cc.close()
@@ -148,6 +154,7 @@ func (b *Broker) Register(mux *protocol.Mux) {
 	mux.Handle(2, 1, 9, b.handleListOffsets)
 	mux.Handle(0, 3, 12, b.handleProduce)
 	mux.Handle(3, 0, 12, b.handleMetadata)
+	mux.Handle(23, 0, 4, b.handleOffsetForLeaderEpoch)
 	mux.Handle(19, 2, 7, b.async(b.handleCreateTopics))
 	mux.Handle(20, 1, 6, b.async(b.handleDeleteTopics))
 	mux.Handle(22, 0, 5, b.async(b.handleInitProducerId))

@@ -20,6 +20,9 @@ type fetchTarget struct {
 	offset    int64
 	maxBytes  int32
 	epoch     int32 // the leader epoch the client knows
+	// lastFetchedEpoch is the epoch of the follower's last batch (v12+),
+	// checked against the leader's lineage to detect divergence.
+	lastFetchedEpoch int32
 	// cached is the partition's entry in the fetch session, nil without one.
 	cached *sessionPartition
 }
@@ -33,7 +36,11 @@ type fetchResult struct {
 	// leaderID and leaderEpoch fill CurrentLeader for a client that asked
 	// the wrong broker; -1 when unset.
 	leaderID, leaderEpoch int32
-	records               storage.Slice
+	// divergingEpoch and divergingEnd tell a follower where its log
+	// diverges from the leader's; -1 when it does not.
+	divergingEpoch int32
+	divergingEnd   int64
+	records        storage.Slice
 	p                     *partition // nil on error
 }
 
@@ -48,6 +55,8 @@ type fetchOp struct {
 	maxBytes  int
 	maxWait   time.Duration
 	session   *fetchSession
+	// replicaID is the fetching follower's broker id, -1 for consumers.
+	replicaID int32
 	// incremental leaves unchanged partitions out of the response.
 	incremental bool
 	targets     []fetchTarget
@@ -65,7 +74,8 @@ func (b *Broker) handleFetch(req *protocol.Request, respond func(protocol.Respon
 	op := &fetchOp{
 		b: b, version: r.Version, listener: req.Listener, isolation: r.IsolationLevel,
 		minBytes: int(r.MinBytes), maxBytes: int(max(r.MaxBytes, 0)),
-		maxWait: time.Duration(r.MaxWaitMillis) * time.Millisecond,
+		maxWait:   time.Duration(r.MaxWaitMillis) * time.Millisecond,
+		replicaID: fetchReplicaID(r),
 	}
 	if code := b.fetchSessions.open(op, r); code != 0 {
 		respond(protocol.Msg(fetchError(r, code)))
@@ -158,10 +168,14 @@ func (op *fetchOp) read() fetchRound {
 }
 
 func (op *fetchOp) readOne(img *metadata.Image, t *fetchTarget, res *fetchResult, limit int, minOne bool) {
-	*res = fetchResult{target: t, partition: t.partition, hw: -1, lso: -1, logStart: -1, leaderID: -1, leaderEpoch: -1}
+	*res = fetchResult{target: t, partition: t.partition, hw: -1, lso: -1, logStart: -1, leaderID: -1, leaderEpoch: -1, divergingEpoch: -1, divergingEnd: -1}
 	topic := op.lookupTopic(img, t)
 	if topic == nil && op.version >= 13 {
 		res.errCode = kerr.UnknownTopicID.Code
+		return
+	}
+	if op.replicaID >= 0 {
+		op.readReplica(topic, t, res, limit, minOne)
 		return
 	}
 	p, code := op.b.leaderPartition(topic, t.partition, t.epoch)

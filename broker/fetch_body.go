@@ -181,17 +181,33 @@ func (fb *fetchBody) records(sl *storage.Slice) {
 	fb.fileLen += n
 }
 
-// partitionTags encodes the tagged fields Spool sets: CurrentLeader (tag 1)
-// only, emitted as kmsg does when it differs from its default.
+// partitionTags encodes the tagged fields Spool sets, as kmsg does when
+// they differ from their defaults: DivergingEpoch (tag 0) for a follower
+// whose log diverged, CurrentLeader (tag 1) for a client that asked the
+// wrong broker.
 func (fb *fetchBody) partitionTags(r *fetchResult) {
-	if r.leaderID == -1 && r.leaderEpoch == -1 {
-		fb.buf = append(fb.buf, 0)
-		return
+	diverging := r.divergingEpoch != -1 || r.divergingEnd != -1
+	leader := r.leaderID != -1 || r.leaderEpoch != -1
+	n := byte(0)
+	if diverging {
+		n++
 	}
-	fb.buf = append(fb.buf, 1, 1, 9) // one tag: tag 1, 9 bytes
-	fb.buf = kbin.AppendInt32(fb.buf, r.leaderID)
-	fb.buf = kbin.AppendInt32(fb.buf, r.leaderEpoch)
-	fb.buf = append(fb.buf, 0)
+	if leader {
+		n++
+	}
+	fb.buf = append(fb.buf, n)
+	if diverging {
+		fb.buf = append(fb.buf, 0, 13) // tag 0, 13 bytes
+		fb.buf = kbin.AppendInt32(fb.buf, r.divergingEpoch)
+		fb.buf = kbin.AppendInt64(fb.buf, r.divergingEnd)
+		fb.buf = append(fb.buf, 0)
+	}
+	if leader {
+		fb.buf = append(fb.buf, 1, 9) // tag 1, 9 bytes
+		fb.buf = kbin.AppendInt32(fb.buf, r.leaderID)
+		fb.buf = kbin.AppendInt32(fb.buf, r.leaderEpoch)
+		fb.buf = append(fb.buf, 0)
+	}
 }
 
 // finish encodes the top-level tagged fields: NodeEndpoints (tag 0, v16+)

@@ -130,6 +130,7 @@ func requestTargets(r *kmsg.FetchRequest) []fetchTarget {
 			out = append(out, fetchTarget{
 				topic: t.Topic, topicID: t.TopicID, partition: p.Partition,
 				offset: p.FetchOffset, maxBytes: p.PartitionMaxBytes, epoch: p.CurrentLeaderEpoch,
+				lastFetchedEpoch: p.LastFetchedEpoch,
 			})
 		}
 	}
@@ -196,7 +197,7 @@ func (s *fetchSession) update(ts []fetchTarget, forgotten []kmsg.FetchRequestFor
 	for _, t := range ts {
 		k := s.key(t.topic, t.topicID, t.partition)
 		if sp := s.parts[k]; sp != nil {
-			sp.offset, sp.maxBytes, sp.epoch = t.offset, t.maxBytes, t.epoch
+			sp.offset, sp.maxBytes, sp.epoch, sp.lastFetchedEpoch = t.offset, t.maxBytes, t.epoch, t.lastFetchedEpoch
 			continue
 		}
 		sp := &sessionPartition{fetchTarget: t, hw: -1, lso: -1, logStart: -1}

@@ -156,3 +156,41 @@ func (le *leaderEpochs) truncateFromStart(offset int64) error {
 	le.entries = append(le.entries[:0], kept...)
 	return le.flushLocked()
 }
+
+// openLeaderEpochs loads a log's lineage, rebuilding it from batch headers
+// when the checkpoint is missing (a log written before it existed, or a
+// lost file) and dropping epochs past the log end (a crash lost the tail).
+func openLeaderEpochs(l *storage.Log) (*leaderEpochs, error) {
+	le, err := loadLeaderEpochs(l.Dir())
+	if err != nil {
+		return nil, err
+	}
+	if err := le.truncateFromEnd(l.LogEndOffset()); err != nil {
+		return nil, err
+	}
+	if len(le.entries) > 0 || l.LogEndOffset() == l.LogStartOffset() {
+		return le, nil
+	}
+	var hdr [storage.BatchHeaderLen]byte
+	for off, end := l.LogStartOffset(), l.LogEndOffset(); off < end; {
+		sl, err := l.Read(off, 1, end, true)
+		if err != nil || sl.Empty() {
+			sl.Release()
+			break
+		}
+		_, err = sl.File().ReadAt(hdr[:], sl.Pos())
+		sl.Release()
+		if err != nil {
+			return nil, err
+		}
+		h, err := storage.ParseBatchHeader(hdr[:])
+		if err != nil {
+			return nil, err
+		}
+		if _, err := le.assign(h.PartitionLeaderEpoch, h.BaseOffset); err != nil {
+			return nil, err
+		}
+		off = h.NextOffset()
+	}
+	return le, nil
+}

@@ -17,11 +17,19 @@ type partition struct {
 	topicID [16]byte
 	log     *storage.Log
 
-	mu          sync.RWMutex
-	leader      int32
-	leaderEpoch int32
-	isr         []int32
-	isLeader    bool
+	mu             sync.RWMutex
+	leader         int32
+	leaderEpoch    int32
+	partitionEpoch int32
+	replicas       []int32
+	isr            []int32
+	isLeader       bool
+	// repl is the leader's view of its followers; nil unless leading a
+	// partition with more than one replica.
+	repl *replication
+
+	// epochs is the leader epoch lineage of the log.
+	epochs *leaderEpochs
 
 	// appendMu serialises appends so offsets, producer state and the high
 	// watermark advance together.
@@ -40,15 +48,49 @@ func newPartition(topic string, id int32, topicID [16]byte, l *storage.Log) *par
 	p := &partition{topic: topic, id: id, topicID: topicID, log: l, leader: -1, waiters: map[chan struct{}]struct{}{}}
 	p.highWatermark.Store(l.LogEndOffset())
 	p.producers = newProducerStates()
+	p.epochs = &leaderEpochs{dir: l.Dir()}
 	return p
 }
 
-func (p *partition) setState(mp *metadata.Partition, self int32) {
+// roleChange says how a metadata update changed this broker's role.
+type roleChange int
+
+const (
+	roleSame roleChange = iota
+	roleLeader
+	roleFollower
+	roleNone // leaderless, or not a replica any more
+)
+
+// setState applies the image's view of the partition and reports a change
+// of role (or of leader epoch, which restarts the role).
+func (p *partition) setState(mp *metadata.Partition, self int32) roleChange {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.leader, p.leaderEpoch = mp.Leader, mp.LeaderEpoch
+	newEpoch := mp.LeaderEpoch != p.leaderEpoch || mp.Leader != p.leader
+	p.leader, p.leaderEpoch, p.partitionEpoch = mp.Leader, mp.LeaderEpoch, mp.PartitionEpoch
+	p.replicas = slices.Clone(mp.Replicas)
 	p.isr = slices.Clone(mp.ISR)
 	p.isLeader = mp.Leader == self
+	if p.repl != nil {
+		p.repl.isrFromImage(p.isr, p.partitionEpoch)
+	}
+	switch {
+	case !newEpoch:
+		return roleSame
+	case p.isLeader:
+		return roleLeader
+	case mp.Leader >= 0 && slices.Contains(mp.Replicas, self):
+		return roleFollower
+	}
+	return roleNone
+}
+
+// inSyncReplicas returns the current ISR as the image says.
+func (p *partition) inSyncReplicas() []int32 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.isr
 }
 
 // leadership returns whether this broker leads the partition and the

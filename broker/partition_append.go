@@ -69,7 +69,10 @@ func (p *partition) appendAsLeader(batch []byte, h storage.BatchHeader, ap appen
 		}
 		p.producers.update(h)
 	}
-	p.advanceHighWatermark(res.LastOffset + 1)
+	if _, err := p.epochs.assign(epoch, res.FirstOffset); err != nil {
+		return appendOutcome{err: kerr.KafkaStorageError, msg: err.Error()}
+	}
+	p.refreshHighWatermark()
 	out := appendOutcome{base: res.FirstOffset, last: res.LastOffset, logAppendTime: res.LogAppendTime}
 	if p.log.NumSegments() > segs {
 		// Kafka snapshots on roll too: recovery then replays at most about

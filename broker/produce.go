@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -22,9 +23,10 @@ const minSyncWait = 5 * time.Second
 // pendingSync is an acks=all partition answered only once its log is
 // durable up to upTo.
 type pendingSync struct {
-	resp *kmsg.ProduceResponseTopicPartition
-	p    *partition
-	upTo int64
+	minInsync int
+	resp      *kmsg.ProduceResponseTopicPartition
+	p         *partition
+	upTo      int64
 }
 
 // produceRequest is one Produce request being served.
@@ -114,6 +116,10 @@ func (b *Broker) producePartition(pr *produceRequest, topic *metadata.Topic, cfg
 		b.setCurrentLeader(pr, topic.Partition(in.Partition), out)
 		return
 	}
+	if isr := p.inSyncReplicas(); pr.r.Acks == -1 && len(isr) < cfg.minInsync {
+		fail(kerr.NotEnoughReplicas, fmt.Sprintf("the ISR %v is smaller than min.insync.replicas=%d", isr, cfg.minInsync))
+		return
+	}
 	h, bad := validateProduce(in.Records, pr.r.Version, cfg, pr.params.nowMs)
 	if bad.err != nil {
 		fail(bad.err, bad.msg)
@@ -138,7 +144,7 @@ func (b *Broker) producePartition(pr *produceRequest, topic *metadata.Topic, cfg
 	}
 	out.BaseOffset, out.LogAppendTime, out.LogStartOffset = res.base, res.logAppendTime, p.log.LogStartOffset()
 	if pr.r.Acks == -1 {
-		pr.waits = append(pr.waits, pendingSync{resp: out, p: p, upTo: res.last + 1})
+		pr.waits = append(pr.waits, pendingSync{resp: out, p: p, upTo: res.last + 1, minInsync: cfg.minInsync})
 	}
 }
 
@@ -163,15 +169,25 @@ func (b *Broker) setCurrentLeader(pr *produceRequest, mp *metadata.Partition, ou
 	}
 }
 
-// awaitSyncs waits until every acks=all partition is durable up to what
-// this request appended, turning failures into partition errors. Storage
-// groups concurrent waiters on a log into one fsync.
+// awaitSyncs waits until every acks=all partition has what this request
+// appended on every ISR member, and, where the ISR is the leader alone, on
+// its disk; failures become partition errors. Storage groups concurrent
+// waiters on a log into one fsync.
 func (b *Broker) awaitSyncs(timeoutMs int32, waits []pendingSync) {
 	ctx, cancel := context.WithTimeout(context.Background(),
 		max(time.Duration(timeoutMs)*time.Millisecond, minSyncWait))
 	defer cancel()
 	for _, w := range waits {
-		err := w.p.log.Sync(ctx, w.upTo)
+		err := w.p.awaitCommitted(ctx, w.upTo)
+		isr := w.p.inSyncReplicas()
+		if err == nil && len(isr) < w.minInsync {
+			msg := fmt.Sprintf("written, but the ISR %v shrank below min.insync.replicas=%d", isr, w.minInsync)
+			w.resp.ErrorCode, w.resp.ErrorMessage = kerr.NotEnoughReplicasAfterAppend.Code, &msg
+			continue
+		}
+		if err == nil && len(isr) <= 1 {
+			err = w.p.log.Sync(ctx, w.upTo)
+		}
 		if err == nil {
 			continue
 		}

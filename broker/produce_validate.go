@@ -21,6 +21,7 @@ type produceConfig struct {
 	beforeMaxMs     int64
 	afterMaxMs      int64
 	compacted       bool
+	minInsync       int
 }
 
 func (b *Broker) produceConfig(img *metadata.Image, topic string) produceConfig {
@@ -35,6 +36,7 @@ func (b *Broker) produceConfig(img *metadata.Image, topic string) produceConfig 
 		beforeMaxMs:     layers.TopicInt(tcfg, "message.timestamp.before.max.ms"),
 		afterMaxMs:      layers.TopicInt(tcfg, "message.timestamp.after.max.ms"),
 		compacted:       slices.Contains(config.SplitList(policy), "compact"),
+		minInsync:       int(layers.TopicInt(tcfg, "min.insync.replicas")),
 	}
 }
 

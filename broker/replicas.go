@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -86,7 +87,30 @@ func (rm *replicaManager) ensure(img *metadata.Image, t *metadata.Topic, p *meta
 		rm.parts[key] = part
 		rm.mu.Unlock()
 	}
-	part.setState(p, self)
+	switch part.setState(p, self) {
+	case roleLeader:
+		rm.b.fetchers.unfollow(part)
+		if err := part.becomeLeader(self, time.Now()); err != nil {
+			rm.log.Error("become leader", zap.Stringer("partition", key), zap.Error(err))
+		}
+	case roleFollower:
+		part.becomeFollower()
+		rm.b.fetchers.follow(part, p.Leader)
+	case roleNone:
+		part.becomeFollower()
+		rm.b.fetchers.unfollow(part)
+	}
+}
+
+// all returns every hosted partition.
+func (rm *replicaManager) all() []*partition {
+	rm.mu.RLock()
+	defer rm.mu.RUnlock()
+	out := make([]*partition, 0, len(rm.parts))
+	for _, p := range rm.parts {
+		out = append(out, p)
+	}
+	return out
 }
 
 func (rm *replicaManager) open(img *metadata.Image, t *metadata.Topic, id int32) (*partition, error) {
@@ -100,6 +124,10 @@ func (rm *replicaManager) open(img *metadata.Image, t *metadata.Topic, id int32)
 		return nil, err
 	}
 	p := newPartition(t.Name, id, t.ID, l)
+	if p.epochs, err = openLeaderEpochs(l); err != nil {
+		l.Close()
+		return nil, err
+	}
 	if err := p.loadProducerState(); err != nil {
 		l.Close()
 		return nil, err
@@ -173,6 +201,7 @@ func (rm *replicaManager) removeTopic(t *metadata.Topic) {
 		if part == nil {
 			continue
 		}
+		rm.b.fetchers.unfollow(part)
 		part.close()
 		if err := rm.deleteDir(part.log.Dir()); err != nil {
 			rm.log.Error("delete partition", zap.Stringer("partition", key), zap.Error(err))

@@ -70,6 +70,21 @@ func usableBrokers(img *metadata.Image) []int32 {
 	return out
 }
 
+// brokerRacks maps the given brokers to their racks, or is nil when none
+// has a rack, as placement at creation expects.
+func brokerRacks(img *metadata.Image, brokers []int32) map[int32]string {
+	var racks map[int32]string
+	for _, id := range brokers {
+		if b := img.Brokers[id]; b != nil && b.Rack != nil {
+			if racks == nil {
+				racks = map[int32]string{}
+			}
+			racks[id] = *b.Rack
+		}
+	}
+	return racks
+}
+
 // addPartitions validates one topic's increase and returns the records of
 // its new partitions. New partitions keep the topic's replication factor and
 // continue the rotation that placed the topic at creation (partition 0's
@@ -99,11 +114,16 @@ func addPartitions(img *metadata.Image, brokers []int32, t *kmsg.CreatePartition
 		if int(rf) > len(brokers) {
 			return nil, errf(kerr.InvalidReplicationFactor, "Unable to replicate the partition %d time(s): The target replication factor of %d cannot be reached because only %d broker(s) are registered.", rf, rf, len(brokers))
 		}
-		start := slices.Index(brokers, topic.Partitions[0].Replicas[0])
+		racks := brokerRacks(img, brokers)
+		order := brokers
+		if len(racks) > 0 {
+			order = rackAlternated(brokers, racks)
+		}
+		start := slices.Index(order, topic.Partitions[0].Replicas[0])
 		if start < 0 {
 			start = fallback
 		}
-		assignment = place(brokers, nil, t.Count, rf, start)[cur:]
+		assignment = place(brokers, racks, t.Count, rf, start)[cur:]
 	}
 	recs := make([]metadata.Record, 0, add)
 	for i, replicas := range assignment {

@@ -64,7 +64,24 @@ type grpConsumer struct {
 	revokes int // times partitions were revoked or lost
 }
 
+// grpMember starts a member whose records are polled and dropped in the
+// background; grpPolled leaves polling to the test.
 func grpMember(t *testing.T, addr, group, topic string, opts ...kgo.Opt) *grpConsumer {
+	t.Helper()
+	m := grpPolled(t, addr, group, topic, opts...)
+	// Polling drives the group's join and heartbeats.
+	go func() {
+		for {
+			fs := m.cl.PollFetches(context.Background())
+			if fs.IsClientClosed() {
+				return
+			}
+		}
+	}()
+	return m
+}
+
+func grpPolled(t *testing.T, addr, group, topic string, opts ...kgo.Opt) *grpConsumer {
 	t.Helper()
 	m := &grpConsumer{owned: map[string][]int32{}}
 	base := []kgo.Opt{
@@ -87,15 +104,6 @@ func grpMember(t *testing.T, addr, group, topic string, opts ...kgo.Opt) *grpCon
 		t.Fatal(err)
 	}
 	m.cl = cl
-	// Polling drives the group's join and heartbeats.
-	go func() {
-		for {
-			fs := cl.PollFetches(context.Background())
-			if fs.IsClientClosed() {
-				return
-			}
-		}
-	}()
 	return m
 }
 

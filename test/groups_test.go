@@ -40,10 +40,10 @@ func TestGroupCommitAndResumeAfterCommit(t *testing.T) {
 	t.Parallel()
 	n := groupNode(t, nil)
 	grpTopic(t, n.Addr, "orders", 3)
-	grpProduce(t, n.Addr, "orders", 90)
+	grpProduce(t, n.Addr, "orders", 300)
 	ctx := ctxT(t, 2*time.Minute)
 
-	first := grpMember(t, n.Addr, "billing", "orders", kgo.DisableAutoCommit())
+	first := grpPolled(t, n.Addr, "billing", "orders", kgo.DisableAutoCommit())
 	committed := map[int32]int64{}
 	var got int
 	for got < 30 {
@@ -73,7 +73,7 @@ func TestGroupCommitAndResumeAfterCommit(t *testing.T) {
 	}
 
 	// A new member starts exactly after the commits.
-	second := grpMember(t, n.Addr, "billing", "orders", kgo.DisableAutoCommit())
+	second := grpPolled(t, n.Addr, "billing", "orders", kgo.DisableAutoCommit())
 	defer second.cl.Close()
 	firstSeen := map[int32]int64{}
 	for len(firstSeen) < 3 {

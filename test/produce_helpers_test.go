@@ -67,6 +67,7 @@ type diskBatch struct {
 	baseSeq     int32
 	numRecords  int32
 	compression int
+	crc         uint32 // covers the records, so equal CRCs mean equal content
 }
 
 // readDiskLog walks every segment of a partition directory, checking each
@@ -121,6 +122,7 @@ func parseDiskBatch(b []byte) (diskBatch, int, error) {
 		base: base, last: base + int64(int32(be.Uint32(b[23:]))),
 		producerID: int64(be.Uint64(b[43:])), baseSeq: int32(be.Uint32(b[53:])),
 		numRecords: int32(be.Uint32(b[57:])), compression: int(b[22] & 7),
+		crc: be.Uint32(b[17:]),
 	}, n, nil
 }
 

@@ -504,7 +504,7 @@ func newGroupDeleteCmd(a *app) *cobra.Command {
 				if err := p.emitJSON(out); err != nil {
 					return err
 				}
-				return failures(failed, "group")
+				return failures(failed)
 			}
 			for _, r := range out {
 				if r.Error != "" {
@@ -513,7 +513,7 @@ func newGroupDeleteCmd(a *app) *cobra.Command {
 				}
 				fmt.Fprintf(p.w, "Deleted group %s.\n", r.Group)
 			}
-			return failures(failed, "group")
+			return failures(failed)
 		},
 	}
 	f.register(cmd)

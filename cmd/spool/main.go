@@ -40,9 +40,9 @@ func main() {
 
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
-		Use:           "spool",
-		Short:         "A Kafka-compatible streaming broker in one binary",
-		Long:          "Spool is a Kafka-compatible broker with an embedded KRaft controller.\nRun `spool server` to start a single-node cluster on localhost:9092.",
+		Use:   "spool",
+		Short: "A Kafka-compatible streaming broker in one binary",
+		Long:  "Spool is a Kafka-compatible broker with an embedded KRaft controller.\nRun `spool server` to start a single-node cluster on localhost:9092.",
 		Example: `  spool server                                   # a single-node cluster on localhost:9092
   spool topic create orders --partitions 3
   echo hello | spool produce orders

@@ -101,7 +101,7 @@ num.partitions and default.replication.factor. --config sets topic configs
 				if err := p.emitJSON(out); err != nil {
 					return err
 				}
-				return failures(failed, "topic")
+				return failures(failed)
 			}
 			verb := "Created"
 			if dryRun {
@@ -117,7 +117,7 @@ num.partitions and default.replication.factor. --config sets topic configs
 					fmt.Fprintf(cmd.OutOrStdout(), "%s topic %s with %s, replication factor %d.\n", verb, r.Topic, plural(int(r.Partitions), "partition", "partitions"), r.ReplicationFactor)
 				}
 			}
-			return failures(failed, "topic")
+			return failures(failed)
 		},
 	}
 	f.register(cmd)
@@ -404,7 +404,7 @@ func newTopicDeleteCmd(a *app) *cobra.Command {
 				if err := p.emitJSON(out); err != nil {
 					return err
 				}
-				return failures(failed, "topic")
+				return failures(failed)
 			}
 			for _, r := range out {
 				switch {
@@ -416,7 +416,7 @@ func newTopicDeleteCmd(a *app) *cobra.Command {
 					fmt.Fprintf(p.w, "Deleted topic %s.\n", r.Topic)
 				}
 			}
-			return failures(failed, "topic")
+			return failures(failed)
 		},
 	}
 	f.register(cmd)
@@ -473,7 +473,7 @@ on, so records with the same key may land in a different partition than before.`
 				if err := p.emitJSON(out); err != nil {
 					return err
 				}
-				return failures(failed, "topic")
+				return failures(failed)
 			}
 			verb := "Topic %s now has %s.\n"
 			if dryRun {
@@ -486,7 +486,7 @@ on, so records with the same key may land in a different partition than before.`
 				}
 				fmt.Fprintf(p.w, verb, r.Topic, plural(total, "partition", "partitions"))
 			}
-			return failures(failed, "topic")
+			return failures(failed)
 		},
 	}
 	f.register(cmd)

@@ -31,6 +31,9 @@ type client struct {
 	// keys and values alike, so its own reads cannot tell them apart. The
 	// oracle still holds what it produced to the strict rule.
 	nullReadsEmpty bool
+	// readsBackInGroup: the client can only consume in a group, so its
+	// produce cells read back through the group coordinator too.
+	readsBackInGroup bool
 }
 
 const (
@@ -99,8 +102,9 @@ var clients = []*client{
 			}
 			return []string{"node", filepath.Join(dir, "runner.js")}, nil
 		},
-		version: kafkajsVersion,
-		na:      map[string]string{"lz4": naKafkajsCodec, "zstd": naKafkajsCodec},
+		version:          kafkajsVersion,
+		na:               map[string]string{"lz4": naKafkajsCodec, "zstd": naKafkajsCodec},
+		readsBackInGroup: true,
 	},
 }
 

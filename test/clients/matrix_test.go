@@ -175,7 +175,11 @@ func runCell(t *testing.T, c *cell, prepErr error, open map[int]bool) result {
 	r.status, r.reason = fail, err.Error()
 	// Later issues build on earlier ones, so the highest open one is the
 	// likeliest owner of the failure.
-	for _, issue := range append(slices.Clone(c.d.issues), c.s.issues...) {
+	issues := append(slices.Clone(c.d.issues), c.s.issues...)
+	if rb := (readBackError{}); errors.As(err, &rb) && c.c.readsBackInGroup {
+		issues = append(issues, issueGroups)
+	}
+	for _, issue := range issues {
 		if open[issue] && issue > r.issue {
 			r.status, r.issue = pending, issue
 		}

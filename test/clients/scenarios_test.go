@@ -133,7 +133,18 @@ func produceCell(codec string, idempotent bool) func(context.Context, *cell) err
 		if idempotent {
 			args = append(args, "--idempotent")
 		}
-		if err := c.runner(ctx, c.d.seeds, 60*time.Second, args...); err != nil {
+		runErr := c.runner(ctx, c.d.seeds, 60*time.Second, args...)
+		st, err := c.d.oracle.read(ctx, c.topic)
+		if err == nil {
+			err = checkStored(want, st, codec, idempotent)
+		}
+		switch {
+		case runErr != nil && err != nil:
+			return fmt.Errorf("%w (oracle: %v)", runErr, err)
+		case runErr != nil:
+			// Everything arrived intact, so the client failed reading back.
+			return readBackError{runErr}
+		case err != nil:
 			return err
 		}
 		got, err := readRecords(c.path("out.jsonl"))
@@ -143,25 +154,33 @@ func produceCell(codec string, idempotent bool) func(context.Context, *cell) err
 		if err := c.sameRead(want, got); err != nil {
 			return fmt.Errorf("client read back: %w", err)
 		}
-		st, err := c.d.oracle.read(ctx, c.topic)
-		if err != nil {
-			return err
-		}
-		if err := sameRecords(want, plain(st)); err != nil {
-			return fmt.Errorf("oracle read: %w", err)
-		}
-		for _, s := range st {
-			// Producers may leave a batch uncompressed when compressing
-			// would not shrink it, so only sizeable values must be compressed.
-			if s.codec != codecIDs[codec] && (s.codec != 0 || len(s.Value) >= 1024) {
-				return fmt.Errorf("oracle: partition %d offset %d stored with codec %d, want %d (%s)", s.Partition, s.Offset, s.codec, codecIDs[codec], codec)
-			}
-			if idempotent && s.producerID < 0 {
-				return fmt.Errorf("oracle: partition %d offset %d has no producer id: not produced idempotently", s.Partition, s.Offset)
-			}
-		}
 		return nil
 	}
+}
+
+// readBackError: the client produced correctly and failed reading its
+// records back.
+type readBackError struct{ error }
+
+func (e readBackError) Unwrap() error { return e.error }
+
+// checkStored holds what the oracle read to what was produced, and checks
+// how the batches were stored.
+func checkStored(want []spec.Record, st []stored, codec string, idempotent bool) error {
+	if err := sameRecords(want, plain(st)); err != nil {
+		return fmt.Errorf("oracle read: %w", err)
+	}
+	for _, s := range st {
+		// Producers may leave a batch uncompressed when compressing
+		// would not shrink it, so only sizeable values must be compressed.
+		if s.codec != codecIDs[codec] && (s.codec != 0 || len(s.Value) >= 1024) {
+			return fmt.Errorf("oracle: partition %d offset %d stored with codec %d, want %d (%s)", s.Partition, s.Offset, s.codec, codecIDs[codec], codec)
+		}
+		if idempotent && s.producerID < 0 {
+			return fmt.Errorf("oracle: partition %d offset %d has no producer id: not produced idempotently", s.Partition, s.Offset)
+		}
+	}
+	return nil
 }
 
 // runGroup: the oracle produces, the client consumes everything from the

@@ -1,0 +1,119 @@
+package broker
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"go.uber.org/zap"
+)
+
+// isrManager sends the ISR changes leaders decide on to the controller
+// (AlterPartition), one in flight per partition, and periodically checks
+// every led partition for followers that fell out of sync.
+type isrManager struct {
+	b      *Broker
+	maxLag time.Duration
+	queue  chan *partition
+	mu     sync.Mutex
+}
+
+func newISRManager(b *Broker) *isrManager {
+	return &isrManager{b: b, maxLag: time.Duration(b.cfg.Static.Int("replica.lag.time.max.ms")) * time.Millisecond, queue: make(chan *partition, 4096)}
+}
+
+// maybeChange queues p if its leader wants a different ISR now.
+func (m *isrManager) maybeChange(p *partition, now time.Time) {
+	hw := p.HighWatermark()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.repl == nil {
+		return
+	}
+	want := p.repl.wantedISR(hw, now, m.maxLag)
+	if want == nil {
+		return
+	}
+	select {
+	case m.queue <- p:
+		p.repl.pending = want
+	default: // the periodic check retries
+	}
+}
+
+// run sends queued changes and checks lag every half lag window.
+func (m *isrManager) run(ctx context.Context) {
+	tick := time.NewTicker(max(m.maxLag/2, 50*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case p := <-m.queue:
+			m.send(ctx, p)
+		case now := <-tick.C:
+			for _, p := range m.b.replicas.all() {
+				m.maybeChange(p, now)
+			}
+		}
+	}
+}
+
+// send asks the controller for p's pending ISR and applies the answer.
+func (m *isrManager) send(ctx context.Context, p *partition) {
+	p.mu.RLock()
+	repl, leaderEpoch := p.repl, p.leaderEpoch
+	var want []int32
+	var partitionEpoch int32
+	if repl != nil {
+		want, partitionEpoch = slices.Clone(repl.pending), repl.partitionEpoch
+	}
+	p.mu.RUnlock()
+	if want == nil {
+		return
+	}
+	req := kmsg.NewPtrAlterPartitionRequest()
+	req.SetVersion(2)
+	req.BrokerID, req.BrokerEpoch = m.b.cfg.NodeID, m.b.life.epoch.Load()
+	rt := kmsg.NewAlterPartitionRequestTopic()
+	rt.TopicID = p.topicID
+	rp := kmsg.NewAlterPartitionRequestTopicPartition()
+	rp.Partition, rp.LeaderEpoch, rp.PartitionEpoch, rp.NewISR = p.id, leaderEpoch, partitionEpoch, want
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	raw, err := m.b.controllers.Request(rctx, req)
+	cancel()
+	code := int16(0)
+	var got kmsg.AlterPartitionResponseTopicPartition
+	switch {
+	case err != nil:
+		code = kerr.RequestTimedOut.Code
+	case raw.(*kmsg.AlterPartitionResponse).ErrorCode != 0:
+		code = raw.(*kmsg.AlterPartitionResponse).ErrorCode
+	default:
+		resp := raw.(*kmsg.AlterPartitionResponse)
+		if len(resp.Topics) == 1 && len(resp.Topics[0].Partitions) == 1 {
+			got = resp.Topics[0].Partitions[0]
+			code = got.ErrorCode
+		}
+	}
+	p.mu.Lock()
+	if p.repl == repl && repl != nil {
+		repl.pending = nil
+		if code == 0 {
+			repl.isr, repl.partitionEpoch = got.ISR, got.PartitionEpoch
+		}
+	}
+	p.mu.Unlock()
+	if code != 0 {
+		m.b.log.Info("ISR change refused; retrying later", zap.Stringer("partition", tp{p.topic, p.id}),
+			zap.Int32s("isr", want), zap.Error(kerr.ErrorForCode(code)))
+		return
+	}
+	m.b.log.Info("ISR changed", zap.Stringer("partition", tp{p.topic, p.id}), zap.Int32s("isr", got.ISR))
+	p.refreshHighWatermark()
+}
