@@ -41,7 +41,7 @@ type fetchResult struct {
 	divergingEpoch int32
 	divergingEnd   int64
 	records        storage.Slice
-	p                     *partition // nil on error
+	p              *partition // nil on error
 }
 
 // fetchOp is one Fetch request being served, possibly over several reads
