@@ -244,4 +244,3 @@ func expect(t *testing.T, what string, code int16, want error) {
 		t.Errorf("%s: %v, want %v", what, got, want)
 	}
 }
-

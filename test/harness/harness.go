@@ -284,3 +284,12 @@ func (n *Node) Running() bool {
 		return true
 	}
 }
+
+// Signal sends sig to the process (SIGSTOP and SIGCONT for pause tests).
+func (n *Node) Signal(sig os.Signal) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd != nil {
+		n.cmd.Process.Signal(sig)
+	}
+}
