@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -79,7 +80,7 @@ func (cc *controllerClient) Request(ctx context.Context, req kmsg.Request) (kmsg
 			if err == nil {
 				err = kerr.NotController
 			}
-			return nil, fmt.Errorf("no active controller reachable: %w", err)
+			return nil, fmt.Errorf("no active controller among the voters %s (a majority of controllers may be down): %w", cc.votersString(), err)
 		case <-time.After(backoff):
 		}
 		backoff = min(backoff*2, time.Second)
@@ -135,4 +136,21 @@ func (cc *controllerClient) close() {
 	for _, c := range cc.conns {
 		c.Close()
 	}
+}
+
+func (cc *controllerClient) votersString() string {
+	var parts []string
+	for _, v := range cc.voters {
+		parts = append(parts, fmt.Sprintf("%d@%s", v.ID, v.Addr()))
+	}
+	return strings.Join(parts, ",")
+}
+
+// forwardContext bounds a forwarded admin request by the client's own
+// timeout, so the client gets the broker's error rather than its own.
+func forwardContext(ctx context.Context, timeoutMillis int32) (context.Context, context.CancelFunc) {
+	if timeoutMillis > 0 {
+		return context.WithTimeout(ctx, time.Duration(timeoutMillis)*time.Millisecond)
+	}
+	return context.WithCancel(ctx)
 }

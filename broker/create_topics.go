@@ -15,12 +15,15 @@ import (
 // broker's image, so the client's next Metadata request sees them.
 func (b *Broker) handleCreateTopics(ctx context.Context, req *protocol.Request) protocol.Response {
 	r := req.Msg.(*kmsg.CreateTopicsRequest)
-	raw, err := b.controllers.Request(ctx, r)
+	fctx, cancel := forwardContext(ctx, r.TimeoutMillis)
+	defer cancel()
+	raw, err := b.controllers.Request(fctx, r)
 	if err != nil {
 		resp := r.ResponseKind().(*kmsg.CreateTopicsResponse)
+		msg := err.Error()
 		for _, t := range r.Topics {
 			rt := kmsg.NewCreateTopicsResponseTopic()
-			rt.Topic, rt.ErrorCode = t.Topic, kerr.RequestTimedOut.Code
+			rt.Topic, rt.ErrorCode, rt.ErrorMessage = t.Topic, kerr.RequestTimedOut.Code, &msg
 			resp.Topics = append(resp.Topics, rt)
 		}
 		return protocol.Msg(resp)

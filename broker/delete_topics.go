@@ -14,18 +14,21 @@ import (
 // until the deletions are in this broker's image.
 func (b *Broker) handleDeleteTopics(ctx context.Context, req *protocol.Request) protocol.Response {
 	r := req.Msg.(*kmsg.DeleteTopicsRequest)
-	raw, err := b.controllers.Request(ctx, r)
+	fctx, cancel := forwardContext(ctx, r.TimeoutMillis)
+	defer cancel()
+	raw, err := b.controllers.Request(fctx, r)
 	if err != nil {
+		msg := err.Error()
 		resp := r.ResponseKind().(*kmsg.DeleteTopicsResponse)
 		for _, name := range r.TopicNames {
 			rt := kmsg.NewDeleteTopicsResponseTopic()
 			n := name
-			rt.Topic, rt.ErrorCode = &n, kerr.RequestTimedOut.Code
+			rt.Topic, rt.ErrorCode, rt.ErrorMessage = &n, kerr.RequestTimedOut.Code, &msg
 			resp.Topics = append(resp.Topics, rt)
 		}
 		for _, t := range r.Topics {
 			rt := kmsg.NewDeleteTopicsResponseTopic()
-			rt.Topic, rt.TopicID, rt.ErrorCode = t.Topic, t.TopicID, kerr.RequestTimedOut.Code
+			rt.Topic, rt.TopicID, rt.ErrorCode, rt.ErrorMessage = t.Topic, t.TopicID, kerr.RequestTimedOut.Code, &msg
 			resp.Topics = append(resp.Topics, rt)
 		}
 		return protocol.Msg(resp)
