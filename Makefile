@@ -6,7 +6,7 @@ PKGS      := ./...
 TEST_FLAGS ?= -count=1 -timeout 25m
 FUZZTIME  ?= 20s
 
-.PHONY: build run test unit integration fuzz clients lint bench clean
+.PHONY: build run test unit integration fuzz clients compat lint bench clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/spool
@@ -33,6 +33,11 @@ fuzz:
 # Installs the stock clients the matrix drives, when missing.
 clients:
 	./scripts/install-clients.sh
+
+# Reruns the client matrix (test/clients) and rewrites README.md's
+# compatibility section from its output.
+compat: clients build
+	SPOOL_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 15m -run '^TestMatrix$$' ./test/clients/ -args -update
 
 lint:
 	@fmt=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi

@@ -25,7 +25,7 @@ func (b *Broker) handleListGroups(req *protocol.Request, respond func(protocol.R
 		cl.mu.Lock()
 		gone, lg := cl.gone, cl.g.Listing()
 		cl.mu.Unlock()
-		if gone || cl.g == nil || lg.GroupState == group.Dead.String() || !matchesFilter(r.StatesFilter, lg.GroupState) || !matchesFilter(r.TypesFilter, lg.GroupType) {
+		if gone || lg.GroupState == group.Dead.String() || !matchesFilter(r.StatesFilter, lg.GroupState) || !matchesFilter(r.TypesFilter, lg.GroupType) {
 			continue
 		}
 		resp.Groups = append(resp.Groups, lg)

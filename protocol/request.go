@@ -22,16 +22,22 @@ type Request struct {
 	ConnID uint64
 }
 
-// Decode parses Body into Msg. Decoded byte slices (records) alias Body.
+// Decode parses Body into Msg. Only Produce decodes in place: its record
+// bytes alias Body, which is appended straight to the log, and nothing of it
+// outlives the response. Every other request is decoded into copies,
+// because handlers keep its strings (topic names in images, member ids in
+// groups, session state) long after Body's pooled buffer is reused.
 func (r *Request) Decode() error {
 	if r.Msg == nil {
 		return errUnknownKey
 	}
-	if u, ok := r.Msg.(kmsg.UnsafeReadFrom); ok {
+	if u, ok := r.Msg.(kmsg.UnsafeReadFrom); ok && r.Key == produceKey {
 		return u.UnsafeReadFrom(r.Body)
 	}
 	return r.Msg.ReadFrom(r.Body)
 }
+
+const produceKey = 0
 
 // Handler serves requests. Serve is called on the connection's reading
 // goroutine, in request order; it must call respond exactly once, then or

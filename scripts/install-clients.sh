@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
 # Installs the stock Kafka clients the tests drive, if they are missing.
-# Needs root (apt-get) and access to the Debian and npm registries.
+# Needs root (apt-get) and access to the Debian and npm registries; the Go
+# clients come with `go build` from the Go module proxy.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
+py=/usr/bin/python3
 need_apt=()
 command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
-/usr/bin/python3 -c 'import confluent_kafka' >/dev/null 2>&1 || need_apt+=(python3-confluent-kafka)
-/usr/bin/python3 -c 'import kafka' >/dev/null 2>&1 || need_apt+=(python3-kafka)
+"$py" -c 'import confluent_kafka' >/dev/null 2>&1 || need_apt+=(python3-confluent-kafka)
+"$py" -c 'import kafka' >/dev/null 2>&1 || need_apt+=(python3-kafka)
+# kafka-python's snappy, lz4 and zstd codecs.
+"$py" -c 'import snappy' >/dev/null 2>&1 || need_apt+=(python3-snappy)
+"$py" -c 'import lz4.frame' >/dev/null 2>&1 || need_apt+=(python3-lz4)
+"$py" -c 'import zstandard' >/dev/null 2>&1 || need_apt+=(python3-zstandard)
+# kafkajs runs on Node.js; confluent-kafka-go links its bundled librdkafka with cgo.
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 
 if ((${#need_apt[@]})); then
 	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -18,4 +29,16 @@ if ((${#need_apt[@]})); then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# kafkajs and its snappy codec, pinned by the committed package-lock.json.
+js=test/clients/kafkajs
+if [ ! -d "$js/node_modules/kafkajs" ] || [ ! -d "$js/node_modules/kafkajs-snappy" ] ||
+	[ "$js/package-lock.json" -nt "$js/node_modules/.package-lock.json" ]; then
+	echo "installing kafkajs (npm ci in $js)"
+	if ! (cd "$js" && npm ci --no-audit --no-fund --loglevel=error); then
+		echo "missing test client: kafkajs" >&2
+		echo "install it with: (cd $js && npm ci)" >&2
+		exit 1
+	fi
 fi
