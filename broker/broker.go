@@ -95,9 +95,10 @@ func (b *Broker) Start() error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b.cancel = cancel
-	b.wg.Add(3)
+	b.wg.Add(4)
 	go func() { defer b.wg.Done(); b.meta.run(ctx) }()
 	go func() { defer b.wg.Done(); b.isr.run(ctx) }()
+	go func() { defer b.wg.Done(); b.runFlusher(ctx) }()
 	go func() {
 		defer b.wg.Done()
 		if err := b.life.register(ctx); err != nil {
