@@ -35,6 +35,7 @@ type leaderEpochs struct {
 	mu      sync.Mutex
 	dir     string
 	entries []epochStart // ascending epoch and start
+	dirty   bool         // entries not yet checkpointed
 }
 
 // loadLeaderEpochs reads dir's checkpoint; a missing file is an empty
@@ -85,15 +86,29 @@ func (le *leaderEpochs) flushLocked() error {
 }
 
 // assign records that epoch starts at offset, if epoch is newer than the
-// latest known; it reports whether the lineage changed (and was written).
-func (le *leaderEpochs) assign(epoch int32, offset int64) (bool, error) {
+// latest known. It is written by the next persist: an epoch matters on disk
+// only once the log holds a batch of it, and a new leader of an empty
+// partition then saves two fsyncs.
+func (le *leaderEpochs) assign(epoch int32, offset int64) {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	if n := len(le.entries); n > 0 && epoch <= le.entries[n-1].epoch {
-		return false, nil
+		return
 	}
 	le.entries = append(le.entries, epochStart{epoch, offset})
-	return true, le.flushLocked()
+	le.dirty = true
+}
+
+// persist writes the checkpoint if assign changed the lineage; call it
+// after appending batches (cheap when nothing changed).
+func (le *leaderEpochs) persist() error {
+	le.mu.Lock()
+	defer le.mu.Unlock()
+	if !le.dirty {
+		return nil
+	}
+	le.dirty = false
+	return le.flushLocked()
 }
 
 // latest returns the newest epoch, or undefinedEpoch.
@@ -139,6 +154,7 @@ func (le *leaderEpochs) truncateFromEnd(offset int64) error {
 		return nil
 	}
 	le.entries = le.entries[:i]
+	le.dirty = false
 	return le.flushLocked()
 }
 
@@ -187,10 +203,8 @@ func openLeaderEpochs(l *storage.Log) (*leaderEpochs, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := le.assign(h.PartitionLeaderEpoch, h.BaseOffset); err != nil {
-			return nil, err
-		}
+		le.assign(h.PartitionLeaderEpoch, h.BaseOffset)
 		off = h.NextOffset()
 	}
-	return le, nil
+	return le, le.persist()
 }

@@ -12,9 +12,10 @@ func TestLeaderEpochsLineage(t *testing.T) {
 		t.Fatalf("empty: %d %d", e, o)
 	}
 	for _, a := range []epochStart{{1, 0}, {1, 5}, {3, 10}, {4, 20}} {
-		if _, err := le.assign(a.epoch, a.start); err != nil {
-			t.Fatal(err)
-		}
+		le.assign(a.epoch, a.start)
+	}
+	if err := le.persist(); err != nil {
+		t.Fatal(err)
 	}
 	cases := []struct {
 		epoch     int32

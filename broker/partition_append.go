@@ -69,7 +69,8 @@ func (p *partition) appendAsLeader(batch []byte, h storage.BatchHeader, ap appen
 		}
 		p.producers.update(h)
 	}
-	if _, err := p.epochs.assign(epoch, res.FirstOffset); err != nil {
+	p.epochs.assign(epoch, res.FirstOffset)
+	if err := p.epochs.persist(); err != nil {
 		return appendOutcome{err: kerr.KafkaStorageError, msg: err.Error()}
 	}
 	p.refreshHighWatermark()

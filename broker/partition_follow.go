@@ -34,15 +34,17 @@ func (p *partition) appendAsFollower(batches []byte) error {
 	if _, err := p.log.AppendAsFollower(chunk); err != nil {
 		return fmt.Errorf("append as follower: %w", err)
 	}
-	return storage.SplitBatches(chunk, func(batch []byte, h storage.BatchHeader) error {
-		if _, err := p.epochs.assign(h.PartitionLeaderEpoch, h.BaseOffset); err != nil {
-			return err
-		}
+	err := storage.SplitBatches(chunk, func(batch []byte, h storage.BatchHeader) error {
+		p.epochs.assign(h.PartitionLeaderEpoch, h.BaseOffset)
 		if h.ProducerID >= 0 {
 			p.producers.update(h)
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return p.epochs.persist()
 }
 
 // followerHighWatermark takes the leader's high watermark, bounded by what

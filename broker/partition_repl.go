@@ -14,8 +14,9 @@ func (p *partition) replicaSet() []int32 {
 	return p.replicas
 }
 
-// becomeLeader starts a leader epoch: the epoch begins at the log end, and
-// with followers the leader tracks them from scratch.
+// becomeLeader starts a leader epoch: the epoch begins at the log end (it
+// is checkpointed with its first batch), and with followers the leader
+// tracks them from scratch.
 func (p *partition) becomeLeader(self int32, now time.Time) error {
 	p.appendMu.Lock()
 	defer p.appendMu.Unlock()
@@ -26,9 +27,9 @@ func (p *partition) becomeLeader(self int32, now time.Time) error {
 	}
 	epoch := p.leaderEpoch
 	p.mu.Unlock()
-	_, err := p.epochs.assign(epoch, p.log.LogEndOffset())
+	p.epochs.assign(epoch, p.log.LogEndOffset())
 	p.refreshHighWatermark()
-	return err
+	return nil
 }
 
 // becomeFollower drops leader state.

@@ -54,18 +54,57 @@ func (rm *replicaManager) onMetadata(prev, next *metadata.Image, ch metadata.Top
 	for _, t := range ch.Deleted {
 		rm.removeTopic(t)
 	}
+	var work []partitionWork
 	for _, t := range ch.Created {
 		for _, p := range t.Partitions {
-			rm.ensure(next, t, p, self)
+			work = append(work, partitionWork{t, p})
 		}
 	}
 	for _, c := range ch.Changed {
 		for _, id := range c.Partitions {
 			if p := c.Topic.Partition(id); p != nil {
-				rm.ensure(next, c.Topic, p, self)
+				work = append(work, partitionWork{c.Topic, p})
 			}
 		}
 	}
+	rm.ensureAll(next, work, self)
+}
+
+type partitionWork struct {
+	t *metadata.Topic
+	p *metadata.Partition
+}
+
+// ensureParallelism bounds how many partitions open at once: opening one
+// costs a few fsyncs (directory, partition.metadata, the first segment),
+// which a disk serves far better in parallel than one after another.
+const ensureParallelism = 16
+
+// ensureAll applies a batch of partition changes, opening new partitions
+// in parallel.
+func (rm *replicaManager) ensureAll(img *metadata.Image, work []partitionWork, self int32) {
+	if len(work) < 2 {
+		for _, w := range work {
+			rm.ensure(img, w.t, w.p, self)
+		}
+		return
+	}
+	next := make(chan partitionWork)
+	var wg sync.WaitGroup
+	for i := 0; i < min(ensureParallelism, len(work)); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for w := range next {
+				rm.ensure(img, w.t, w.p, self)
+			}
+		}()
+	}
+	for _, w := range work {
+		next <- w
+	}
+	close(next)
+	wg.Wait()
 }
 
 // ensure opens the partition's log if this broker is a replica, and
@@ -142,15 +181,21 @@ func (rm *replicaManager) dirFor(key tp, topicID [16]byte) (string, error) {
 	dirs := rm.b.cfg.LogDirs
 	for _, d := range dirs {
 		path := filepath.Join(d, key.String())
-		if _, err := os.Stat(path); err == nil {
-			id, err := readPartitionMetadata(path)
-			if err == nil && id == topicID {
-				return path, nil
-			}
-			// Data of an older topic with the same name: move it aside.
-			if err := rm.deleteDir(path); err != nil {
-				return "", err
-			}
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		id, err := readPartitionMetadata(path)
+		switch {
+		case err == nil && id == topicID:
+			return path, nil
+		case err != nil:
+			// Missing or torn by a crash (it is written without fsync):
+			// the directory is this partition's; write it again.
+			return path, writePartitionMetadata(path, topicID)
+		}
+		// Data of an older topic with the same name: move it aside.
+		if err := rm.deleteDir(path); err != nil {
+			return "", err
 		}
 	}
 	rm.mu.Lock()
@@ -161,14 +206,27 @@ func (rm *replicaManager) dirFor(key tp, topicID [16]byte) (string, error) {
 	if err := os.MkdirAll(path, 0o755); err != nil {
 		return "", err
 	}
+	// The new directory's entry must survive power loss along with the
+	// data later fsynced inside it.
+	if err := storage.SyncDir(d); err != nil {
+		return "", err
+	}
 	return path, writePartitionMetadata(path, topicID)
 }
 
 const partitionMetadataFile = "partition.metadata"
 
+// writePartitionMetadata records the topic id without fsync: a crash that
+// loses or tears it only means dirFor writes it again (the directory can
+// only belong to this topic id, since a deleted topic's directories are
+// renamed away at once).
 func writePartitionMetadata(dir string, id [16]byte) error {
 	body := fmt.Sprintf("version: 0\ntopic_id: %s\n", base64.RawURLEncoding.EncodeToString(id[:]))
-	return storage.WriteFileAtomic(filepath.Join(dir, partitionMetadataFile), []byte(body))
+	path := filepath.Join(dir, partitionMetadataFile)
+	if err := os.WriteFile(path+".tmp", []byte(body), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(path+".tmp", path)
 }
 
 func readPartitionMetadata(dir string) ([16]byte, error) {
