@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"slices"
+
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/protocol"
@@ -13,10 +15,15 @@ func (b *Broker) handleDescribeCluster(req *protocol.Request, respond func(proto
 	resp.ClusterID = b.cfg.ClusterID
 	resp.ControllerID = b.cfg.NodeID
 	resp.ClusterAuthorizedOperations = authorizedOperationsUnset
-	for _, mb := range brokersFor(img, req.Listener) {
+	for _, br := range img.Brokers {
+		ep, ok := br.Endpoint(req.Listener)
+		if !ok || (br.Fenced && !r.IncludeFencedBrokers) {
+			continue
+		}
 		db := kmsg.NewDescribeClusterResponseBroker()
-		db.NodeID, db.Host, db.Port, db.Rack = mb.NodeID, mb.Host, mb.Port, mb.Rack
+		db.NodeID, db.Host, db.Port, db.Rack, db.IsFenced = br.ID, ep.Host, int32(ep.Port), br.Rack, br.Fenced
 		resp.Brokers = append(resp.Brokers, db)
 	}
+	slices.SortFunc(resp.Brokers, func(a, b kmsg.DescribeClusterResponseBroker) int { return int(a.NodeID - b.NodeID) })
 	respond(protocol.Msg(resp))
 }

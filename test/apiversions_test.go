@@ -1,0 +1,76 @@
+package test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/kversion"
+
+	"spool/test/harness"
+)
+
+// kip896Min is Kafka 4.0's lowest supported version of each API spool
+// serves on its client listener (KIP-896 removed the older ones).
+var kip896Min = map[int16]int16{
+	0: 3, 1: 4, 2: 1, 3: 0, 8: 2, 9: 1, 10: 0, 11: 0, 12: 0, 13: 0, 14: 0, 15: 0, 16: 0,
+	18: 0, 19: 2, 20: 1, 21: 0, 22: 0, 23: 2, 32: 1, 33: 0, 35: 1, 37: 0, 42: 0, 43: 0,
+	44: 0, 47: 0, 60: 0, 61: 0,
+}
+
+// The client listener's ApiVersions is exactly Kafka 4.0's table (maximums
+// from kversion.V4_0_0, minimums per KIP-896) for the APIs spool serves.
+func TestApiVersionsMatchKafka4(t *testing.T) {
+	t.Parallel()
+	n := harness.SingleNode(t, nil)
+	n.Start()
+	req := kmsg.NewPtrApiVersionsRequest()
+	req.SetVersion(3)
+	req.ClientSoftwareName, req.ClientSoftwareVersion = "spool-test", "1"
+	raw, err := harness.Request(n.Addr, req, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := raw.(*kmsg.ApiVersionsResponse)
+	kafka := kversion.V4_0_0()
+	got := map[int16]kmsg.ApiVersionsResponseApiKey{}
+	for _, k := range resp.ApiKeys {
+		got[k.ApiKey] = k
+	}
+	for key, min := range kip896Min {
+		k, ok := got[key]
+		max, _ := kafka.LookupMaxKeyVersion(key)
+		switch {
+		case !ok:
+			t.Errorf("%s (%d) is not advertised", kmsg.NameForKey(key), key)
+		case k.MinVersion != min || k.MaxVersion != max:
+			t.Errorf("%s: advertises v%d-v%d, Kafka 4.0 has v%d-v%d", kmsg.NameForKey(key), k.MinVersion, k.MaxVersion, min, max)
+		}
+	}
+	for key := range got {
+		if _, ok := kip896Min[key]; !ok {
+			t.Errorf("%s (%d) is advertised but not in the expected table", kmsg.NameForKey(key), key)
+		}
+	}
+	if resp.ErrorCode != 0 || len(resp.FinalizedFeatures) == 0 || resp.FinalizedFeatures[0].Name != "metadata.version" {
+		t.Errorf("features: error %d finalized %+v", resp.ErrorCode, resp.FinalizedFeatures)
+	}
+
+	// The controller listener serves the KRaft APIs instead.
+	raw, err = harness.Request(n.CtrlAddr, req, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctrl := map[int16]bool{}
+	for _, k := range raw.(*kmsg.ApiVersionsResponse).ApiKeys {
+		ctrl[k.ApiKey] = true
+	}
+	for _, key := range []int16{1, 55, 56, 59, 62, 63, 67} {
+		if !ctrl[key] {
+			t.Errorf("controller listener lacks %s", kmsg.NameForKey(key))
+		}
+	}
+	if ctrl[0] {
+		t.Error("controller listener advertises Produce")
+	}
+}
