@@ -43,8 +43,9 @@ func mergeOut(a, b group.Out) group.Out {
 }
 
 // append writes w's records to the shard's partition and, once they are
-// durable, reports the write done to the group. Commits are acknowledged
-// only after fsync: offsets must survive kill -9.
+// durable, reports the write done to the group: committed on every ISR
+// member, and fsynced when the leader is the only one, so offsets survive
+// kill -9 and the loss of a broker.
 func (c *coordinator) append(cl *cell, w group.Write) *kerr.Error {
 	now := time.Now()
 	batch := group.EncodeBatch(w.Records, now.UnixMilli())
@@ -64,7 +65,12 @@ func (c *coordinator) append(cl *cell, w group.Write) *kerr.Error {
 	timeout := time.Duration(c.b.cfg.Static.Int("offsets.commit.timeout.ms")) * time.Millisecond
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), max(timeout, minSyncWait))
-		err := cl.sh.p.log.Sync(ctx, upTo)
+		// As acks=all: on every ISR member, and on disk when the leader
+		// is the only one.
+		err := cl.sh.p.awaitCommitted(ctx, upTo)
+		if err == nil && len(cl.sh.p.inSyncReplicas()) <= 1 {
+			err = cl.sh.p.log.Sync(ctx, upTo)
+		}
 		cancel()
 		var kerrv *kerr.Error
 		if err != nil {
