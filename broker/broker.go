@@ -73,6 +73,7 @@ func New(cfg Config) (*Broker, error) {
 	// The follower fetches over its own connections: its long polls would
 	// otherwise hold up registration and heartbeats.
 	b.meta = newMetadataFollower(newControllerClient(cfg.Node.Voters, fmt.Sprintf("spool-broker-%d-metadata", cfg.NodeID)), store, b.log.Named("metadata"))
+	b.meta.snapshotBytes = cfg.Static.Int("metadata.log.max.record.bytes.between.snapshots")
 	b.replicas = newReplicaManager(b)
 	b.meta.publish = append(b.meta.publish, b.replicas.onMetadata, b.replicas.onConfigs)
 	b.groups = newCoordinator(b)

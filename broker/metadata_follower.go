@@ -34,6 +34,10 @@ type metadataFollower struct {
 
 	mu      sync.Mutex
 	waiters []chan struct{}
+
+	// snapshotBytes is metadata.log.max.record.bytes.between.snapshots;
+	// sinceSnapshot counts log bytes applied since the last snapshot.
+	snapshotBytes, sinceSnapshot int64
 }
 
 func newMetadataFollower(cc *controllerClient, store *storage.Log, log *zap.Logger) *metadataFollower {
@@ -158,8 +162,11 @@ func (f *metadataFollower) handle(resp *kmsg.FetchResponse, at int) error {
 			return err
 		}
 	}
-	_, err := f.applyBatches(p.RecordBatches, true)
-	return err
+	if _, err := f.applyBatches(p.RecordBatches, true); err != nil {
+		return err
+	}
+	f.maybeSnapshot(f.Image(), len(p.RecordBatches))
+	return nil
 }
 
 // applyBatches replays whole batches into one delta and publishes the

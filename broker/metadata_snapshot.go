@@ -120,3 +120,57 @@ func diffTopics(prev, next *metadata.Image) metadata.TopicChanges {
 	})
 	return ch
 }
+
+// maybeSnapshot writes the image as a snapshot once enough metadata log has
+// been applied since the last one, and drops the log behind it, as the
+// controllers do; only for brokers keeping their own copy of the log.
+func (f *metadataFollower) maybeSnapshot(img *metadata.Image, applied int) {
+	if f.store == nil || f.snapshotBytes <= 0 {
+		return
+	}
+	f.sinceSnapshot += int64(applied)
+	if f.sinceSnapshot < f.snapshotBytes {
+		return
+	}
+	f.sinceSnapshot = 0
+	dir := f.store.Dir()
+	id := metadata.SnapshotID{EndOffset: img.Offset + 1, Epoch: img.Epoch}
+	if err := writeSnapshotFile(dir, id, img); err != nil {
+		f.log.Error("metadata snapshot failed", zap.Error(err))
+		return
+	}
+	if _, err := f.store.DeleteRecordsBefore(id.EndOffset); err != nil {
+		f.log.Error("trim metadata log behind snapshot", zap.Error(err))
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if old, ok := metadata.ParseSnapshotFileName(e.Name()); ok && old.EndOffset < id.EndOffset {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+	f.log.Info("wrote metadata snapshot", zap.String("snapshot", id.FileName()))
+}
+
+// writeSnapshotFile writes img durably as dir/<id>.checkpoint.
+func writeSnapshotFile(dir string, id metadata.SnapshotID, img *metadata.Image) error {
+	path := filepath.Join(dir, id.FileName())
+	tmp, err := os.CreateTemp(dir, ".snapshot-*.part")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	err = metadata.WriteSnapshot(tmp, img, time.Now().UnixMilli(), nil)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err == nil {
+		err = storage.SyncDir(dir)
+	}
+	return err
+}

@@ -2,6 +2,8 @@ package test
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -109,12 +111,27 @@ func TestControllerQuorumFailover(t *testing.T) {
 // broker-only nodes, which keep their own copy of the metadata log.
 func TestDedicatedControllersAndBrokers(t *testing.T) {
 	t.Parallel()
-	c := harness.NewCluster(t, []string{"controller", "controller", "controller", "broker", "broker"}, nil)
+	c := harness.NewCluster(t, []string{"controller", "controller", "controller", "broker", "broker"},
+		map[string]string{"metadata.log.max.record.bytes.between.snapshots": "2048"})
 	c.Start()
 	adm := clusterAdmin(t, c)
 	ctx := ctxT(t, 2*time.Minute)
 	if _, err := adm.CreateTopics(ctx, 4, 2, nil, "split"); err != nil {
 		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		if _, err := adm.CreateTopics(ctx, 1, 1, nil, fmt.Sprintf("filler-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Broker-only nodes snapshot their own copy of the metadata log too.
+	metaDir := filepath.Join(c.Node(5).Dir, "__cluster_metadata-0")
+	deadline := time.Now().Add(30 * time.Second)
+	for !hasSnapshot(t, metaDir) {
+		if time.Now().After(deadline) {
+			t.Fatalf("broker 5 wrote no metadata snapshot\n%s", c.Node(5).Output())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	meta := eventuallyMetadata(t, adm, "split", 4)
 	if len(meta.Brokers) != 2 {
@@ -129,8 +146,8 @@ func TestDedicatedControllersAndBrokers(t *testing.T) {
 	b := c.Node(5)
 	b.Kill()
 	b.Start()
-	d, err := admin(t, b.Addr).ListTopics(ctx, "split")
-	if err != nil || len(d["split"].Partitions) != 4 {
+	d, err := admin(t, b.Addr).ListTopics(ctx, "split", "filler-19")
+	if err != nil || len(d["split"].Partitions) != 4 || len(d["filler-19"].Partitions) != 1 {
 		t.Fatalf("after restart: %v %v", d, err)
 	}
 }
