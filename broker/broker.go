@@ -154,7 +154,7 @@ func (b *Broker) Close() {
 func (b *Broker) Register(mux *protocol.Mux) {
 	mux.Handle(1, 4, 17, b.handleFetch)
 	mux.Handle(2, 1, 10, b.handleListOffsets)
-	mux.Handle(0, 3, 12, b.handleProduce)
+	mux.Handle(0, 0, 12, b.handleProduce)
 	mux.Handle(3, 0, 13, b.handleMetadata)
 	mux.Handle(23, 2, 4, b.handleOffsetForLeaderEpoch)
 	mux.Handle(19, 2, 7, b.async(b.handleCreateTopics))
@@ -180,6 +180,7 @@ func (b *Broker) Register(mux *protocol.Mux) {
 	mux.Handle(37, 0, 3, b.async(b.handleCreatePartitions))
 	mux.Handle(44, 0, 1, b.async(b.handleIncrementalAlterConfigs))
 	mux.Handle(61, 0, 0, b.handleDescribeProducers)
+	mux.HandleRaw(protocol.CleanerStatusKey, b.handleCleanerStatus)
 	mux.Features = b.apiVersionFeatures
 }
 

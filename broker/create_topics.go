@@ -32,7 +32,8 @@ func (b *Broker) handleCreateTopics(ctx context.Context, req *protocol.Request) 
 	if !r.ValidateOnly {
 		b.meta.waitUntil(ctx, func(img *metadata.Image) bool {
 			for _, t := range resp.Topics {
-				if t.ErrorCode == 0 && img.Topics.ByID(t.TopicID) == nil {
+				// By name: responses below v7 carry no topic id.
+				if t.ErrorCode == 0 && img.Topics.ByName(t.Topic) == nil {
 					return false
 				}
 			}

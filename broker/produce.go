@@ -46,6 +46,10 @@ type produceRequest struct {
 // batches are fsynced, waiting off the reading goroutine.
 func (b *Broker) handleProduce(req *protocol.Request, respond func(protocol.Response)) {
 	r := req.Msg.(*kmsg.ProduceRequest)
+	if r.Version < minProduceVersion {
+		respond(unsupportedProduce(r))
+		return
+	}
 	now := time.Now().UnixMilli()
 	pr := &produceRequest{
 		r: r, img: b.Image(), listener: req.Listener,
@@ -203,4 +207,30 @@ func (b *Broker) awaitSyncs(timeoutMs int32, waits []pendingSync) {
 		w.resp.ErrorCode, w.resp.ErrorMessage = code, &msg
 		w.resp.BaseOffset, w.resp.LogAppendTime, w.resp.LogStartOffset = -1, -1, -1
 	}
+}
+
+// minProduceVersion is the oldest Produce spool accepts (Kafka 4 dropped
+// the v0 and v1 message formats with Produce v0-v2). ApiVersions still
+// advertises v0, as Kafka 4 does, because librdkafka before 2.11 only
+// compresses when a broker lists Produce v0 (KAFKA-18659); such a request
+// gets UNSUPPORTED_VERSION for every partition rather than a dropped
+// connection.
+const minProduceVersion = 3
+
+func unsupportedProduce(r *kmsg.ProduceRequest) protocol.Response {
+	if r.Acks == 0 {
+		return protocol.CloseConn
+	}
+	resp := r.ResponseKind().(*kmsg.ProduceResponse)
+	for _, t := range r.Topics {
+		rt := kmsg.NewProduceResponseTopic()
+		rt.Topic = t.Topic
+		for _, p := range t.Partitions {
+			rp := kmsg.NewProduceResponseTopicPartition()
+			rp.Partition, rp.ErrorCode = p.Partition, kerr.UnsupportedVersion.Code
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return protocol.Msg(resp)
 }

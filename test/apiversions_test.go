@@ -10,16 +10,24 @@ import (
 	"spool/test/harness"
 )
 
-// kip896Min is Kafka 4.0's lowest supported version of each API spool
-// serves on its client listener (KIP-896 removed the older ones).
+// kip896Min is Kafka 4.0's lowest advertised version of each API spool
+// serves on its client listener (KIP-896 removed the older ones). Produce
+// is the exception Kafka 4.0 makes too: advertised from v0 so that older
+// librdkafka keeps compressing (KAFKA-18659), though v0-v2 get
+// UNSUPPORTED_VERSION.
 var kip896Min = map[int16]int16{
-	0: 3, 1: 4, 2: 1, 3: 0, 8: 2, 9: 1, 10: 0, 11: 0, 12: 0, 13: 0, 14: 0, 15: 0, 16: 0,
+	0: 0, 1: 4, 2: 1, 3: 0, 8: 2, 9: 1, 10: 0, 11: 0, 12: 0, 13: 0, 14: 0, 15: 0, 16: 0,
 	18: 0, 19: 2, 20: 1, 21: 0, 22: 0, 23: 2, 32: 1, 33: 0, 35: 1, 37: 0, 42: 0, 43: 0,
 	44: 0, 47: 0, 60: 0, 61: 0,
 }
 
+// spoolPrivate is Spool's private keys on the client listener, advertised
+// (v0 only) so the admin CLI sends them to Spool brokers alone.
+var spoolPrivate = map[int16]bool{32002: true}
+
 // The client listener's ApiVersions is exactly Kafka 4.0's table (maximums
-// from kversion.V4_0_0, minimums per KIP-896) for the APIs spool serves.
+// from kversion.V4_0_0, minimums per KIP-896) for the APIs spool serves,
+// plus Spool's private keys.
 func TestApiVersionsMatchKafka4(t *testing.T) {
 	t.Parallel()
 	n := harness.SingleNode(t, nil)
@@ -47,7 +55,13 @@ func TestApiVersionsMatchKafka4(t *testing.T) {
 			t.Errorf("%s: advertises v%d-v%d, Kafka 4.0 has v%d-v%d", kmsg.NameForKey(key), k.MinVersion, k.MaxVersion, min, max)
 		}
 	}
-	for key := range got {
+	for key, k := range got {
+		if spoolPrivate[key] {
+			if k.MinVersion != 0 || k.MaxVersion != 0 {
+				t.Errorf("private key %d: advertises v%d-v%d, want v0", key, k.MinVersion, k.MaxVersion)
+			}
+			continue
+		}
 		if _, ok := kip896Min[key]; !ok {
 			t.Errorf("%s (%d) is advertised but not in the expected table", kmsg.NameForKey(key), key)
 		}

@@ -3,10 +3,6 @@ package test
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
-	"errors"
-	"io"
-	"net"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -328,40 +324,27 @@ func endOffset(t *testing.T, adm *kadm.Client, topic string) int64 {
 	return o.Offset
 }
 
-// TestProduceV2ClosesConnection checks that a Produce version Kafka 4 no
-// longer supports closes the connection, as Kafka does.
-func TestProduceV2ClosesConnection(t *testing.T) {
+// TestProduceV2Unsupported checks that a Produce version Kafka 4 no longer
+// accepts gets UNSUPPORTED_VERSION for its partitions, as Kafka 4 answers
+// (it still advertises Produce v0 for librdkafka's sake).
+func TestProduceV2Unsupported(t *testing.T) {
 	t.Parallel()
 	n := harness.SingleNode(t, nil)
 	n.Start()
-	conn, err := net.DialTimeout("tcp", n.Addr, 10*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
 	req := kmsg.NewPtrProduceRequest()
 	req.SetVersion(2)
 	req.Acks, req.TimeoutMillis = 1, 1000
-	body := req.AppendTo(nil)
-	// Header v1: api key, version, correlation id, client id.
-	hdr := binary.BigEndian.AppendUint16(nil, 0)
-	hdr = binary.BigEndian.AppendUint16(hdr, 2)
-	hdr = binary.BigEndian.AppendUint32(hdr, 7)
-	hdr = binary.BigEndian.AppendUint16(hdr, 4)
-	hdr = append(hdr, "test"...)
-	frame := binary.BigEndian.AppendUint32(nil, uint32(len(hdr)+len(body)))
-	frame = append(append(frame, hdr...), body...)
-	if _, err := conn.Write(frame); err != nil {
+	rt := kmsg.NewProduceRequestTopic()
+	rt.Topic = "old"
+	rp := kmsg.NewProduceRequestTopicPartition()
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	raw, err := harness.Request(n.Addr, req, 30*time.Second)
+	if err != nil {
 		t.Fatal(err)
 	}
-	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	n2, err := conn.Read(make([]byte, 64))
-	if !errors.Is(err, io.EOF) && !isReset(err) {
-		t.Fatalf("read after produce v2: %d bytes, err %v; want the connection closed", n2, err)
+	resp := raw.(*kmsg.ProduceResponse)
+	if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 || resp.Topics[0].Partitions[0].ErrorCode != kerr.UnsupportedVersion.Code {
+		t.Fatalf("produce v2 answered %+v, want UNSUPPORTED_VERSION", resp)
 	}
-}
-
-func isReset(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && !op.Timeout()
 }

@@ -40,6 +40,9 @@ const (
 	naKcatAdmin       = "kcat has no admin API."
 	naKafkaGoIdem     = "kafka-go's Writer has no idempotent producer."
 	naKafkaPythonIdem = "kafka-python 2.0.2 (Debian's) has no idempotent producer."
+	naKcatTxn         = "kcat commits a transaction when its input ends and aborts one only on Ctrl-C, so it cannot run the scripted abort."
+	naKafkaGoTxn      = "kafka-go has no transactional producer."
+	naKafkaPythonTxn  = "kafka-python 2.0.2 (Debian's) has no transactional producer."
 	naKafkajsCodec    = "kafkajs's lz4 and zstd codecs are separate npm packages with native builds that do not install here; gzip is built in and snappy comes from kafkajs-snappy (pure JavaScript)."
 )
 
@@ -58,7 +61,7 @@ var clients = []*client{
 		name:           "kafka-go",
 		prepare:        goRunner("kafkago"),
 		version:        goModVersion("github.com/segmentio/kafka-go"),
-		na:             map[string]string{"idempotent": naKafkaGoIdem},
+		na:             map[string]string{"idempotent": naKafkaGoIdem, "transactions": naKafkaGoTxn},
 		nullReadsEmpty: true,
 	},
 	{
@@ -75,7 +78,7 @@ var clients = []*client{
 			return goRunner("kcat")(b)
 		},
 		version: kcatVersion,
-		na:      map[string]string{"admin": naKcatAdmin},
+		na:      map[string]string{"admin": naKcatAdmin, "transactions": naKcatTxn},
 	},
 	{
 		name:    "confluent-kafka-python",
@@ -88,7 +91,7 @@ var clients = []*client{
 		name:    "kafka-python",
 		prepare: pythonRunner("kafka_python_runner.py", "kafka", "python3-kafka"),
 		version: func(ctx context.Context, b *builds) string { return debVersion(ctx, "python3-kafka") },
-		na:      map[string]string{"idempotent": naKafkaPythonIdem},
+		na:      map[string]string{"idempotent": naKafkaPythonIdem, "transactions": naKafkaPythonTxn},
 	},
 	{
 		name: "kafkajs",

@@ -173,15 +173,20 @@ func runCell(t *testing.T, c *cell, prepErr error, open map[int]bool) result {
 		return r
 	}
 	r.status, r.reason = fail, err.Error()
-	// Later issues build on earlier ones, so the highest open one is the
-	// likeliest owner of the failure.
-	issues := append(slices.Clone(c.d.issues), c.s.issues...)
+	// The scenario's own issues first, the highest open one (later issues
+	// build on earlier ones); the deployment's only when none is open.
+	issues := slices.Clone(c.s.issues)
 	if rb := (readBackError{}); errors.As(err, &rb) && c.c.readsBackInGroup {
 		issues = append(issues, issueGroups)
 	}
-	for _, issue := range issues {
-		if open[issue] && issue > r.issue {
-			r.status, r.issue = pending, issue
+	for _, group := range [][]int{issues, c.d.issues} {
+		for _, issue := range group {
+			if open[issue] && issue > r.issue {
+				r.status, r.issue = pending, issue
+			}
+		}
+		if r.status == pending {
+			break
 		}
 	}
 	t.Logf("%s / %s / %s: %s in %v: %s\n%s", c.d.name, c.c.name, c.s.name, r.status, r.took.Round(time.Millisecond), r.reason, c.log.String())

@@ -3,7 +3,9 @@ package clients_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -69,6 +71,20 @@ func (o *oracle) createTopic(ctx context.Context, topic string, partitions, rf i
 	}
 }
 
+// topicSettled reports whether a topic exists, waiting up to settle for it
+// to appear: brokers learn of a new topic from the metadata log, so the one
+// the oracle asks may lag the one that created it.
+func (o *oracle) topicSettled(ctx context.Context, topic string, settle time.Duration) (bool, int, error) {
+	deadline := time.Now().Add(settle)
+	for {
+		exists, parts, err := o.topic(ctx, topic)
+		if err != nil || exists || time.Now().After(deadline) {
+			return exists, parts, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // topic reports whether a topic exists and its partition count.
 func (o *oracle) topic(ctx context.Context, topic string) (bool, int, error) {
 	md, err := o.adm.Metadata(ctx, topic)
@@ -111,10 +127,14 @@ func (o *oracle) produce(ctx context.Context, topic string, recs []spec.Record) 
 	if err := res.FirstErr(); err != nil {
 		return nil, fmt.Errorf("oracle: produce: %w", err)
 	}
-	out := make([]spec.Record, len(recs))
-	for i, r := range res {
-		out[i] = recs[i]
-		out[i].Offset = r.Record.Offset
+	// Results come back in completion order, not in the order given.
+	index := make(map[*kgo.Record]int, len(krs))
+	for i, kr := range krs {
+		index[kr] = i
+	}
+	out := slices.Clone(recs)
+	for _, r := range res {
+		out[index[r.Record]].Offset = r.Record.Offset
 	}
 	return out, nil
 }
@@ -123,12 +143,19 @@ func (o *oracle) produce(ctx context.Context, topic string, recs []spec.Record) 
 // could get wrong without noticing.
 type stored struct {
 	spec.Record
-	codec      uint8
-	producerID int64
+	codec         uint8
+	producerID    int64
+	transactional bool
 }
+
+// oracleReadTimeout bounds a read: records that are there arrive in
+// milliseconds, so waiting longer only delays reporting that they are not.
+const oracleReadTimeout = 20 * time.Second
 
 // read reads every partition of a topic from its start to its end offset.
 func (o *oracle) read(ctx context.Context, topic string) ([]stored, error) {
+	ctx, cancel := context.WithTimeout(ctx, oracleReadTimeout)
+	defer cancel()
 	ends, err := o.adm.ListEndOffsets(ctx, topic)
 	if err != nil {
 		return nil, fmt.Errorf("oracle: end offsets: %w", err)
@@ -187,13 +214,80 @@ func (o *oracle) read(ctx context.Context, topic string) ([]stored, error) {
 		}
 		fs.EachRecord(func(r *kgo.Record) {
 			next[r.Partition] = r.Offset + 1
-			s := stored{codec: r.Attrs.CompressionType(), producerID: r.ProducerID}
-			s.Partition, s.Offset, s.Key, s.Value = r.Partition, r.Offset, r.Key, r.Value
-			s.Timestamp = r.Timestamp.UnixMilli()
-			for _, h := range r.Headers {
-				s.Headers = append(s.Headers, spec.Header{Key: h.Key, Value: h.Value})
+			out = append(out, fromKgo(r))
+		})
+	}
+}
+
+func fromKgo(r *kgo.Record) stored {
+	s := stored{codec: r.Attrs.CompressionType(), producerID: r.ProducerID, transactional: r.Attrs.IsTransactional()}
+	s.Partition, s.Offset, s.Key, s.Value = r.Partition, r.Offset, r.Key, r.Value
+	s.Timestamp = r.Timestamp.UnixMilli()
+	for _, h := range r.Headers {
+		s.Headers = append(s.Headers, spec.Header{Key: h.Key, Value: h.Value})
+	}
+	return s
+}
+
+// readCount reads each partition from its start until it has want[p]
+// records, then a moment longer to catch any beyond. Control records and
+// aborted records (read_committed) take offsets but are never handed out,
+// so the end offset cannot tell when to stop.
+func (o *oracle) readCount(ctx context.Context, topic string, want map[int32]int, committed bool) ([]stored, error) {
+	ctx, cancel := context.WithTimeout(ctx, oracleReadTimeout)
+	defer cancel()
+	parts := map[int32]kgo.Offset{}
+	for p := range want {
+		parts[p] = kgo.NewOffset().AtStart()
+	}
+	isolation := kgo.ReadUncommitted()
+	if committed {
+		isolation = kgo.ReadCommitted()
+	}
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(o.seeds...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts}),
+		kgo.FetchIsolationLevel(isolation),
+		kgo.FetchMaxBytes(oracleMaxBytes),
+		kgo.FetchMaxPartitionBytes(oracleMaxBytes),
+		kgo.FetchMaxWait(200*time.Millisecond),
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	var out []stored
+	got := map[int32]int{}
+	var extra time.Time
+	for {
+		complete := true
+		for p, n := range want {
+			complete = complete && got[p] >= n
+		}
+		if complete && extra.IsZero() {
+			extra = time.Now().Add(500 * time.Millisecond)
+		}
+		if !extra.IsZero() && time.Now().After(extra) {
+			return out, nil
+		}
+		pctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		fs := cl.PollFetches(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("oracle: read %s: have %v of %v records per partition", topic, got, want)
+		}
+		var ferr error
+		fs.EachError(func(_ string, p int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				ferr = fmt.Errorf("oracle: fetch partition %d: %w", p, err)
 			}
-			out = append(out, s)
+		})
+		if ferr != nil {
+			return nil, ferr
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			got[r.Partition]++
+			out = append(out, fromKgo(r))
 		})
 	}
 }

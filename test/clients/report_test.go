@@ -67,6 +67,14 @@ func (r *report) markdown() string {
 			}
 		}
 	}
+	for _, c := range r.clients {
+		if c.nullReadsEmpty {
+			nas = append(nas, fmt.Sprintf("- %s hands out null and empty keys and values alike when it reads, so its own reads are compared with that in mind; what it produces is checked strictly.", c.name))
+		}
+		if c.readsBackInGroup {
+			nas = append(nas, fmt.Sprintf("- %s consumes only in a group, so its produce cells read back through the group coordinator.", c.name))
+		}
+	}
 	if len(nas) > 0 {
 		b.WriteString("\n" + strings.Join(nas, "\n") + "\n")
 	}

@@ -34,6 +34,7 @@ const (
 	issueDataPath = 3 // Produce, the idempotent producer
 	issueGroups   = 4
 	issueCluster  = 6
+	issueTxn      = 10
 )
 
 // maxMessageBytes makes room on the topic for the 1 MiB records and their
@@ -48,6 +49,7 @@ var scenarios = []*scenario{
 	{name: "lz4", issues: []int{issueDataPath}, run: produceCell("lz4", false)},
 	{name: "zstd", issues: []int{issueDataPath}, run: produceCell("zstd", false)},
 	{name: "idempotent", issues: []int{issueDataPath}, run: produceCell("none", true)},
+	{name: "transactions", issues: []int{issueDataPath, issueTxn}, run: runTransactions},
 	{name: "group", issues: []int{issueDataPath, issueGroups}, run: runGroup},
 	{name: "commit-resume", issues: []int{issueDataPath, issueGroups}, run: runResume},
 	{name: "offsets-by-time", issues: []int{issueDataPath}, run: runOffsets},
@@ -78,6 +80,8 @@ func (c *cell) runner(ctx context.Context, seeds []string, timeout time.Duration
 	argv = append(argv, args...)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.WaitDelay = 5 * time.Second
+	// Keep the Python runners from writing __pycache__ into the tree.
+	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -133,14 +137,16 @@ func produceCell(codec string, idempotent bool) func(context.Context, *cell) err
 		if idempotent {
 			args = append(args, "--idempotent")
 		}
-		runErr := c.runner(ctx, c.d.seeds, 60*time.Second, args...)
-		st, err := c.d.oracle.read(ctx, c.topic)
+		runErr := c.runner(ctx, c.d.seeds, 40*time.Second, args...)
+		octx, cancel := afterRun(ctx, runErr)
+		defer cancel()
+		st, err := c.d.oracle.read(octx, c.topic)
 		if err == nil {
 			err = checkStored(want, st, codec, idempotent)
 		}
 		switch {
 		case runErr != nil && err != nil:
-			return fmt.Errorf("%w (oracle: %v)", runErr, err)
+			return fmt.Errorf("%w (%v)", runErr, err)
 		case runErr != nil:
 			// Everything arrived intact, so the client failed reading back.
 			return readBackError{runErr}
@@ -156,6 +162,15 @@ func produceCell(codec string, idempotent bool) func(context.Context, *cell) err
 		}
 		return nil
 	}
+}
+
+// afterRun is the context for the oracle's check after a runner: short when
+// the runner failed, since whatever it did produce is there by now.
+func afterRun(ctx context.Context, runErr error) (context.Context, context.CancelFunc) {
+	if runErr != nil {
+		return context.WithTimeout(ctx, 3*time.Second)
+	}
+	return context.WithCancel(ctx)
 }
 
 // readBackError: the client produced correctly and failed reading its
@@ -178,6 +193,72 @@ func checkStored(want []spec.Record, st []stored, codec string, idempotent bool)
 		}
 		if idempotent && s.producerID < 0 {
 			return fmt.Errorf("oracle: partition %d offset %d has no producer id: not produced idempotently", s.Partition, s.Offset)
+		}
+	}
+	return nil
+}
+
+// runTransactions: the client produces the records in a transaction it
+// aborts, then in one it commits. read_committed readers see the committed
+// copy only; the log holds both, every record transactional.
+func runTransactions(ctx context.Context, c *cell) error {
+	var want []spec.Record
+	for _, r := range basicRecords() {
+		if len(r.Value) < 1024 {
+			want = append(want, r)
+		}
+	}
+	if err := c.d.oracle.createTopic(ctx, c.topic, 3, c.d.rf, nil); err != nil {
+		return err
+	}
+	if err := writeLines(c.path("in.jsonl"), want); err != nil {
+		return err
+	}
+	runErr := c.runner(ctx, c.d.seeds, 40*time.Second, "--scenario", "produce", "--in", c.path("in.jsonl"), "--out", c.path("out.jsonl"), "--transactional")
+	octx, cancel := afterRun(ctx, runErr)
+	defer cancel()
+	err := checkTransactions(octx, c.d.oracle, c.topic, want)
+	switch {
+	case runErr != nil && err != nil:
+		return fmt.Errorf("%w (%v)", runErr, err)
+	case runErr != nil:
+		return readBackError{runErr}
+	case err != nil:
+		return err
+	}
+	got, err := readRecords(c.path("out.jsonl"))
+	if err != nil {
+		return err
+	}
+	if err := c.sameRead(want, got); err != nil {
+		return fmt.Errorf("client read back (read_committed): %w", err)
+	}
+	return nil
+}
+
+func checkTransactions(ctx context.Context, o *oracle, topic string, want []spec.Record) error {
+	per := spec.PerPartition(want)
+	committed, err := o.readCount(ctx, topic, per, true)
+	if err != nil {
+		return err
+	}
+	if err := sameRecords(want, plain(committed)); err != nil {
+		return fmt.Errorf("oracle read_committed: %w", err)
+	}
+	twice := map[int32]int{}
+	for p, n := range per {
+		twice[p] = 2 * n
+	}
+	all, err := o.readCount(ctx, topic, twice, false)
+	if err != nil {
+		return fmt.Errorf("%w (the aborted transaction's records should be in the log)", err)
+	}
+	if err := sameRecords(slices.Concat(want, want), plain(all)); err != nil {
+		return fmt.Errorf("oracle read_uncommitted, aborted then committed copy: %w", err)
+	}
+	for _, s := range all {
+		if !s.transactional {
+			return fmt.Errorf("oracle: partition %d offset %d is not in a transactional batch", s.Partition, s.Offset)
 		}
 	}
 	return nil
@@ -248,7 +329,7 @@ func (c *cell) setupConsume(ctx context.Context, recs []spec.Record) ([]spec.Rec
 
 func (c *cell) consume(ctx context.Context, n int) ([]spec.Record, error) {
 	out := c.path(fmt.Sprintf("group-%d.jsonl", time.Now().UnixNano()))
-	if err := c.runner(ctx, c.d.seeds, 60*time.Second, "--scenario", "group", "--group", c.group, "--count", strconv.Itoa(n), "--out", out); err != nil {
+	if err := c.runner(ctx, c.d.seeds, 30*time.Second, "--scenario", "group", "--group", c.group, "--count", strconv.Itoa(n), "--out", out); err != nil {
 		return nil, err
 	}
 	return readRecords(out)
@@ -363,7 +444,7 @@ func autocreate(enabled bool) func(context.Context, *cell) error {
 		if len(got) != 1 {
 			return fmt.Errorf("runner wrote %d metadata answers, want 1", len(got))
 		}
-		exists, parts, err := o.topic(ctx, c.topic)
+		exists, parts, err := o.topicSettled(ctx, c.topic, 5*time.Second)
 		if err != nil {
 			return fmt.Errorf("oracle: %w", err)
 		}

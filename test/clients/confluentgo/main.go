@@ -42,7 +42,7 @@ type header struct {
 type args struct {
 	bootstrap, scenario, topic, in, out, group, codec string
 	count, partitions, rf                             int
-	idempotent                                        bool
+	idempotent, transactional                         bool
 	timestamps                                        []int64
 	timeout                                           time.Duration
 }
@@ -60,6 +60,7 @@ func main() {
 	flag.IntVar(&a.count, "count", 0, "")
 	flag.StringVar(&a.codec, "codec", "none", "")
 	flag.BoolVar(&a.idempotent, "idempotent", false, "")
+	flag.BoolVar(&a.transactional, "transactional", false, "abort one transaction of the records, commit another")
 	flag.IntVar(&a.partitions, "partitions", 3, "")
 	flag.IntVar(&a.rf, "rf", 1, "")
 	flag.StringVar(&ts, "timestamps", "", "")
@@ -107,6 +108,10 @@ func check(err error, what string) {
 
 func cfg(a args, kv ...any) *kafka.ConfigMap {
 	m := kafka.ConfigMap{"bootstrap.servers": a.bootstrap}
+	// librdkafka's own trace, for a cell that needs explaining.
+	if v := os.Getenv("RDKAFKA_DEBUG"); v != "" {
+		m["debug"] = v
+	}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i].(string)] = kv[i+1]
 	}
@@ -122,7 +127,11 @@ func admin(ctx context.Context, a args) {
 	adm, err := kafka.NewAdminClient(cfg(a))
 	check(err, "new admin client")
 	defer adm.Close()
-	res, err := adm.CreateTopics(ctx, []kafka.TopicSpecification{{Topic: a.topic, NumPartitions: a.partitions, ReplicationFactor: a.rf}},
+	// Creating a topic takes milliseconds; a step that takes seconds is the
+	// failure to report, not a reason to wait out the whole scenario.
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	res, err := adm.CreateTopics(cctx, []kafka.TopicSpecification{{Topic: a.topic, NumPartitions: a.partitions, ReplicationFactor: a.rf}},
 		kafka.SetAdminOperationTimeout(10*time.Second))
 	check(err, "create topic")
 	if res[0].Error.Code() != kafka.ErrNoError {
@@ -161,9 +170,37 @@ func admin(ctx context.Context, a args) {
 
 func produce(ctx context.Context, a args) {
 	want := readRecords(a.in)
-	p, err := kafka.NewProducer(cfg(a, "acks", "all", "compression.type", a.codec, "enable.idempotence", a.idempotent,
-		"message.max.bytes", maxBytes, "linger.ms", 5))
+	kv := []any{"acks", "all", "compression.type", a.codec, "enable.idempotence", a.idempotent || a.transactional,
+		"message.max.bytes", maxBytes, "linger.ms", 5}
+	if a.transactional {
+		kv = append(kv, "transactional.id", a.topic+"-txn")
+	}
+	p, err := kafka.NewProducer(cfg(a, kv...))
 	check(err, "new producer")
+	if a.transactional {
+		check(p.InitTransactions(ctx), "init transactions")
+		for _, commit := range []bool{false, true} {
+			check(p.BeginTransaction(), "begin transaction")
+			send(ctx, a, p, want)
+			if commit {
+				check(p.CommitTransaction(ctx), "commit transaction")
+			} else {
+				check(p.AbortTransaction(ctx), "abort transaction")
+			}
+		}
+	} else {
+		send(ctx, a, p, want)
+	}
+	p.Close()
+	perPartition := map[int32]int{}
+	for _, r := range want {
+		perPartition[r.Partition]++
+	}
+	readBack(ctx, a, perPartition)
+}
+
+// send produces the records and waits for every delivery report.
+func send(ctx context.Context, a args, p *kafka.Producer, want []record) {
 	reports := make(chan kafka.Event, len(want))
 	for _, r := range want {
 		m := &kafka.Message{TopicPartition: kafka.TopicPartition{Topic: &a.topic, Partition: r.Partition}, Key: r.Key, Value: r.Value}
@@ -185,16 +222,11 @@ func produce(ctx context.Context, a args) {
 			fail("no delivery report before the deadline")
 		}
 	}
-	p.Close()
-	want2 := map[int32]int{}
-	for _, r := range want {
-		want2[r.Partition]++
-	}
-	readBack(ctx, a, want2)
 }
 
 func consumer(a args, kv ...any) *kafka.Consumer {
-	c, err := kafka.NewConsumer(cfg(a, append([]any{"enable.auto.commit", false, "fetch.message.max.bytes", maxBytes}, kv...)...))
+	c, err := kafka.NewConsumer(cfg(a, append([]any{"enable.auto.commit", false, "fetch.message.max.bytes", maxBytes,
+		"isolation.level", "read_committed"}, kv...)...))
 	check(err, "new consumer")
 	return c
 }

@@ -107,10 +107,28 @@ func produce(ctx context.Context, a spec.Args) {
 		kgo.ProducerBatchCompression(codec(a.Codec)),
 		kgo.ProducerLinger(0),
 	}
-	if !a.Idempotent {
+	switch {
+	case a.Transactional:
+		opts = append(opts, kgo.TransactionalID(a.Topic+"-txn"))
+	case !a.Idempotent:
 		opts = append(opts, kgo.DisableIdempotentWrite())
 	}
 	cl := client(a, opts...)
+	if a.Transactional {
+		for _, commit := range []bool{false, true} {
+			spec.Check(cl.BeginTransaction(), "begin transaction")
+			spec.Check(cl.ProduceSync(ctx, toKgo(want)...).FirstErr(), "produce in a transaction")
+			spec.Check(cl.EndTransaction(ctx, kgo.TransactionEndTry(commit)), fmt.Sprintf("end transaction (commit %v)", commit))
+		}
+	} else {
+		spec.Check(cl.ProduceSync(ctx, toKgo(want)...).FirstErr(), "produce")
+	}
+	cl.Close()
+	readBack(ctx, a, spec.PerPartition(want))
+}
+
+// toKgo builds fresh records: a produced kgo.Record belongs to the client.
+func toKgo(want []spec.Record) []*kgo.Record {
 	recs := make([]*kgo.Record, len(want))
 	for i, r := range want {
 		kr := &kgo.Record{Partition: r.Partition, Key: r.Key, Value: r.Value}
@@ -122,9 +140,7 @@ func produce(ctx context.Context, a spec.Args) {
 		}
 		recs[i] = kr
 	}
-	spec.Check(cl.ProduceSync(ctx, recs...).FirstErr(), "produce")
-	cl.Close()
-	readBack(ctx, a, spec.PerPartition(want))
+	return recs
 }
 
 // readBack reads every partition from its start, without a group, until it
@@ -134,7 +150,7 @@ func readBack(ctx context.Context, a spec.Args, want map[int32]int) {
 	for p := range want {
 		parts[p] = kgo.NewOffset().AtStart()
 	}
-	cl := client(a, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{a.Topic: parts}))
+	cl := client(a, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{a.Topic: parts}), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
 	defer cl.Close()
 	got := map[int32]int{}
 	var out []spec.Record

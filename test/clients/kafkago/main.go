@@ -14,6 +14,9 @@ import (
 
 const maxBytes = 4 << 20
 
+// maxWait bounds the Reader's long poll: Close waits for the poll in flight.
+const maxWait = 500 * time.Millisecond
+
 func main() {
 	a := spec.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), a.Timeout)
@@ -111,7 +114,7 @@ func produce(ctx context.Context, a spec.Args) {
 func readBack(ctx context.Context, a spec.Args, want map[int32]int) {
 	var out []spec.Record
 	for p, n := range want {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: a.Brokers(), Topic: a.Topic, Partition: int(p), MaxBytes: maxBytes})
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: a.Brokers(), Topic: a.Topic, Partition: int(p), MaxBytes: maxBytes, MaxWait: maxWait})
 		spec.Check(r.SetOffset(kafka.FirstOffset), "set offset")
 		for got := 0; got < n; got++ {
 			m, err := r.ReadMessage(ctx)
@@ -140,6 +143,7 @@ func group(ctx context.Context, a spec.Args) {
 		Topic:       a.Topic,
 		StartOffset: kafka.FirstOffset,
 		MaxBytes:    maxBytes,
+		MaxWait:     maxWait,
 	})
 	var msgs []kafka.Message
 	for len(msgs) < a.Count {

@@ -21,11 +21,11 @@ const MAX_BYTES = 4000000
 class Fail extends Error {}
 
 function parseArgs(argv) {
-  const a = { codec: 'none', partitions: 3, rf: 1, timeout: 30, timestamps: [], idempotent: false }
+  const a = { codec: 'none', partitions: 3, rf: 1, timeout: 30, timestamps: [], idempotent: false, transactional: false }
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i].replace(/^--/, '')
-    if (name === 'idempotent') {
-      a.idempotent = true
+    if (name === 'idempotent' || name === 'transactional') {
+      a[name] = true
       continue
     }
     a[name === 'in' ? 'inp' : name] = argv[++i]
@@ -77,14 +77,14 @@ function headersList(obj) {
   return out
 }
 
-function client(a) {
+function client(a, retries = 5) {
   return new Kafka({
     clientId: 'spool-matrix-kafkajs',
     brokers: a.bootstrap.split(','),
     logLevel: logLevel.NOTHING,
     connectionTimeout: 5000,
     requestTimeout: 15000,
-    retry: { retries: 5, initialRetryTime: 200 },
+    retry: { retries, initialRetryTime: 200 },
   })
 }
 
@@ -113,12 +113,13 @@ async function admin(a) {
 async function produce(a) {
   const want = readRecords(a.inp)
   const producer = client(a).producer({
-    idempotent: a.idempotent,
-    maxInFlightRequests: a.idempotent ? 1 : undefined,
+    idempotent: a.idempotent || a.transactional,
+    maxInFlightRequests: a.idempotent || a.transactional ? 1 : undefined,
+    transactionalId: a.transactional ? `${a.topic}-txn` : undefined,
     allowAutoTopicCreation: false,
   })
   await producer.connect()
-  await producer.send({
+  const batch = {
     topic: a.topic,
     acks: -1,
     compression: codecs[a.codec],
@@ -127,7 +128,16 @@ async function produce(a) {
       if (r.ts) m.timestamp = String(r.ts)
       return m
     }),
-  })
+  }
+  if (a.transactional) {
+    for (const commit of [false, true]) {
+      const txn = await producer.transaction()
+      await txn.send(batch)
+      await (commit ? txn.commit() : txn.abort())
+    }
+  } else {
+    await producer.send(batch)
+  }
   await producer.disconnect()
   // kafkajs consumes only in a group: there is no assign-only consumer.
   const got = await consume(a, `${a.topic}-readback`, want.length)
@@ -192,7 +202,7 @@ async function offsets(a) {
 // metadata: subscribing loads the topic's metadata with the consumer's
 // allowAutoTopicCreation (on by default), without joining the group.
 async function metadata(a) {
-  const kafka = client(a)
+  const kafka = client(a, 1)
   let last = { found: false, partitions: 0 }
   while (left(a)) {
     const consumer = kafka.consumer({ groupId: `${a.topic}-metadata`, allowAutoTopicCreation: true })
@@ -224,10 +234,11 @@ const scenarios = { admin, produce, group, offsets, metadata }
 async function main() {
   const a = parseArgs(process.argv.slice(2))
   // A client call that ignores its own timeouts still ends at the deadline.
+  const grace = 5
   setTimeout(() => {
-    process.stdout.write(`no result within ${a.timeout}s (the client call did not return)\n`)
+    process.stdout.write(`no result within ${a.timeout + grace}s (the client call did not return)\n`)
     process.exit(1)
-  }, a.timeout * 1000).unref()
+  }, (a.timeout + grace) * 1000).unref()
   const fn = scenarios[a.scenario]
   if (!fn) throw new Fail(`unknown scenario ${a.scenario}`)
   await fn(a)

@@ -14,6 +14,10 @@ import threading
 import time
 
 
+# Seconds past --timeout before the watchdog gives up on a blocked call.
+GRACE = 5
+
+
 class Fail(Exception):
     """A scenario failure; its message is the cell's reason."""
 
@@ -29,6 +33,7 @@ def parse_args():
     p.add_argument("--count", type=int, default=0)
     p.add_argument("--codec", default="none")
     p.add_argument("--idempotent", action="store_true")
+    p.add_argument("--transactional", action="store_true")
     p.add_argument("--partitions", type=int, default=3)
     p.add_argument("--rf", type=int, default=1)
     p.add_argument("--timestamps", default="")
@@ -102,7 +107,7 @@ def run(scenarios):
     fn = scenarios.get(a.scenario)
     # Some client calls block past any timeout they are given (kafka-python's
     # group join waits for a coordinator forever); the deadline still holds.
-    watchdog = threading.Timer(a.timeout, _deadline, [a.timeout])
+    watchdog = threading.Timer(a.timeout + GRACE, _deadline, [a.timeout + GRACE])
     watchdog.daemon = True
     watchdog.start()
     try:

@@ -1,6 +1,7 @@
 """confluent-kafka-python runner of the client matrix (Debian's package, on
 Debian's librdkafka)."""
 
+import concurrent.futures
 import time
 
 from confluent_kafka import Consumer, KafkaError, OFFSET_BEGINNING, Producer, TopicPartition
@@ -24,11 +25,21 @@ def topic_names(adm, a):
     return adm.list_topics(timeout=max(1, left(a))).topics
 
 
+def wait(future, a, what):
+    # Creating or deleting a topic takes milliseconds; a step that takes
+    # seconds is the failure to report, not a reason to wait out the scenario.
+    limit = min(10.0, left(a))
+    try:
+        future.result(timeout=limit)
+    except concurrent.futures.TimeoutError:
+        raise Fail("%s: no answer within %.0fs" % (what, limit))
+
+
 def admin(a):
     adm = AdminClient(conf(a))
     fs = adm.create_topics([NewTopic(a.topic, num_partitions=a.partitions, replication_factor=a.rf)],
                            operation_timeout=10)
-    fs[a.topic].result(timeout=left(a))
+    wait(fs[a.topic], a, "create topic")
     while True:
         t = topic_names(adm, a).get(a.topic)
         if t is not None and t.error is None and len(t.partitions) == a.partitions:
@@ -36,7 +47,7 @@ def admin(a):
         if left(a) == 0:
             raise Fail("describe topic: %s" % (t and (t.error, len(t.partitions))))
         time.sleep(0.1)
-    adm.delete_topics([a.topic], operation_timeout=10)[a.topic].result(timeout=left(a))
+    wait(adm.delete_topics([a.topic], operation_timeout=10)[a.topic], a, "delete topic")
     while a.topic in topic_names(adm, a):
         if left(a) == 0:
             raise Fail("deleted topic still listed")
@@ -51,23 +62,39 @@ def produce(a):
         if err is not None:
             errors.append(err)
 
-    p = Producer(conf(a, **{
+    c = {
         "acks": "all",
         "compression.type": a.codec,
-        "enable.idempotence": a.idempotent,
+        "enable.idempotence": a.idempotent or a.transactional,
         "message.max.bytes": MAX_BYTES,
         "linger.ms": 5,
-    }))
-    for r in want:
-        kw = {"partition": r.partition, "headers": r.headers, "on_delivery": delivered}
-        if r.timestamp:
-            kw["timestamp"] = r.timestamp
-        p.produce(a.topic, value=r.value, key=r.key, **kw)
-        p.poll(0)
-    if p.flush(left(a)) != 0:
-        raise Fail("flush: records still queued at the deadline")
-    if errors:
-        raise Fail("produce: %d failed, first: %s" % (len(errors), errors[0]))
+    }
+    if a.transactional:
+        c["transactional.id"] = a.topic + "-txn"
+    p = Producer(conf(a, **c))
+
+    def send():
+        for r in want:
+            kw = {"partition": r.partition, "headers": r.headers, "on_delivery": delivered}
+            if r.timestamp:
+                kw["timestamp"] = r.timestamp
+            p.produce(a.topic, value=r.value, key=r.key, **kw)
+            p.poll(0)
+        if p.flush(left(a)) != 0:
+            raise Fail("flush: records still queued at the deadline")
+        if errors:
+            raise Fail("produce: %d failed, first: %s" % (len(errors), errors[0]))
+
+    if a.transactional:
+        p.init_transactions(left(a))
+        p.begin_transaction()
+        send()
+        p.abort_transaction(left(a))
+        p.begin_transaction()
+        send()
+        p.commit_transaction(left(a))
+    else:
+        send()
     write_records(a.out, read_back(a, per_partition(want)))
 
 
@@ -75,6 +102,7 @@ def consumer(a, **extra):
     return Consumer(conf(a, **dict({
         "enable.auto.commit": False,
         "fetch.message.max.bytes": MAX_BYTES,
+        "isolation.level": "read_committed",
     }, **extra)))
 
 

@@ -46,7 +46,10 @@ func config() *sarama.Config {
 }
 
 func admin(ctx context.Context, a spec.Args) {
-	adm, err := sarama.NewClusterAdmin(a.Brokers(), config())
+	cfg := config()
+	// Describing the deleted topic must not create it again.
+	cfg.Metadata.AllowAutoTopicCreation = false
+	adm, err := sarama.NewClusterAdmin(a.Brokers(), cfg)
 	spec.Check(err, "new cluster admin")
 	defer adm.Close()
 	err = adm.CreateTopic(a.Topic, &sarama.TopicDetail{NumPartitions: int32(a.Partitions), ReplicationFactor: int16(a.RF)}, false)
@@ -83,12 +86,36 @@ func produce(ctx context.Context, a spec.Args) {
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.Partitioner = sarama.NewManualPartitioner
 	cfg.Producer.Compression = codec(a.Codec)
-	if a.Idempotent {
+	if a.Idempotent || a.Transactional {
 		cfg.Producer.Idempotent = true
 		cfg.Net.MaxOpenRequests = 1
 	}
+	if a.Transactional {
+		cfg.Producer.Transaction.ID = a.Topic + "-txn"
+		// sarama retries a missing transaction coordinator for minutes.
+		cfg.Producer.Transaction.Retry.Max = 20
+		cfg.Producer.Transaction.Retry.Backoff = 250 * time.Millisecond
+	}
 	p, err := sarama.NewSyncProducer(a.Brokers(), cfg)
 	spec.Check(err, "new producer")
+	if a.Transactional {
+		for _, commit := range []bool{false, true} {
+			spec.Check(p.BeginTxn(), "begin transaction")
+			send(p, toSarama(a, want))
+			if commit {
+				spec.Check(p.CommitTxn(), "commit transaction")
+			} else {
+				spec.Check(p.AbortTxn(), "abort transaction")
+			}
+		}
+	} else {
+		send(p, toSarama(a, want))
+	}
+	spec.Check(p.Close(), "close producer")
+	readBack(ctx, a, spec.PerPartition(want))
+}
+
+func toSarama(a spec.Args, want []spec.Record) []*sarama.ProducerMessage {
 	msgs := make([]*sarama.ProducerMessage, len(want))
 	for i, r := range want {
 		m := &sarama.ProducerMessage{Topic: a.Topic, Partition: r.Partition}
@@ -106,6 +133,10 @@ func produce(ctx context.Context, a spec.Args) {
 		}
 		msgs[i] = m
 	}
+	return msgs
+}
+
+func send(p sarama.SyncProducer, msgs []*sarama.ProducerMessage) {
 	if err := p.SendMessages(msgs); err != nil {
 		var perrs sarama.ProducerErrors
 		if errors.As(err, &perrs) && len(perrs) > 0 {
@@ -113,12 +144,12 @@ func produce(ctx context.Context, a spec.Args) {
 		}
 		spec.Fail("produce: %v", err)
 	}
-	spec.Check(p.Close(), "close producer")
-	readBack(ctx, a, spec.PerPartition(want))
 }
 
 func readBack(ctx context.Context, a spec.Args, want map[int32]int) {
-	c, err := sarama.NewConsumer(a.Brokers(), config())
+	cfg := config()
+	cfg.Consumer.IsolationLevel = sarama.ReadCommitted
+	c, err := sarama.NewConsumer(a.Brokers(), cfg)
 	spec.Check(err, "new consumer")
 	defer c.Close()
 	var out []spec.Record

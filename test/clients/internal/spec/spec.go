@@ -58,10 +58,13 @@ type Args struct {
 	Count      int // records the group scenario consumes before it commits and exits
 	Codec      string
 	Idempotent bool
-	Partitions int
-	RF         int
-	Timestamps []int64
-	Timeout    time.Duration
+	// Transactional: produce everything in a transaction that is aborted,
+	// then again in one that is committed, and read back read_committed.
+	Transactional bool
+	Partitions    int
+	RF            int
+	Timestamps    []int64
+	Timeout       time.Duration
 }
 
 // Parse reads the flags from os.Args.
@@ -78,6 +81,7 @@ func Parse() Args {
 	flag.IntVar(&a.Count, "count", 0, "records to consume")
 	flag.StringVar(&a.Codec, "codec", "none", "none | gzip | snappy | lz4 | zstd")
 	flag.BoolVar(&a.Idempotent, "idempotent", false, "enable the idempotent producer")
+	flag.BoolVar(&a.Transactional, "transactional", false, "abort one transaction of the records, commit another")
 	flag.IntVar(&a.Partitions, "partitions", 3, "partitions for admin create")
 	flag.IntVar(&a.RF, "rf", 1, "replication factor for admin create")
 	flag.StringVar(&ts, "timestamps", "", "comma-separated millisecond timestamps")
