@@ -74,6 +74,7 @@ func New(cfg Config) (*Broker, error) {
 	// otherwise hold up registration and heartbeats.
 	b.meta = newMetadataFollower(newControllerClient(cfg.Node.Voters, fmt.Sprintf("spool-broker-%d-metadata", cfg.NodeID)), store, b.log.Named("metadata"))
 	b.meta.snapshotBytes = cfg.Static.Int("metadata.log.max.record.bytes.between.snapshots")
+	b.meta.fetchTimeout = time.Duration(cfg.Static.Int("controller.quorum.fetch.timeout.ms")) * time.Millisecond
 	b.replicas = newReplicaManager(b)
 	b.meta.publish = append(b.meta.publish, b.replicas.onMetadata, b.replicas.onConfigs)
 	b.groups = newCoordinator(b)
@@ -156,7 +157,7 @@ func (b *Broker) Register(mux *protocol.Mux) {
 	mux.Handle(2, 1, 10, b.handleListOffsets)
 	mux.Handle(0, 0, 12, b.handleProduce)
 	mux.Handle(3, 0, 13, b.handleMetadata)
-	mux.Handle(23, 2, 4, b.handleOffsetForLeaderEpoch)
+	mux.Handle(23, 0, 4, b.handleOffsetForLeaderEpoch)
 	mux.Handle(19, 2, 7, b.async(b.handleCreateTopics))
 	mux.Handle(20, 1, 6, b.async(b.handleDeleteTopics))
 	mux.Handle(22, 0, 5, b.async(b.handleInitProducerId))
@@ -174,9 +175,9 @@ func (b *Broker) Register(mux *protocol.Mux) {
 	mux.Handle(16, 0, 5, b.handleListGroups)
 	mux.Handle(42, 0, 2, b.async(b.handleDeleteGroups))
 	mux.Handle(47, 0, 0, b.handleOffsetDelete)
-	mux.Handle(32, 1, 4, b.handleDescribeConfigs)
+	mux.Handle(32, 0, 4, b.handleDescribeConfigs)
 	mux.Handle(33, 0, 2, b.async(b.handleAlterConfigs))
-	mux.Handle(35, 1, 4, b.handleDescribeLogDirs)
+	mux.Handle(35, 0, 4, b.handleDescribeLogDirs)
 	mux.Handle(37, 0, 3, b.async(b.handleCreatePartitions))
 	mux.Handle(44, 0, 1, b.async(b.handleIncrementalAlterConfigs))
 	mux.Handle(61, 0, 0, b.handleDescribeProducers)

@@ -38,10 +38,12 @@ type metadataFollower struct {
 	// snapshotBytes is metadata.log.max.record.bytes.between.snapshots;
 	// sinceSnapshot counts log bytes applied since the last snapshot.
 	snapshotBytes, sinceSnapshot int64
+	// fetchTimeout is controller.quorum.fetch.timeout.ms.
+	fetchTimeout time.Duration
 }
 
 func newMetadataFollower(cc *controllerClient, store *storage.Log, log *zap.Logger) *metadataFollower {
-	f := &metadataFollower{cc: cc, store: store, log: log}
+	f := &metadataFollower{cc: cc, store: store, log: log, fetchTimeout: 2 * time.Second}
 	f.image.Store(metadata.Empty())
 	return f
 }
@@ -95,7 +97,9 @@ func (f *metadataFollower) run(ctx context.Context) {
 	for ctx.Err() == nil {
 		c, at := f.cc.current()
 		req := f.fetchRequest()
-		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		// controller.quorum.fetch.timeout.ms: past it without an answer the
+		// controller is taken as gone and the next voter is tried.
+		rctx, cancel := context.WithTimeout(ctx, f.fetchTimeout+time.Duration(req.MaxWaitMillis)*time.Millisecond)
 		raw, err := c.Request(rctx, req)
 		cancel()
 		if err == nil {

@@ -40,7 +40,8 @@ func (m *Mux) Handle(key, min, max int16, serve ServeFunc) {
 	m.routes[key] = route{min: min, max: max, serve: serve}
 }
 
-// HandleRaw registers a private key whose body reaches serve undecoded.
+// HandleRaw registers a private key (version 0) whose body reaches serve
+// undecoded.
 func (m *Mux) HandleRaw(key int16, serve ServeFunc) {
 	m.routes[key] = route{min: 0, max: 0, serve: serve, raw: true}
 }
@@ -80,13 +81,14 @@ func (m *Mux) Serve(req *Request, respond func(Response)) {
 	rt.serve(req, respond)
 }
 
-// Versions is the ApiVersions table of every registered public API.
+// Versions is the ApiVersions table of every registered API. Private keys
+// are listed too: a tool must know a broker is Spool before sending one,
+// because other Kafka implementations may hang or fail on a key they do
+// not know instead of closing the connection, and clients skip keys they
+// do not know.
 func (m *Mux) Versions() []kmsg.ApiVersionsResponseApiKey {
 	var out []kmsg.ApiVersionsResponseApiKey
 	for key, rt := range m.routes {
-		if rt.raw {
-			continue
-		}
 		k := kmsg.NewApiVersionsResponseApiKey()
 		k.ApiKey, k.MinVersion, k.MaxVersion = key, rt.min, rt.max
 		out = append(out, k)

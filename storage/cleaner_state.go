@@ -119,13 +119,22 @@ func (l *Log) CleanerStats() CleanerStats {
 	return st
 }
 
+// Cleanable reports whether PickLog would consider the log now.
+func (st CleanerStats) Cleanable() bool {
+	return st.dirtyEnough() || st.Compact && st.TombstonesDue
+}
+
+func (st CleanerStats) dirtyEnough() bool {
+	return st.Compact && st.CleanableBytes > 0 && (st.DirtyRatio > st.MinDirtyRatio || st.MustClean)
+}
+
 // PickLog returns the index of the log to clean next, or -1: the dirtiest
 // compacted log above its min.cleanable.dirty.ratio or past its
 // max.compaction.lag.ms, else one whose tombstones are due to go.
 func PickLog(stats []CleanerStats) int {
 	best := -1
 	for i, st := range stats {
-		if !st.Compact || st.CleanableBytes == 0 || !(st.DirtyRatio > st.MinDirtyRatio || st.MustClean) {
+		if !st.dirtyEnough() {
 			continue
 		}
 		if best < 0 || st.DirtyRatio > stats[best].DirtyRatio {

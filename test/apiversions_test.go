@@ -14,10 +14,12 @@ import (
 // serves on its client listener (KIP-896 removed the older ones). Produce
 // is the exception Kafka 4.0 makes too: advertised from v0 so that older
 // librdkafka keeps compressing (KAFKA-18659), though v0-v2 get
-// UNSUPPORTED_VERSION.
+// UNSUPPORTED_VERSION. OffsetForLeaderEpoch, DescribeConfigs and
+// DescribeLogDirs also keep their v0 (and v1), which Kafka 4.0 dropped:
+// serving them costs nothing and older admin tools still send them.
 var kip896Min = map[int16]int16{
 	0: 0, 1: 4, 2: 1, 3: 0, 8: 2, 9: 1, 10: 0, 11: 0, 12: 0, 13: 0, 14: 0, 15: 0, 16: 0,
-	18: 0, 19: 2, 20: 1, 21: 0, 22: 0, 23: 2, 32: 1, 33: 0, 35: 1, 37: 0, 42: 0, 43: 0,
+	18: 0, 19: 2, 20: 1, 21: 0, 22: 0, 23: 0, 32: 0, 33: 0, 35: 0, 37: 0, 42: 0, 43: 0,
 	44: 0, 47: 0, 60: 0, 61: 0,
 }
 

@@ -152,8 +152,12 @@ func TestCLIGolden(t *testing.T) {
 		{golden: "consume", args: []string{"consume", "orders", "--from-beginning", "--max-messages", "3", "--print-key", "--print-headers"}},
 		{golden: "consume-json", args: []string{"consume", "plain", "--partition", "1", "--offset", "earliest", "--max-messages", "2", "--format", "json"}},
 		{golden: "consume-template", args: []string{"consume", "orders", "--partition", "0", "--offset", "1", "-n", "2", "--format", `{{.Partition}}@{{.Offset}} {{deref .Key}}={{deref .Value}}{{"\n"}}`}},
+		{golden: "topic-producers", args: []string{"topic", "producers", "orders"}},
+		{golden: "topic-producers-json", args: []string{"topic", "producers", "orders", "--format", "json"}},
+		{golden: "topic-producers-unknown", args: []string{"topic", "producers", "nope"}, code: 1},
 		{golden: "topic-describe", args: []string{"topic", "describe", "orders"}},
 		{golden: "topic-describe-json", args: []string{"topic", "describe", "plain", "--format", "json"}},
+		{golden: "topic-describe-compacted-json", args: []string{"topic", "describe", "orders", "--format", "json"}},
 		{golden: "config-describe", args: []string{"config", "describe", "--topic", "orders"}},
 		{golden: "config-set", args: []string{"config", "set", "--topic", "orders", "retention.ms=60000", "max.message.bytes=2097152"}},
 		{golden: "config-describe-after-set", args: []string{"config", "describe", "--topic", "orders", "--synonyms"}},
@@ -205,7 +209,7 @@ func TestCLIErrors(t *testing.T) {
 	r.check(cliStep{golden: "bad-bootstrap", args: []string{"topic", "list", "--bootstrap-server", "nohostport"}, code: 2})
 	for _, args := range [][]string{
 		{"--help"}, {"topic", "--help"}, {"topic", "create", "--help"}, {"topic", "list", "--help"}, {"topic", "describe", "--help"},
-		{"topic", "delete", "--help"}, {"topic", "add-partitions", "--help"}, {"config", "describe", "--help"}, {"config", "set", "--help"},
+		{"topic", "delete", "--help"}, {"topic", "add-partitions", "--help"}, {"topic", "producers", "--help"}, {"config", "describe", "--help"}, {"config", "set", "--help"},
 		{"config", "delete", "--help"}, {"group", "list", "--help"}, {"group", "describe", "--help"}, {"group", "seek", "--help"},
 		{"group", "delete", "--help"}, {"produce", "--help"}, {"consume", "--help"}, {"cluster", "info", "--help"},
 		{"cluster", "metadata-quorum", "--help"}, {"dump-log", "--help"}, {"completion", "--help"},

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -17,14 +18,15 @@ import (
 func newTopicCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "topic",
-		Short: "Create, list, describe, grow and delete topics",
+		Short: "Create, list, describe, grow and delete topics, and list their producers",
 		Example: `  spool topic create orders --partitions 3 --replication-factor 1 --config cleanup.policy=compact
   spool topic list
   spool topic describe orders
   spool topic add-partitions orders --total 6
+  spool topic producers orders
   spool topic delete orders`,
 	}
-	cmd.AddCommand(newTopicCreateCmd(a), newTopicListCmd(a), newTopicDescribeCmd(a), newTopicDeleteCmd(a), newTopicAddPartitionsCmd(a))
+	cmd.AddCommand(newTopicCreateCmd(a), newTopicListCmd(a), newTopicDescribeCmd(a), newTopicDeleteCmd(a), newTopicAddPartitionsCmd(a), newTopicProducersCmd(a))
 	return cmd
 }
 
@@ -220,6 +222,8 @@ type topicDetail struct {
 	ReplicationFactor int               `json:"replication_factor"`
 	Configs           map[string]string `json:"configs"`
 	Partitions        []partitionDetail `json:"partitions"`
+	// Cleaner is set for compacted topics on brokers that report it.
+	Cleaner []cleanerDetail `json:"cleaner,omitempty"`
 }
 
 func newTopicDescribeCmd(a *app) *cobra.Command {
@@ -227,6 +231,10 @@ func newTopicDescribeCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "describe TOPIC...",
 		Short: "Show a topic's partitions, leaders, replicas, offsets and config overrides",
+		Long: `Show a topic's partitions, leaders, replicas, offsets and config overrides.
+For a compacted topic on Spool brokers, a CLEANER section adds each
+partition's dirty ratio, first dirty offset and last clean time; other
+Kafka brokers have no API for these, so the section is left out.`,
 		Example: `  spool topic describe orders
   spool topic describe orders events --format json`,
 		Args: cobra.MinimumNArgs(1),
@@ -279,6 +287,8 @@ func newTopicDescribeCmd(a *app) *cobra.Command {
 				})
 			}
 			var out []topicDetail
+			var compacted []string
+			leaders := map[int32]bool{}
 			for _, t := range topics {
 				d := details[t]
 				td := topicDetail{Topic: t, ID: topicID(d.ID), Internal: d.IsInternal, ReplicationFactor: d.Partitions.NumReplicas(), Configs: map[string]string{}}
@@ -286,6 +296,12 @@ func newTopicDescribeCmd(a *app) *cobra.Command {
 					for _, c := range rc.Configs {
 						if c.Source == 1 { // TOPIC_CONFIG
 							td.Configs[c.Key] = c.MaybeValue()
+						}
+						if c.Key == "cleanup.policy" && slices.Contains(config.SplitList(c.MaybeValue()), "compact") {
+							compacted = append(compacted, t)
+							for _, p := range d.Partitions {
+								leaders[p.Leader] = true
+							}
 						}
 					}
 				}
@@ -307,6 +323,7 @@ func newTopicDescribeCmd(a *app) *cobra.Command {
 				}
 				out = append(out, td)
 			}
+			addCleaner(s, out, compacted, leaders)
 			p := a.printer(cmd.OutOrStdout())
 			if p.json {
 				return p.emitJSON(out)
@@ -343,6 +360,9 @@ func printTopicDetail(p *printer, td topicDetail) {
 			offsetText(pd.LogStartOffset), offsetText(pd.HighWatermark), sizeText(pd.SizeBytes), orDash(pd.Error)})
 	}
 	p.table([]string{"PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "LOG-START", "HIGH-WATERMARK", "SIZE", "ERROR"}, rows)
+	if len(td.Cleaner) > 0 {
+		printCleaner(p, td.Cleaner)
+	}
 }
 
 func sizeText(n int64) string {

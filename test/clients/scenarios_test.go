@@ -107,14 +107,23 @@ func runAdmin(ctx context.Context, c *cell) error {
 	if err := c.runner(ctx, c.d.seeds, 30*time.Second, "--scenario", "admin", "--partitions", "3", "--rf", strconv.Itoa(c.d.rf)); err != nil {
 		return err
 	}
-	exists, _, err := c.d.oracle.topic(ctx, c.topic)
-	if err != nil {
-		return fmt.Errorf("oracle: %w", err)
+	// Brokers apply metadata independently, as in Kafka: the broker the
+	// oracle asks may learn of the deletion a moment after the one the
+	// client asked.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		exists, _, err := c.d.oracle.topic(ctx, c.topic)
+		if err != nil {
+			return fmt.Errorf("oracle: %w", err)
+		}
+		if !exists {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("oracle still sees the topic 15s after the client deleted it")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	if exists {
-		return errors.New("oracle still sees the topic after the client deleted it")
-	}
-	return nil
 }
 
 var codecIDs = map[string]uint8{"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
