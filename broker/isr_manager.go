@@ -3,7 +3,6 @@ package broker
 import (
 	"context"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -18,7 +17,6 @@ type isrManager struct {
 	b      *Broker
 	maxLag time.Duration
 	queue  chan *partition
-	mu     sync.Mutex
 }
 
 func newISRManager(b *Broker) *isrManager {

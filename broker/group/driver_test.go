@@ -136,17 +136,6 @@ func (d *driver) joinResp(id ReqID) *kmsg.JoinGroupResponse {
 	return r.Msg.(*kmsg.JoinGroupResponse)
 }
 
-// newMember joins through MEMBER_ID_REQUIRED and returns the member id and
-// the second join's request id.
-func (d *driver) newMember() (string, ReqID) {
-	d.t.Helper()
-	first := d.joinResp(d.join("", nil))
-	if first.ErrorCode != kerr.MemberIDRequired.Code {
-		d.t.Fatalf("first join: %v, want MEMBER_ID_REQUIRED", kerr.ErrorForCode(first.ErrorCode))
-	}
-	return first.MemberID, d.join(first.MemberID, nil)
-}
-
 func (d *driver) sync(memberID string, gen int32, instance *string, assign map[string]string) ReqID {
 	r := kmsg.NewPtrSyncGroupRequest()
 	r.SetVersion(5)
