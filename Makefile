@@ -22,8 +22,11 @@ test: clients build lint unit integration fuzz
 unit:
 	$(GO) test -race $(TEST_FLAGS) $$($(GO) list ./... | grep -v /test)
 
+# One package at a time: the process tests and the client matrix each run
+# many spool processes, and together they would starve each other on a
+# 2-core machine.
 integration: build
-	SPOOL_BIN=$(CURDIR)/$(BIN) $(GO) test $(TEST_FLAGS) ./test/...
+	SPOOL_BIN=$(CURDIR)/$(BIN) $(GO) test -p 1 $(TEST_FLAGS) ./test/...
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime $(FUZZTIME) ./protocol/

@@ -23,7 +23,7 @@ func (p *partition) becomeLeader(self int32, now time.Time) error {
 	p.mu.Lock()
 	p.repl = nil
 	if len(p.replicas) > 1 {
-		p.repl = newReplication(self, p.replicas, p.isr, p.partitionEpoch, now)
+		p.repl = newReplication(self, p.replicas, p.isr, p.partitionEpoch, p.log.LogEndOffset(), now)
 	}
 	epoch := p.leaderEpoch
 	p.mu.Unlock()

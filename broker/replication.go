@@ -15,6 +15,8 @@ type replication struct {
 	partitionEpoch int32
 	// pending is the ISR asked for in an AlterPartition still in flight.
 	pending []int32
+	// epochStart is the log end when this leader epoch began.
+	epochStart int64
 }
 
 // followerState is what the leader knows of one follower.
@@ -25,8 +27,8 @@ type followerState struct {
 	prevFetch    time.Time
 }
 
-func newReplication(self int32, replicas, isr []int32, partitionEpoch int32, now time.Time) *replication {
-	r := &replication{self: self, followers: map[int32]*followerState{}, isr: slices.Clone(isr), partitionEpoch: partitionEpoch}
+func newReplication(self int32, replicas, isr []int32, partitionEpoch int32, epochStart int64, now time.Time) *replication {
+	r := &replication{self: self, followers: map[int32]*followerState{}, isr: slices.Clone(isr), partitionEpoch: partitionEpoch, epochStart: epochStart}
 	for _, id := range replicas {
 		if id != self {
 			// A new leader gives every follower a full lag window to show up.
@@ -110,7 +112,10 @@ func (r *replication) wantedISR(hw int64, now time.Time, maxLag time.Duration) [
 		switch {
 		case in && now.Sub(f.lastCaughtUp) <= maxLag:
 			want = append(want, id)
-		case !in && f.leo >= hw && hw >= 0 && now.Sub(f.lastCaughtUp) <= maxLag:
+		case !in && hw >= 0 && f.leo >= hw && f.leo >= r.epochStart:
+			// Kafka's rule: back in once it has everything committed and
+			// has fetched into this leader's epoch; lag does not count,
+			// since under load a follower may never touch the log end.
 			want = append(want, id)
 		}
 	}

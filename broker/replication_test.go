@@ -9,7 +9,7 @@ import (
 func TestReplicationHighWatermarkAndISR(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	lag := 30 * time.Second
-	r := newReplication(1, []int32{1, 2, 3}, []int32{1, 2, 3}, 5, t0)
+	r := newReplication(1, []int32{1, 2, 3}, []int32{1, 2, 3}, 5, 0, t0)
 	if hw := r.highWatermark(100); hw != -1 {
 		t.Fatalf("hw before any follower fetched: %d", hw)
 	}
@@ -42,6 +42,13 @@ func TestReplicationHighWatermarkAndISR(t *testing.T) {
 	if want := r.wantedISR(590, now.Add(time.Second), lag); !slices.Equal(sorted(want), []int32{1, 2, 3}) {
 		t.Fatalf("expand: %v", want)
 	}
+	// A follower that has the committed records rejoins even if it has not
+	// touched the log end for longer than the lag window.
+	r.isrFromImage([]int32{1, 2}, 8)
+	r.followers[3].lastCaughtUp = now.Add(-time.Hour)
+	if want := r.wantedISR(590, now.Add(time.Second), lag); !slices.Equal(sorted(want), []int32{1, 2, 3}) {
+		t.Fatalf("expand without recent catch-up: %v", want)
+	}
 	// An older partition epoch from a stale image is ignored.
 	r.isrFromImage([]int32{1}, 4)
 	if !slices.Equal(r.isr, []int32{1, 2}) {
@@ -53,7 +60,7 @@ func TestReplicationHighWatermarkAndISR(t *testing.T) {
 // as of that fetch, though the leader moved on meanwhile (Kafka's rule).
 func TestFollowerCaughtUpAtPreviousFetch(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	r := newReplication(1, []int32{1, 2}, []int32{1, 2}, 0, t0)
+	r := newReplication(1, []int32{1, 2}, []int32{1, 2}, 0, 0, t0)
 	r.fetched(2, 10, 50, t0.Add(10*time.Second)) // behind
 	r.fetched(2, 50, 90, t0.Add(20*time.Second)) // has what the leader had at 10s
 	if got := r.followers[2].lastCaughtUp; !got.Equal(t0.Add(10 * time.Second)) {
