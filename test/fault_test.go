@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -126,6 +127,12 @@ func TestFaultSuite(t *testing.T) {
 	time.Sleep(6 * time.Second)
 	prod.waitProgress(t, 1000, time.Minute)
 	paused.Signal(syscall.SIGCONT)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("paused broker's output:\n%s", lastLines(paused.Output(), 60))
+			t.Logf("controllers' output:\n%s\n%s\n%s", lastLines(c.Node(1).Output(), 30), lastLines(c.Node(2).Output(), 30), lastLines(c.Node(3).Output(), 30))
+		}
+	})
 	waitFullISR(t, adm, topic)
 
 	// 3. Kill the active controller, restart it.
@@ -182,4 +189,13 @@ func TestFaultSuite(t *testing.T) {
 			}
 		}
 	}
+}
+
+// lastLines is the end of a process's output, for failure reports.
+func lastLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
