@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/test/clients/internal/spec"
 )
@@ -60,7 +61,10 @@ func (o *oracle) createTopic(ctx context.Context, topic string, partitions, rf i
 		for _, p := range td.Partitions {
 			ready = ready && p.Err == nil && p.Leader >= 0
 		}
-		if ready {
+		// Every broker learns of the topic from the metadata log on its
+		// own, as in Kafka; a client producing right away may ask any of
+		// them, so wait until all know it.
+		if ready && o.everyBrokerKnows(ctx, topic, partitions, md.Brokers) {
 			return nil
 		}
 		select {
@@ -69,6 +73,31 @@ func (o *oracle) createTopic(ctx context.Context, topic string, partitions, rf i
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// everyBrokerKnows asks each broker itself for topic's metadata.
+func (o *oracle) everyBrokerKnows(ctx context.Context, topic string, partitions int, brokers kadm.BrokerDetails) bool {
+	for _, b := range brokers {
+		req := kmsg.NewPtrMetadataRequest()
+		req.AllowAutoTopicCreation = false
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(topic)
+		req.Topics = append(req.Topics, rt)
+		raw, err := o.cl.Broker(int(b.NodeID)).Request(ctx, req)
+		if err != nil {
+			return false
+		}
+		resp := raw.(*kmsg.MetadataResponse)
+		if len(resp.Topics) != 1 || resp.Topics[0].ErrorCode != 0 || len(resp.Topics[0].Partitions) != partitions {
+			return false
+		}
+		for _, p := range resp.Topics[0].Partitions {
+			if p.ErrorCode != 0 || p.Leader < 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // topicSettled reports whether a topic exists, waiting up to settle for it
