@@ -15,7 +15,7 @@ import (
 func TestGroupKilledKcatMemberPartitionsMove(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("kcat"); err != nil {
-		t.Skip("kcat not installed")
+		t.Fatal("kcat is not installed; run `make clients`")
 	}
 	n := groupNode(t, nil)
 	grpTopic(t, n.Addr, "jobs", 6)
