@@ -73,7 +73,10 @@ func (p *partition) appendAsLeader(batch []byte, h storage.BatchHeader, ap appen
 	if err := p.epochs.persist(); err != nil {
 		return appendOutcome{err: kerr.KafkaStorageError, msg: err.Error()}
 	}
-	p.refreshHighWatermark()
+	if !p.refreshHighWatermark() {
+		// Followers wait for new records, not for the watermark.
+		p.notifyWaiters()
+	}
 	out := appendOutcome{base: res.FirstOffset, last: res.LastOffset, logAppendTime: res.LogAppendTime}
 	if p.log.NumSegments() > segs {
 		// Kafka snapshots on roll too: recovery then replays at most about

@@ -40,9 +40,10 @@ func (p *partition) becomeFollower() {
 }
 
 // refreshHighWatermark moves the leader's high watermark to what every ISR
-// member has, and wakes fetches: followers wait for new records, not for
-// the watermark, so they are woken on every append too.
-func (p *partition) refreshHighWatermark() {
+// member has (waking fetches if it moved) and reports whether it moved. It
+// must not wake fetches otherwise: a follower's own fetch calls it, and
+// waking that fetch would make it re-read and call it again, forever.
+func (p *partition) refreshHighWatermark() bool {
 	leo := p.log.LogEndOffset()
 	p.mu.RLock()
 	hw := leo
@@ -52,9 +53,9 @@ func (p *partition) refreshHighWatermark() {
 	p.mu.RUnlock()
 	if hw > p.HighWatermark() {
 		p.advanceHighWatermark(hw)
-		return
+		return true
 	}
-	p.notifyWaiters()
+	return false
 }
 
 // followerFetched records a follower's fetch at offset and asks for an ISR
