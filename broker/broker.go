@@ -181,6 +181,7 @@ func (b *Broker) Register(mux *protocol.Mux) {
 	mux.Handle(37, 0, 3, b.async(b.handleCreatePartitions))
 	mux.Handle(44, 0, 1, b.async(b.handleIncrementalAlterConfigs))
 	mux.Handle(61, 0, 0, b.handleDescribeProducers)
+	mux.Handle(27, 0, 1, b.async(b.handleWriteTxnMarkers))
 	mux.HandleRaw(protocol.CleanerStatusKey, b.handleCleanerStatus)
 	mux.Features = b.apiVersionFeatures
 }

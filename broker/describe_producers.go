@@ -10,9 +10,10 @@ import (
 	"spool/protocol"
 )
 
-// handleDescribeProducers lists the idempotent producers each led
-// partition knows. Transactions are not tracked here, so the coordinator
-// epoch and the current transaction's start offset are always -1.
+// handleDescribeProducers lists the producers each led partition knows,
+// with the start of each one's open transaction (-1 when none) and the
+// coordinator epoch of its last marker (-1 before any): what
+// kafka-transactions.sh find-hanging reads.
 func (b *Broker) handleDescribeProducers(req *protocol.Request, respond func(protocol.Response)) {
 	r := req.Msg.(*kmsg.DescribeProducersRequest)
 	resp := r.ResponseKind().(*kmsg.DescribeProducersResponse)
@@ -53,7 +54,7 @@ func (p *partition) activeProducers() []kmsg.DescribeProducersResponseTopicParti
 		ap := kmsg.NewDescribeProducersResponseTopicPartitionActiveProducer()
 		ap.ProducerID, ap.ProducerEpoch = id, int32(e.epoch)
 		ap.LastSequence, ap.LastTimestamp = e.lastSeq, e.lastTimestamp
-		ap.CoordinatorEpoch, ap.CurrentTxnStartOffset = -1, -1
+		ap.CoordinatorEpoch, ap.CurrentTxnStartOffset = e.coordEpoch, e.txnFirst
 		out = append(out, ap)
 	}
 	slices.SortFunc(out, func(a, b kmsg.DescribeProducersResponseTopicPartitionActiveProducer) int {

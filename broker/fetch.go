@@ -41,7 +41,10 @@ type fetchResult struct {
 	divergingEpoch int32
 	divergingEnd   int64
 	records        storage.Slice
-	p              *partition // nil on error
+	// aborted lists, for read_committed, the aborted transactions the
+	// records may hold, so the client drops their data.
+	aborted []abortedTxn
+	p       *partition // nil on error
 }
 
 // fetchOp is one Fetch request being served, possibly over several reads
@@ -195,6 +198,13 @@ func (op *fetchOp) readOne(img *metadata.Image, t *fetchTarget, res *fetchResult
 	if err != nil {
 		res.errCode = storageErrorCode(err)
 		return
+	}
+	if op.isolation == readCommitted && !sl.Empty() {
+		if res.aborted, err = abortedTxnsOf(p.log, nil, t.offset, maxOffset); err != nil {
+			sl.Release()
+			res.errCode = storageErrorCode(err)
+			return
+		}
 	}
 	res.hw, res.lso, res.logStart, res.records, res.p = hw, lso, start, sl, p
 }

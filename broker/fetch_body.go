@@ -138,12 +138,18 @@ func (fb *fetchBody) partition(r *fetchResult, isolation int8) {
 	if fb.version >= 5 {
 		fb.buf = kbin.AppendInt64(fb.buf, r.logStart)
 	}
-	// No aborted transactions yet: null for read_uncommitted, which never
-	// asks for them, and an empty list for read_committed, as Kafka answers.
+	// Aborted transactions: null for read_uncommitted, which never asks
+	// for them, and a list (maybe empty) for read_committed, as Kafka
+	// answers.
 	if fb.flexible() {
-		fb.buf = kbin.AppendCompactNullableArrayLen(fb.buf, 0, isolation != readCommitted)
+		fb.buf = kbin.AppendCompactNullableArrayLen(fb.buf, len(r.aborted), isolation != readCommitted)
 	} else {
-		fb.buf = kbin.AppendNullableArrayLen(fb.buf, 0, isolation != readCommitted)
+		fb.buf = kbin.AppendNullableArrayLen(fb.buf, len(r.aborted), isolation != readCommitted)
+	}
+	for _, a := range r.aborted {
+		fb.buf = kbin.AppendInt64(fb.buf, a.producerID)
+		fb.buf = kbin.AppendInt64(fb.buf, a.firstOffset)
+		fb.noTags()
 	}
 	if fb.version >= 11 {
 		fb.buf = kbin.AppendInt32(fb.buf, -1) // preferred read replica

@@ -55,11 +55,6 @@ func checkLeaderEpoch(client, current int32) int16 {
 	return 0
 }
 
-// lastStableOffset is the first offset a read_committed consumer may not
-// see. Until transactions exist every record is committed, so it is the high
-// watermark; the transaction coordinator's work replaces this.
-func (p *partition) lastStableOffset() int64 { return p.HighWatermark() }
-
 // fetchableOffset bounds what a consumer with the isolation level may read.
 func (p *partition) fetchableOffset(isolation int8) int64 {
 	if isolation == readCommitted {

@@ -39,6 +39,11 @@ type partition struct {
 	highWatermark atomic.Int64
 	// producers is the idempotent producer state (produce.go owns it).
 	producers *producerStates
+	// unreplicated lists transactions a marker ended whose marker the high
+	// watermark may not cover yet: they still hold the last stable offset
+	// back. Guarded by appendMu; txns publishes it with the open ones.
+	unreplicated []txnRange
+	txns         atomic.Pointer[txnView]
 
 	waitMu  sync.Mutex
 	waiters map[chan struct{}]struct{}

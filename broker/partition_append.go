@@ -67,7 +67,7 @@ func (p *partition) appendAsLeader(batch []byte, h storage.BatchHeader, ap appen
 		if ap.appendTimeMs >= 0 {
 			h.MaxTimestamp = ap.appendTimeMs
 		}
-		p.producers.update(h)
+		p.noteDataBatch(h)
 	}
 	p.epochs.assign(epoch, res.FirstOffset)
 	if err := p.epochs.persist(); err != nil {
@@ -121,7 +121,10 @@ func (p *partition) loadProducerState() error {
 	if from < 0 {
 		p.producers = newProducerStates()
 	}
-	return p.replayProducers(max(from, p.log.LogStartOffset()), leo)
+	p.unreplicated = nil
+	err = p.replayProducers(max(from, p.log.LogStartOffset()), leo)
+	p.publishTxns()
+	return err
 }
 
 func readProducerSnapshot(path string) (*producerStates, error) {
@@ -148,7 +151,7 @@ func (p *partition) replayProducers(from, to int64) error {
 		if sl.Empty() {
 			return nil
 		}
-		next, err := replaySlice(&sl, hdr[:], off, p.producers)
+		next, err := p.replaySlice(&sl, hdr[:], off)
 		sl.Release()
 		if err != nil {
 			return err
@@ -159,8 +162,9 @@ func (p *partition) replayProducers(from, to int64) error {
 }
 
 // replaySlice applies each batch header in sl that ends at or after from and
-// returns the offset after the last batch.
-func replaySlice(sl *storage.Slice, hdr []byte, from int64, st *producerStates) (int64, error) {
+// returns the offset after the last batch. Markers are read whole: they
+// end transactions and re-index aborted ones a crash may have lost.
+func (p *partition) replaySlice(sl *storage.Slice, hdr []byte, from int64) (int64, error) {
 	f, next := sl.File(), from
 	for pos, end := sl.Pos(), sl.Pos()+int64(sl.Len()); pos < end; {
 		if _, err := f.ReadAt(hdr, pos); err != nil {
@@ -173,11 +177,29 @@ func replaySlice(sl *storage.Slice, hdr []byte, from int64, st *producerStates) 
 		if err != nil {
 			return 0, fmt.Errorf("replay producer state: %s at %d: %w", f.Name(), pos, err)
 		}
-		if h.NextOffset() > from && h.ProducerID >= 0 && !h.IsControl() {
-			st.update(h)
+		if h.NextOffset() > from && h.ProducerID >= 0 {
+			if err := p.replayBatch(f, pos, h); err != nil {
+				return 0, err
+			}
 		}
 		next = max(next, h.NextOffset())
 		pos += int64(h.TotalSize())
 	}
 	return next, nil
+}
+
+// replayBatch folds one batch found on replay into the producer state.
+func (p *partition) replayBatch(f *os.File, pos int64, h storage.BatchHeader) error {
+	if !h.IsControl() {
+		p.producers.update(h)
+		return nil
+	}
+	batch := make([]byte, h.TotalSize())
+	if _, err := f.ReadAt(batch, pos); err != nil {
+		return fmt.Errorf("replay producer state: read marker in %s at %d: %w", f.Name(), pos, err)
+	}
+	if err := p.completeTxn(h, batch); err != nil {
+		return fmt.Errorf("replay marker at offset %d: %w", h.BaseOffset, err)
+	}
+	return nil
 }

@@ -36,8 +36,12 @@ func (p *partition) appendAsFollower(batches []byte) error {
 	}
 	err := storage.SplitBatches(chunk, func(batch []byte, h storage.BatchHeader) error {
 		p.epochs.assign(h.PartitionLeaderEpoch, h.BaseOffset)
-		if h.ProducerID >= 0 {
-			p.producers.update(h)
+		switch {
+		case h.ProducerID < 0:
+		case h.IsControl():
+			return p.completeTxn(h, batch)
+		default:
+			p.noteDataBatch(h)
 		}
 		return nil
 	})

@@ -76,11 +76,9 @@ func TestProduceValidation(t *testing.T) {
 		{"control batch", nil, 12, func(t *testing.T) []byte {
 			return buildBatch(t, batchSpec{recs: values(1, 5), attrs: 0x20})
 		}, kerr.InvalidRecord, -1},
-		{"transactional batch", nil, 12, func(t *testing.T) []byte {
-			s := idem(9, 0, 0, 1)
-			s.attrs = 0x10
-			return buildBatch(t, s)
-		}, kerr.InvalidTxnState, -1},
+		{"transactional batch without producer id", nil, 12, func(t *testing.T) []byte {
+			return buildBatch(t, batchSpec{recs: values(1, 5), attrs: 0x10, producerID: -1, baseSeq: -1})
+		}, kerr.InvalidRecord, -1},
 		{"idempotent batch without sequence", nil, 12, func(t *testing.T) []byte {
 			return buildBatch(t, batchSpec{recs: values(1, 5), producerID: 9, baseSeq: -1})
 		}, kerr.InvalidRecord, -1},

@@ -111,11 +111,8 @@ func validateHeader(h storage.BatchHeader) batchProblem {
 		return problem(kerr.InvalidRecord, "clients may not write control batches")
 	case h.ProducerID >= 0 && h.BaseSequence < 0:
 		return problem(kerr.InvalidRecord, "invalid sequence %d for producer %d", h.BaseSequence, h.ProducerID)
-	case h.IsTransactional():
-		// No partition can be part of an ongoing transaction until the
-		// transaction coordinator exists, which is the state Kafka reports
-		// with this code.
-		return problem(kerr.InvalidTxnState, "transactions are not supported by this broker yet")
+	case h.IsTransactional() && (h.ProducerID < 0 || h.BaseSequence < 0):
+		return problem(kerr.InvalidRecord, "a transactional batch needs a producer id and sequence, got producer %d sequence %d", h.ProducerID, h.BaseSequence)
 	case h.Compression() > storage.CompressionZstd:
 		return problem(kerr.CorruptMessage, "unknown compression codec %d", h.Compression())
 	}

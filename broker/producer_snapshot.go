@@ -24,15 +24,18 @@ const snapshotsKept = 2
 
 // Snapshot layout, big-endian: magic "SPPS", version u16, crc32c u32 of
 // everything after it, entry count u32, then per producer: id i64, epoch
-// i16, lastSeq i32, lastTimestamp i64, batch count u8 and per batch
-// firstSeq i32, lastSeq i32, firstOffset i64, lastOffset i64, maxTimestamp
-// i64.
+// i16, lastSeq i32, lastTimestamp i64, (version 2:) the open transaction's
+// first offset i64 and the coordinator epoch i32, batch count u8 and per
+// batch firstSeq i32, lastSeq i32, firstOffset i64, lastOffset i64,
+// maxTimestamp i64. Version 1 files, without the transaction fields, are
+// still read.
 const (
-	snapshotMagic     = "SPPS"
-	snapshotVersion   = 1
-	snapshotHeaderLen = 4 + 2 + 4 + 4
-	snapshotEntryLen  = 8 + 2 + 4 + 8 + 1
-	snapshotBatchLen  = 4 + 4 + 8 + 8 + 8
+	snapshotMagic      = "SPPS"
+	snapshotVersion    = 2
+	snapshotHeaderLen  = 4 + 2 + 4 + 4
+	snapshotEntryLenV1 = 8 + 2 + 4 + 8 + 1
+	snapshotEntryLen   = snapshotEntryLenV1 + 8 + 4
+	snapshotBatchLen   = 4 + 4 + 8 + 8 + 8
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -60,6 +63,8 @@ func (s *producerStates) encode() []byte {
 		b = be.AppendUint16(b, uint16(e.epoch))
 		b = be.AppendUint32(b, uint32(e.lastSeq))
 		b = be.AppendUint64(b, uint64(e.lastTimestamp))
+		b = be.AppendUint64(b, uint64(e.txnFirst))
+		b = be.AppendUint32(b, uint32(e.coordEpoch))
 		b = append(b, byte(e.n))
 		for _, m := range e.batches[:e.n] {
 			b = be.AppendUint32(b, uint32(m.firstSeq))
@@ -82,8 +87,14 @@ func decodeProducerStates(b []byte) (*producerStates, error) {
 	if len(b) < snapshotHeaderLen || string(b[:4]) != snapshotMagic {
 		return nil, fmt.Errorf("%w: no header", errBadSnapshot)
 	}
-	if v := be.Uint16(b[4:]); v != snapshotVersion {
-		return nil, fmt.Errorf("%w: version %d", errBadSnapshot, v)
+	version := be.Uint16(b[4:])
+	entryLen := snapshotEntryLen
+	switch version {
+	case 1:
+		entryLen = snapshotEntryLenV1
+	case snapshotVersion:
+	default:
+		return nil, fmt.Errorf("%w: version %d", errBadSnapshot, version)
 	}
 	if got, want := crc32.Checksum(b[10:], castagnoli), be.Uint32(b[6:]); got != want {
 		return nil, fmt.Errorf("%w: crc %08x, computed %08x", errBadSnapshot, want, got)
@@ -92,15 +103,17 @@ func decodeProducerStates(b []byte) (*producerStates, error) {
 	s := newProducerStates()
 	rest := b[snapshotHeaderLen:]
 	for i := uint32(0); i < count; i++ {
-		if len(rest) < snapshotEntryLen {
+		if len(rest) < entryLen {
 			return nil, fmt.Errorf("%w: entry %d truncated", errBadSnapshot, i)
 		}
 		id := int64(be.Uint64(rest))
-		e := &producerEntry{
-			epoch: int16(be.Uint16(rest[8:])), lastSeq: int32(be.Uint32(rest[10:])),
-			lastTimestamp: int64(be.Uint64(rest[14:])), n: int(rest[22]),
+		e := newProducerEntry(int16(be.Uint16(rest[8:])))
+		e.lastSeq, e.lastTimestamp = int32(be.Uint32(rest[10:])), int64(be.Uint64(rest[14:]))
+		if version >= 2 {
+			e.txnFirst, e.coordEpoch = int64(be.Uint64(rest[22:])), int32(be.Uint32(rest[30:]))
 		}
-		rest = rest[snapshotEntryLen:]
+		e.n = int(rest[entryLen-1])
+		rest = rest[entryLen:]
 		if e.n > batchesKept || len(rest) < e.n*snapshotBatchLen {
 			return nil, fmt.Errorf("%w: entry %d has %d batches", errBadSnapshot, i, e.n)
 		}
@@ -113,6 +126,9 @@ func decodeProducerStates(b []byte) (*producerStates, error) {
 			rest = rest[snapshotBatchLen:]
 		}
 		s.m[id] = e
+		if e.txnFirst >= 0 {
+			s.ongoing[id] = e.txnFirst
+		}
 	}
 	if len(rest) != 0 {
 		return nil, fmt.Errorf("%w: %d trailing bytes", errBadSnapshot, len(rest))

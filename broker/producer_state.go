@@ -24,7 +24,13 @@ type batchMeta struct {
 // producerEntry is what a partition knows of one producer id.
 type producerEntry struct {
 	epoch   int16
-	lastSeq int32
+	lastSeq int32 // -1 before the epoch's first batch
+	// txnFirst is the first offset of the producer's ongoing transaction
+	// in this partition, -1 when none is open.
+	txnFirst int64
+	// coordEpoch is the transaction coordinator epoch of the newest
+	// marker, -1 before any: older coordinators are fenced.
+	coordEpoch int32
 	// lastTimestamp is the newest batch max timestamp, for expiry.
 	lastTimestamp int64
 	// batches holds the last n batches, oldest first.
@@ -45,10 +51,31 @@ func (e *producerEntry) push(m batchMeta) {
 // state machine fed batch headers, guarded by the partition's appendMu.
 type producerStates struct {
 	m map[int64]*producerEntry
+	// ongoing maps the producers with an open transaction to its first
+	// offset, so the last stable offset needs no scan of every producer.
+	ongoing map[int64]int64
 }
 
 func newProducerStates() *producerStates {
-	return &producerStates{m: map[int64]*producerEntry{}}
+	return &producerStates{m: map[int64]*producerEntry{}, ongoing: map[int64]int64{}}
+}
+
+func newProducerEntry(epoch int16) *producerEntry {
+	return &producerEntry{epoch: epoch, lastSeq: -1, txnFirst: -1, coordEpoch: -1}
+}
+
+// entry returns the producer's entry at epoch, creating it or moving it to
+// a newer epoch, which forgets the older epoch's batches.
+func (s *producerStates) entry(id int64, epoch int16) *producerEntry {
+	e := s.m[id]
+	if e == nil {
+		e = newProducerEntry(epoch)
+		s.m[id] = e
+	}
+	if epoch > e.epoch {
+		e.epoch, e.n, e.lastSeq = epoch, 0, -1
+	}
+	return e
 }
 
 // seqCheck is the verdict on one idempotent batch.
@@ -85,6 +112,19 @@ func (s *producerStates) check(h storage.BatchHeader) seqCheck {
 	if e == nil {
 		return seqCheck{}
 	}
+	if e.txnFirst >= 0 && !h.IsTransactional() && h.ProducerEpoch >= e.epoch {
+		return seqCheck{err: kerr.InvalidTxnState, msg: fmt.Sprintf(
+			"producer %d has a transaction open on this partition and sent a non-transactional batch", h.ProducerID)}
+	}
+	if h.BaseSequence < 0 {
+		// The group coordinator's transactional offset commits carry no
+		// sequence: only the epoch is checked.
+		if h.ProducerEpoch < e.epoch {
+			return seqCheck{err: kerr.InvalidProducerEpoch, msg: fmt.Sprintf(
+				"producer %d epoch %d is older than the current epoch %d", h.ProducerID, h.ProducerEpoch, e.epoch)}
+		}
+		return seqCheck{}
+	}
 	if h.ProducerEpoch == e.epoch {
 		last := lastSequence(h)
 		for i := 0; i < e.n; i++ {
@@ -110,22 +150,24 @@ func (s *producerStates) check(h storage.BatchHeader) seqCheck {
 
 // update records an appended batch whose header carries its final base
 // offset. A new epoch forgets the old epoch's batches.
+// update records an appended data batch whose header carries its final
+// base offset. A new epoch forgets the old epoch's batches; a
+// transactional batch opens the producer's transaction here if none is.
 func (s *producerStates) update(h storage.BatchHeader) {
-	e := s.m[h.ProducerID]
-	if e == nil {
-		e = &producerEntry{epoch: h.ProducerEpoch}
-		s.m[h.ProducerID] = e
+	e := s.entry(h.ProducerID, h.ProducerEpoch)
+	if h.BaseSequence >= 0 {
+		m := batchMeta{
+			firstSeq: h.BaseSequence, lastSeq: lastSequence(h),
+			firstOffset: h.BaseOffset, lastOffset: h.LastOffset(), maxTimestamp: h.MaxTimestamp,
+		}
+		e.push(m)
+		e.lastSeq = m.lastSeq
 	}
-	if h.ProducerEpoch != e.epoch {
-		e.epoch, e.n = h.ProducerEpoch, 0
-	}
-	m := batchMeta{
-		firstSeq: h.BaseSequence, lastSeq: lastSequence(h),
-		firstOffset: h.BaseOffset, lastOffset: h.LastOffset(), maxTimestamp: h.MaxTimestamp,
-	}
-	e.push(m)
-	e.lastSeq = m.lastSeq
 	e.lastTimestamp = max(e.lastTimestamp, h.MaxTimestamp)
+	if h.IsTransactional() && e.txnFirst < 0 {
+		e.txnFirst = h.BaseOffset
+		s.ongoing[h.ProducerID] = h.BaseOffset
+	}
 }
 
 // expire forgets producers whose newest batch is older than maxAgeMs
@@ -133,7 +175,9 @@ func (s *producerStates) update(h storage.BatchHeader) {
 // grow without bound.
 func (s *producerStates) expire(nowMs, maxAgeMs int64) {
 	for id, e := range s.m {
-		if nowMs-e.lastTimestamp > maxAgeMs {
+		// An open transaction keeps its producer: its first offset holds
+		// the last stable offset back until a marker ends it.
+		if e.txnFirst < 0 && nowMs-e.lastTimestamp > maxAgeMs {
 			delete(s.m, id)
 		}
 	}

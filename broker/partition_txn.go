@@ -1,0 +1,191 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"spool/storage"
+)
+
+// txnRange is a transaction's first data offset and its marker's offset.
+type txnRange struct{ first, last int64 }
+
+// txnView is what the last stable offset needs, published for lock-free
+// reads by fetches: nil when no transaction holds it back.
+type txnView struct {
+	ongoing      int64 // first offset of the oldest open transaction, -1 if none
+	unreplicated []txnRange
+}
+
+// lastStableOffset is the first offset a read_committed consumer may not
+// see: the high watermark, or the start of the oldest transaction that is
+// open or whose marker is not yet replicated to every ISR member.
+func (p *partition) lastStableOffset() int64 {
+	hw := p.HighWatermark()
+	v := p.txns.Load()
+	if v == nil {
+		return hw
+	}
+	lso := hw
+	if v.ongoing >= 0 {
+		lso = min(lso, v.ongoing)
+	}
+	for _, r := range v.unreplicated {
+		if r.last >= hw {
+			lso = min(lso, r.first)
+		}
+	}
+	return lso
+}
+
+// publishTxns refreshes the view after the transactions changed, with
+// appendMu held, dropping ended transactions the high watermark covers.
+func (p *partition) publishTxns() {
+	hw := p.HighWatermark()
+	kept := p.unreplicated[:0]
+	for _, r := range p.unreplicated {
+		if r.last >= hw {
+			kept = append(kept, r)
+		}
+	}
+	clear(p.unreplicated[len(kept):])
+	p.unreplicated = kept
+	ongoing := p.producers.firstOngoing()
+	if ongoing < 0 && len(kept) == 0 {
+		p.txns.Store(nil)
+		return
+	}
+	p.txns.Store(&txnView{ongoing: ongoing, unreplicated: append([]txnRange(nil), kept...)})
+}
+
+// noteDataBatch records an appended data batch of a producer, with
+// appendMu held; a transactional batch may open a transaction here.
+func (p *partition) noteDataBatch(h storage.BatchHeader) {
+	opens := h.IsTransactional() && !p.producers.isOpen(h.ProducerID)
+	p.producers.update(h)
+	if opens {
+		p.publishTxns()
+	}
+}
+
+// completeTxn finishes what a marker at off means for the log, with
+// appendMu held: the producer's transaction ends, an aborted one enters the
+// aborted transaction index, and the view is republished. Leader,
+// follower and recovery share it.
+func (p *partition) completeTxn(h storage.BatchHeader, batch []byte) error {
+	ctl, err := storage.ParseControlBatch(batch)
+	if err != nil {
+		return err
+	}
+	if ctl.Type != storage.ControlCommit && ctl.Type != storage.ControlAbort {
+		return nil // a control record type this broker does not know
+	}
+	ct, ok := p.producers.endTxn(h.ProducerID, h.ProducerEpoch, ctl.CoordinatorEpoch,
+		h.BaseOffset, h.MaxTimestamp, ctl.Type == storage.ControlCommit)
+	if !ok {
+		return nil
+	}
+	p.unreplicated = append(p.unreplicated, txnRange{ct.first, ct.last})
+	p.publishTxns()
+	if !ct.aborted {
+		return nil
+	}
+	// Kafka's early stop for lookups: the stable offset once this
+	// transaction ended, i.e. the oldest still open, else past the marker.
+	lso := p.producers.firstOngoing()
+	if lso < 0 {
+		lso = ct.last + 1
+	}
+	return indexAbortedTxn(p.log, ct.producerID, ct.first, ct.last, lso)
+}
+
+// txnMarker is one commit or abort marker for one partition.
+type txnMarker struct {
+	producerID       int64
+	producerEpoch    int16
+	commit           bool
+	coordinatorEpoch int32
+}
+
+// appendMarker writes a transaction marker as leader and waits until it is
+// committed (and on disk when the leader is the only ISR member), as an
+// acks=all produce does. It returns a Kafka error code, 0 on success.
+func (p *partition) appendMarker(ctx context.Context, m txnMarker) (int16, error) {
+	off, code, err := p.appendMarkerLocked(m)
+	if code != 0 {
+		return code, err
+	}
+	upTo := off + 1
+	if err := p.awaitCommitted(ctx, upTo); err != nil {
+		return markerWaitCode(err), err
+	}
+	if len(p.inSyncReplicas()) <= 1 {
+		if err := p.log.Sync(ctx, upTo); err != nil {
+			return markerWaitCode(err), err
+		}
+	}
+	return 0, nil
+}
+
+func markerWaitCode(err error) int16 {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return kerr.RequestTimedOut.Code
+	case errors.Is(err, storage.ErrClosed):
+		return kerr.NotLeaderForPartition.Code
+	}
+	return kerr.KafkaStorageError.Code
+}
+
+func (p *partition) appendMarkerLocked(m txnMarker) (int64, int16, error) {
+	p.appendMu.Lock()
+	defer p.appendMu.Unlock()
+	isLeader, epoch := p.leadership()
+	if !isLeader {
+		return 0, kerr.NotLeaderForPartition.Code, nil
+	}
+	if e := p.producers.m[m.producerID]; e != nil {
+		if m.producerEpoch < e.epoch {
+			return 0, kerr.InvalidProducerEpoch.Code, fmt.Errorf(
+				"marker epoch %d of producer %d is older than %d", m.producerEpoch, m.producerID, e.epoch)
+		}
+		if m.coordinatorEpoch < e.coordEpoch {
+			return 0, kerr.TransactionCoordinatorFenced.Code, fmt.Errorf(
+				"coordinator epoch %d of producer %d is older than %d", m.coordinatorEpoch, m.producerID, e.coordEpoch)
+		}
+	}
+	batch := storage.EncodeControlBatch(nil, m.producerID, m.producerEpoch, m.commit, m.coordinatorEpoch, time.Now().UnixMilli())
+	res, err := p.log.Append(batch, epoch, -1)
+	if err != nil {
+		if errors.Is(err, storage.ErrClosed) {
+			return 0, kerr.NotLeaderForPartition.Code, err
+		}
+		return 0, kerr.KafkaStorageError.Code, err
+	}
+	h, err := storage.ParseBatchHeader(batch)
+	if err != nil {
+		return 0, kerr.KafkaStorageError.Code, err
+	}
+	h.BaseOffset = res.FirstOffset
+	if err := p.completeTxn(h, batch); err != nil {
+		// The marker is in the log but its abort is not indexed: the
+		// replica cannot serve read_committed correctly.
+		return 0, kerr.KafkaStorageError.Code, fmt.Errorf("index aborted transaction: %w", err)
+	}
+	p.epochs.assign(epoch, res.FirstOffset)
+	if err := p.epochs.persist(); err != nil {
+		return 0, kerr.KafkaStorageError.Code, err
+	}
+	if !p.refreshHighWatermark() {
+		p.notifyWaiters()
+	}
+	return res.FirstOffset, 0, nil
+}
+
+// abortedTxn is what a read_committed fetch returns of an aborted
+// transaction.
+type abortedTxn struct{ producerID, firstOffset int64 }
