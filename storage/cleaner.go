@@ -42,9 +42,14 @@ func NewCleaner(opts CleanerOptions) *Cleaner {
 	return &Cleaner{hook: opts.Hook, m: newOffsetMap(opts.DedupeBufferSize), scan: newBatchScanner()}
 }
 
-// Clean compacts l's closed segments below upTo (the high watermark). A log
-// without cleanup.policy=compact is left alone. It returns what it did;
-// Segments is 0 when there was nothing to clean.
+// Clean compacts l's closed segments below upTo. A log without
+// cleanup.policy=compact is left alone. It returns what it did; Segments is
+// 0 when there was nothing to clean.
+//
+// upTo must be the partition's last stable offset (its first unstable
+// offset, never above the high watermark): records of a transaction still
+// open cannot be told from committed ones, so no segment holding any is
+// cleaned.
 func (c *Cleaner) Clean(ctx context.Context, l *Log, upTo int64) (CleanResult, error) {
 	l.cleanMu.Lock()
 	defer l.cleanMu.Unlock()
@@ -68,7 +73,7 @@ func (c *Cleaner) Clean(ctx context.Context, l *Log, upTo int64) (CleanResult, e
 	cfg := l.Config()
 	f := &filter{
 		m: c.m, end: res.EndOffset, nowMs: l.nowMs(), retainMs: cfg.DeleteRetentionMs,
-		lastOfProducer: lastOf, codecs: &c.codecs, horizon: -1,
+		lastOfProducer: lastOf, codecs: &c.codecs, horizon: -1, txn: newTxnFilter(&p.txns),
 	}
 	k := 0
 	for k < len(p.segs) && p.segs[k].base < res.EndOffset {
@@ -95,9 +100,12 @@ func (c *Cleaner) buildMap(ctx context.Context, p *cleanPlan, res *CleanResult) 
 	lastOf := map[int64]int64{}
 	res.EndOffset = p.limit
 	full := false
+	aborts := newAbortTracker(p.txns.byFirst)
 	onHeader := func(h BatchHeader) (scanAction, error) {
 		switch {
 		case h.LastOffset() < p.firstDirty || h.IsControl():
+		case h.IsTransactional() && aborts.aborted(h):
+			// An aborted record must never shadow a committed one.
 		case !c.m.room(int(h.NumRecords)) && c.m.n == 0:
 			return scanStop, fmt.Errorf("dedupe buffer holds %d keys, batch at %d has %d records",
 				c.m.capacity(), h.BaseOffset, h.NumRecords)
@@ -173,6 +181,7 @@ func (c *Cleaner) cleanGroup(ctx context.Context, l *Log, p *cleanPlan, g [2]int
 			return err
 		}
 	}
+	w.txns = f.txn.takeKept()
 	ns, err := w.finish(l.fsync, time.UnixMilli(mtime))
 	if err != nil {
 		w.abort()
@@ -181,7 +190,7 @@ func (c *Cleaner) cleanGroup(ctx context.Context, l *Log, p *cleanPlan, g [2]int
 	if err := c.hook(StepCleaned); err != nil {
 		return err
 	}
-	if err := l.swapIn(old, ns, c.hook); err != nil {
+	if err := l.swapIn(old, p.txns.counts[g[0]:g[1]], ns, c.hook); err != nil {
 		return err
 	}
 	res.Segments += len(old)

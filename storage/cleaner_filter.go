@@ -3,9 +3,10 @@ package storage
 import "bytes"
 
 // filter decides, batch by batch, what a clean keeps: the latest record of
-// each key (per the offset map), tombstones until their delete horizon, and
-// the header of each producer's last batch so idempotent producer state
-// survives (Kafka keeps those as empty batches too).
+// each key (per the offset map), tombstones until their delete horizon,
+// transactions as cleaner_txn.go describes, and the header of each
+// producer's last batch so idempotent producer state survives (Kafka keeps
+// those as empty batches too).
 type filter struct {
 	m              *offsetMap
 	end            int64 // records at or above were not mapped: kept as they are
@@ -13,6 +14,7 @@ type filter struct {
 	retainMs       int64           // delete.retention.ms
 	lastOfProducer map[int64]int64 // producer id -> base offset of its last batch below end
 	codecs         *codecs
+	txn            txnFilter
 
 	kept    []record
 	recBuf  []byte
@@ -23,11 +25,24 @@ type filter struct {
 }
 
 // batch returns what to write for b: b itself, a rebuilt batch valid until
-// the next call, or nil to drop it.
+// the next call, or nil to drop it. Batches come in offset order.
 func (f *filter) batch(b []byte, h BatchHeader) ([]byte, error) {
-	// Transaction markers and aborted data are the transactions work's to
-	// drop; until then every control batch stays.
-	if h.IsControl() || h.BaseOffset >= f.end {
+	if h.IsControl() {
+		return f.marker(b, h)
+	}
+	if h.IsTransactional() && f.txn.aborts.aborted(h) {
+		return f.abortedData(h), nil
+	}
+	out, err := f.data(b, h)
+	if out != nil && h.IsTransactional() {
+		f.txn.hasData[h.ProducerID] = true
+	}
+	return out, err
+}
+
+// data filters a data batch by the offset map and tombstone horizons.
+func (f *filter) data(b []byte, h BatchHeader) ([]byte, error) {
+	if h.BaseOffset >= f.end {
 		return b, nil
 	}
 	recs := b[BatchHeaderLen:]
@@ -46,13 +61,17 @@ func (f *filter) batch(b []byte, h BatchHeader) ([]byte, error) {
 	if tombstones > 0 && hasHorizon {
 		f.horizon = max(f.horizon, h.FirstTimestamp)
 	}
+	// Empty batches are judged first: one kept for its producer must go
+	// once the producer has written a later batch.
 	switch {
-	case len(f.kept) == int(h.NumRecords) && !needHorizon:
+	case len(f.kept) == 0 && f.lastOf(h) && h.NumRecords == 0:
 		return b, nil
-	case len(f.kept) == 0 && h.ProducerID >= 0 && f.lastOfProducer[h.ProducerID] == h.BaseOffset:
+	case len(f.kept) == 0 && f.lastOf(h):
 		return f.emptyBatch(h), nil
 	case len(f.kept) == 0:
 		return nil, nil
+	case len(f.kept) == int(h.NumRecords) && !needHorizon:
+		return b, nil
 	}
 	return f.rebuild(h, b[BatchHeaderLen:], needHorizon)
 }

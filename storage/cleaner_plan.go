@@ -14,8 +14,8 @@ type cleanRange struct {
 }
 
 // cleanableRange works out, with mu held, which segments may be cleaned:
-// never the active one, none holding offsets at or above upTo (the high
-// watermark), and none younger than min.compaction.lag.ms.
+// never the active one, none holding offsets at or above upTo (the last
+// stable offset), and none younger than min.compaction.lag.ms.
 func (l *Log) cleanableRange(upTo int64) (cleanRange, error) {
 	fd := l.clean.firstDirty
 	if fd < l.start || fd > l.leo {
@@ -72,6 +72,7 @@ type cleanPlan struct {
 	refs  []*FileRef
 	mtime []int64 // modification times, ms
 	limit int64   // base of the first segment not cleaned
+	txns  cleanTxns
 }
 
 // planClean snapshots the cleanable segments; nil when there are none.
@@ -101,6 +102,10 @@ func (l *Log) planClean(upTo int64) (*cleanPlan, error) {
 		}
 		p.segs, p.sizes = append(p.segs, s), append(p.sizes, s.size)
 		p.refs, p.mtime = append(p.refs, ref), append(p.mtime, mt)
+	}
+	if err := l.planTxns(p); err != nil {
+		p.release(l.files)
+		return nil, err
 	}
 	return p, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -88,8 +89,15 @@ type CleanerStats struct {
 	LastClean     CleanResult
 }
 
-// CleanerStats reports what the cleaner would do with the log now.
-func (l *Log) CleanerStats() CleanerStats {
+// CleanerStats reports what the cleaner would do with the log now, were
+// it allowed up to the log end.
+func (l *Log) CleanerStats() CleanerStats { return l.CleanerStatsBelow(math.MaxInt64) }
+
+// CleanerStatsBelow is CleanerStats for a clean bounded by upTo, the bound
+// Clean gets (the last stable offset): segments at or above it count
+// neither as clean nor as cleanable, so a log whose open transaction holds
+// its dirty segments back does not look dirty.
+func (l *Log) CleanerStatsBelow(upTo int64) CleanerStats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	st := CleanerStats{
@@ -99,7 +107,7 @@ func (l *Log) CleanerStats() CleanerStats {
 	if l.closed {
 		return st
 	}
-	r, err := l.cleanableRange(l.leo)
+	r, err := l.cleanableRange(min(upTo, l.leo))
 	if err != nil {
 		l.lg.Warn("cleaner stats", zap.Error(err))
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"go.uber.org/zap"
@@ -32,11 +33,14 @@ var ErrCleanAborted = errors.New("segments changed during clean")
 // swap. Readers hold the lock's read side to pin a file, so none can open
 // a name between the old file leaving and the new one arriving, and Slices
 // pinned before keep reading the old, unlinked file.
-func (l *Log) swapIn(old []*segment, ns *segment, hook func(string) error) error {
+func (l *Log) swapIn(old []*segment, txnN []int, ns *segment, hook func(string) error) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.waitFlushLocked()
 	i, err := l.locateGroup(old)
+	if err == nil && txnIndexesChanged(old, txnN) {
+		err = ErrCleanAborted
+	}
 	if err != nil {
 		removeSuffixed(ns, cleanedSuffix)
 		return err
@@ -70,6 +74,12 @@ func (l *Log) swapIn(old []*segment, ns *segment, hook func(string) error) error
 		firstErr = err
 	}
 	l.segs = slices.Replace(l.segs, i, i+len(old), ns)
+	if firstErr == nil && len(ns.txn.entries) == 0 {
+		// The swap carries an index even when empty, so recovery knows
+		// which generation it is looking at; once in place it can go. An
+		// empty index left behind reads as no index.
+		_ = removeIfExists(ns.txnPath())
+	}
 	if firstErr != nil {
 		return fmt.Errorf("swap in %s: %w", ns.logPath, firstErr)
 	}
@@ -89,9 +99,18 @@ func (l *Log) locateGroup(old []*segment) (int, error) {
 	return i, nil
 }
 
-// renameSegment renames the segment's files from one suffix to another,
-// the .log last: its name is what recovery goes by.
+// renameSegment renames the segment's files, its .txnindex included, from
+// one suffix to another, the .log last: its name is what recovery goes by.
+// The .txnindex rename is made durable before the others, since recovery
+// cannot rebuild that index and judges it by the .log's name.
 func renameSegment(s *segment, from, to string) error {
+	p := s.txnPath()
+	if err := os.Rename(p+from, p+to); err != nil {
+		return fmt.Errorf("swap segment: %w", err)
+	}
+	if err := syncDir(filepath.Dir(p)); err != nil {
+		return fmt.Errorf("swap segment: %w", err)
+	}
 	ps := s.paths()
 	for _, p := range []string{ps[1], ps[2], ps[0]} {
 		if err := os.Rename(p+from, p+to); err != nil {
@@ -103,9 +122,15 @@ func renameSegment(s *segment, from, to string) error {
 
 // completeSwaps finishes swaps a crash interrupted: every segment whose base
 // falls in the range the .log.swap covers is deleted and the swap file takes
-// its place. Indexes are dropped for recovery to rebuild, since a crash
-// between renames may have left either generation under the final name.
-func (l *Log) completeSwaps(swaps, bases []int64) ([]int64, error) {
+// its place. Offset and time indexes are dropped for recovery to rebuild,
+// since a crash between renames may have left either generation under the
+// final name. The transaction index cannot be rebuilt from the .log, so the
+// cleaner always writes one with the swap and renames it first: while its
+// .txnindex.swap exists that is the new one, and once it is gone the
+// .txnindex under the final name is. txnSwaps without a committed .log.swap
+// are scratch.
+func (l *Log) completeSwaps(swaps []int64, txnSwaps []string, bases []int64) ([]int64, error) {
+	done := map[int64]bool{}
 	for _, b := range swaps {
 		s := newSegment(l.dir, b, 0)
 		next, whole, err := swapEnd(s.logPath + swapSuffix)
@@ -132,8 +157,16 @@ func (l *Log) completeSwaps(swaps, bases []int64) ([]int64, error) {
 					err = removeIfExists(p)
 				}
 			}
+			if err == nil && o != b {
+				err = removeIfExists(txnIndexPath(l.dir, o))
+			}
 			return true
 		})
+		if p := txnIndexPath(l.dir, b); err == nil && slices.Contains(txnSwaps, filepath.Base(p)+swapSuffix) {
+			if err = os.Rename(p+swapSuffix, p); err == nil {
+				err = syncDir(l.dir)
+			}
+		}
 		if err == nil {
 			err = removeIfExists(s.idxPath)
 		}
@@ -147,6 +180,14 @@ func (l *Log) completeSwaps(swaps, bases []int64) ([]int64, error) {
 			return nil, fmt.Errorf("complete swap of %s: %w", s.logPath, err)
 		}
 		bases = append(bases, b)
+		done[b] = true
+	}
+	for _, name := range txnSwaps {
+		if b, ok := txnSwapName(name); !ok || !done[b] {
+			if err := removeIfExists(filepath.Join(l.dir, name)); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if len(swaps) > 0 {
 		return bases, syncDir(l.dir)

@@ -9,15 +9,16 @@ import (
 )
 
 // segWriter writes a cleaned segment to <base>.log.cleaned and its indexes
-// to .index.cleaned and .timeindex.cleaned. Nothing under those names is
-// ever read by the log: until the files are renamed to .swap they are
-// scratch that recovery deletes.
+// to .index.cleaned, .timeindex.cleaned and .txnindex.cleaned. Nothing under
+// those names is ever read by the log: until the files are renamed to .swap
+// they are scratch that recovery deletes.
 type segWriter struct {
 	seg      *segment // the replacement, named as it will be once swapped in
 	f        *os.File
 	w        *bufio.Writer
 	interval int64
 	idx, tim []byte
+	txns     []AbortedTxn // index entries of the abort markers kept
 }
 
 func newSegWriter(dir string, base, nowMs int64, interval int) (*segWriter, error) {
@@ -82,6 +83,12 @@ func (w *segWriter) finish(fsync func(*os.File) error, mtime time.Time) (*segmen
 	if err := writeSynced(s.timePath+cleanedSuffix, w.tim, fsync); err != nil {
 		return nil, err
 	}
+	// Written even when empty: see completeSwaps.
+	if err := writeSynced(s.txnPath()+cleanedSuffix, encodeTxnEntries(w.txns), fsync); err != nil {
+		return nil, err
+	}
+	s.txn.entries, s.txn.unsorted = w.txns, !txnSorted(w.txns)
+	s.txn.loaded.Store(true)
 	if !mtime.IsZero() {
 		_ = os.Chtimes(s.logPath+cleanedSuffix, mtime, mtime)
 	}
@@ -103,6 +110,7 @@ func removeSuffixed(s *segment, suffix string) {
 	for _, p := range s.paths() {
 		_ = os.Remove(p + suffix)
 	}
+	_ = os.Remove(s.txnPath() + suffix)
 }
 
 func writeSynced(path string, data []byte, fsync func(*os.File) error) error {

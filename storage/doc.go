@@ -1,6 +1,7 @@
 // Package storage owns a partition's log on disk: the record-batch format
 // helpers the data path shares, segments (.log plus the sparse .index and
-// .timeindex), appends with offset assignment, reads that hand out pinned file
+// .timeindex, and a .txnindex of aborted transactions where there are any),
+// appends with offset assignment, reads that hand out pinned file
 // regions for sendfile, group-committed fsync, crash recovery, truncation,
 // retention and DeleteRecords, the log cleaner that compacts logs with
 // cleanup.policy=compact, and the bounded descriptor cache that lets a

@@ -51,6 +51,12 @@ func (l *Log) load() error {
 	if err := l.loadSegments(first, !clean); err != nil {
 		return err
 	}
+	if !clean {
+		// Index entries of markers a crash took off the tail go too.
+		if err := l.trimTxnIndex(len(l.segs)-1, l.leo); err != nil {
+			return err
+		}
+	}
 	l.start = min(max(start, l.segs[0].base), l.leo)
 	l.flushed = l.leo
 	if !clean {
@@ -95,7 +101,7 @@ func (l *Log) scanDir() ([]int64, error) {
 		return nil, err
 	}
 	var bases, swaps []int64
-	var indexes []string
+	var indexes, txnSwaps []string
 	for _, e := range ents {
 		name := e.Name()
 		p := filepath.Join(l.dir, name)
@@ -105,6 +111,9 @@ func (l *Log) scanDir() ([]int64, error) {
 			if b, ok := parseSegmentName(name, logSuffix+swapSuffix); ok {
 				swaps = append(swaps, b)
 			}
+		case strings.HasSuffix(name, txnIndexSuffix+swapSuffix):
+			// completeSwaps moves it into place with its .log.swap or removes it.
+			txnSwaps = append(txnSwaps, name)
 		case strings.HasSuffix(name, swapSuffix), strings.HasSuffix(name, deletedSuffix),
 			strings.HasSuffix(name, cleanedSuffix), strings.HasSuffix(name, tmpSuffix):
 			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -114,11 +123,11 @@ func (l *Log) scanDir() ([]int64, error) {
 			if b, ok := parseSegmentName(name, logSuffix); ok {
 				bases = append(bases, b)
 			}
-		case strings.HasSuffix(name, indexSuffix), strings.HasSuffix(name, timeIndexSuffix):
+		case strings.HasSuffix(name, indexSuffix), strings.HasSuffix(name, timeIndexSuffix), isTxnIndexName(name):
 			indexes = append(indexes, name)
 		}
 	}
-	bases, err = l.completeSwaps(swaps, bases)
+	bases, err = l.completeSwaps(swaps, txnSwaps, bases)
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +139,9 @@ func (l *Log) scanDir() ([]int64, error) {
 		b, ok := parseSegmentName(name, indexSuffix)
 		if !ok {
 			b, ok = parseSegmentName(name, timeIndexSuffix)
+		}
+		if !ok {
+			b, ok = parseSegmentName(name, txnIndexSuffix)
 		}
 		if ok && !logs[b] {
 			l.lg.Warn("removing index without a segment", zap.String("file", name))

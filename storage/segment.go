@@ -42,6 +42,8 @@ type segment struct {
 	createdMs    int64 // when this process created or loaded the segment
 	synced       int64 // bytes of the .log known durable
 	closedSynced bool  // closed, trimmed and every file fsynced since
+
+	txn txnIndex // aborted transactions (.txnindex), loaded lazily
 }
 
 func newSegment(dir string, base int64, nowMs int64) *segment {
@@ -83,7 +85,8 @@ func (s *segment) create() error {
 			return fmt.Errorf("create %s: %w", p, err)
 		}
 	}
-	return nil
+	// A stale transaction index would mark the new segment's records aborted.
+	return removeIfExists(s.txnPath())
 }
 
 // capacities returns how many index entries a segment may hold.
@@ -201,6 +204,10 @@ func removeSegmentFiles(fc *FileCache, s *segment) error {
 			continue
 		}
 		fc.Forget(p, func() { _ = os.Remove(dead) })
+	}
+	// No reader keeps a .txnindex open, so it goes at once.
+	if err := removeIfExists(s.txnPath()); err != nil && firstErr == nil {
+		firstErr = fmt.Errorf("delete segment: %w", err)
 	}
 	return firstErr
 }

@@ -50,6 +50,9 @@ func (l *Log) truncateLocked(offset int64) error {
 	if err := l.readTail(s); err != nil {
 		return err
 	}
+	if err := l.trimTxnIndex(len(l.segs)-1, l.leo); err != nil {
+		return err
+	}
 	s.synced = min(s.synced, s.size)
 	l.flushed = min(l.flushed, l.leo)
 	if l.start > l.leo {
