@@ -47,6 +47,7 @@ type Broker struct {
 	fetchers    *fetcherManager
 	isr         *isrManager
 	groups      *coordinator
+	txns        *txnCoordinator
 
 	fetchSessions *fetchSessionCache
 	// fetchQuit ends long polls early when the broker shuts down.
@@ -79,6 +80,8 @@ func New(cfg Config) (*Broker, error) {
 	b.meta.publish = append(b.meta.publish, b.replicas.onMetadata, b.replicas.onConfigs)
 	b.groups = newCoordinator(b)
 	b.meta.publish = append(b.meta.publish, b.groups.onMetadata)
+	b.txns = newTxnCoordinator(b)
+	b.meta.publish = append(b.meta.publish, b.txns.onMetadata)
 	b.life = newLifecycle(b)
 	b.producerIDs = &producerIDs{b: b}
 	b.fetchers = newFetcherManager(b)
@@ -144,6 +147,7 @@ func (b *Broker) Close() {
 	b.logNetStats()
 	b.controllers.close()
 	b.meta.cc.close()
+	b.txns.close()
 	b.groups.close()
 	b.replicas.close()
 	if b.meta.store != nil {
@@ -175,13 +179,19 @@ func (b *Broker) Register(mux *protocol.Mux) {
 	mux.Handle(16, 0, 5, b.handleListGroups)
 	mux.Handle(42, 0, 2, b.async(b.handleDeleteGroups))
 	mux.Handle(47, 0, 0, b.handleOffsetDelete)
+	mux.Handle(24, 0, 5, b.async(b.handleAddPartitionsToTxn))
+	mux.Handle(25, 0, 4, b.async(b.handleAddOffsetsToTxn))
+	mux.Handle(26, 0, 4, b.async(b.handleEndTxn))
+	mux.Handle(65, 0, 0, b.handleDescribeTransactions)
+	mux.Handle(66, 0, 1, b.handleListTransactions)
+	mux.Handle(28, 0, 4, b.handleTxnOffsetCommit)
 	mux.Handle(32, 0, 4, b.handleDescribeConfigs)
 	mux.Handle(33, 0, 2, b.async(b.handleAlterConfigs))
 	mux.Handle(35, 0, 4, b.handleDescribeLogDirs)
 	mux.Handle(37, 0, 3, b.async(b.handleCreatePartitions))
 	mux.Handle(44, 0, 1, b.async(b.handleIncrementalAlterConfigs))
 	mux.Handle(61, 0, 0, b.handleDescribeProducers)
-	mux.Handle(27, 0, 1, b.async(b.handleWriteTxnMarkers))
+	mux.Handle(27, 1, 1, b.async(b.handleWriteTxnMarkers))
 	mux.HandleRaw(protocol.CleanerStatusKey, b.handleCleanerStatus)
 	mux.Features = b.apiVersionFeatures
 }

@@ -103,7 +103,9 @@ func (b *Broker) cleanLoop(ctx context.Context, s *cleanScheduler, c *storage.Cl
 // were rewritten.
 func (b *Broker) clean(ctx context.Context, c *storage.Cleaner, p *partition, st storage.CleanerStats) bool {
 	key := tp{p.topic, p.id}
-	res, err := c.Clean(ctx, p.log, p.HighWatermark())
+	// Never past the last stable offset: an open transaction's records
+	// may yet be aborted, and must not shadow committed ones meanwhile.
+	res, err := c.Clean(ctx, p.log, p.lastStableOffset())
 	switch {
 	case errors.Is(err, storage.ErrClosed), errors.Is(err, context.Canceled):
 	case errors.Is(err, storage.ErrCleanAborted):
@@ -137,7 +139,7 @@ func (s *cleanScheduler) next(parts []*partition) (*partition, storage.CleanerSt
 			continue
 		}
 		cands = append(cands, p)
-		stats = append(stats, p.log.CleanerStats())
+		stats = append(stats, p.log.CleanerStatsBelow(p.lastStableOffset()))
 	}
 	i := storage.PickLog(stats)
 	if i < 0 {

@@ -45,7 +45,7 @@ func (b *Broker) cleanerStatus(topics []string) []protocol.CleanerStatus {
 		if leader, _ := p.leadership(); !leader || !p.log.Config().Compact {
 			continue
 		}
-		st := p.log.CleanerStats()
+		st := p.log.CleanerStatsBelow(p.lastStableOffset())
 		out = append(out, protocol.CleanerStatus{
 			Topic: p.topic, Partition: p.id, DirtyRatio: st.DirtyRatio, FirstDirtyOffset: st.FirstDirtyOffset,
 			LastCleanMs: st.LastCleanMs, LogBytes: p.log.Size(), Cleanable: st.Cleanable(),

@@ -51,6 +51,13 @@ type shard struct {
 	mu     sync.Mutex
 	closed bool
 	cells  map[string]*cell
+	// installed is set once the loaded groups are in cells; markers that
+	// end transactions before then wait in early.
+	installed bool
+	early     []txnOutcome
+	// txnGroups lists, per producer id, the groups that may hold its
+	// pending transactional offsets.
+	txnGroups map[int64]map[string]struct{}
 }
 
 // cell serialises the events of one group.
@@ -131,7 +138,7 @@ func (c *coordinator) follow(id int32, mp *metadata.Partition) {
 	var sh *shard
 	if leads {
 		if p := c.b.replicas.get(tp{offsetsTopic, id}); p != nil {
-			sh = &shard{id: id, epoch: mp.LeaderEpoch, p: p, cells: map[string]*cell{}}
+			sh = &shard{id: id, epoch: mp.LeaderEpoch, p: p, cells: map[string]*cell{}, txnGroups: map[int64]map[string]struct{}{}}
 			c.shards[id] = sh
 		}
 	}

@@ -48,18 +48,32 @@ func mergeOut(a, b group.Out) group.Out {
 // kill -9 and the loss of a broker.
 func (c *coordinator) append(cl *cell, w group.Write) *kerr.Error {
 	now := time.Now()
-	batch := group.EncodeBatch(w.Records, now.UnixMilli())
+	var batch []byte
+	if w.Txn != nil {
+		batch = group.EncodeTxnBatch(w.Records, now.UnixMilli(), *w.Txn)
+	} else {
+		batch = group.EncodeBatch(w.Records, now.UnixMilli())
+	}
 	h, err := storage.ParseBatchHeader(batch[:storage.BatchHeaderLen])
 	if err != nil {
 		c.log.Error("encode __consumer_offsets batch", zap.Error(err))
 		return kerr.UnknownServerError
 	}
-	res := cl.sh.p.appendAsLeader(batch, h, appendParams{appendTimeMs: -1, nowMs: now.UnixMilli()})
+	ap := appendParams{appendTimeMs: -1, nowMs: now.UnixMilli(),
+		expiryMs: c.b.cfg.Static.Int("producer.id.expiration.ms")}
+	res := cl.sh.p.appendAsLeader(batch, h, ap)
 	if res.snapshotErr != nil {
 		c.log.Warn("producer state snapshot failed", zap.Int32("partition", cl.sh.id), zap.Error(res.snapshotErr))
 	}
 	if res.err != nil {
+		if w.Txn != nil {
+			return txnOffsetsAppendError(res.err)
+		}
 		return appendError(res.err)
+	}
+	cl.g.Appended(w.ID, res.base)
+	if w.Txn != nil {
+		cl.sh.noteTxn(w.Txn.ID, cl.g.ID)
 	}
 	upTo := res.last + 1
 	timeout := time.Duration(c.b.cfg.Static.Int("offsets.commit.timeout.ms")) * time.Millisecond

@@ -22,29 +22,49 @@ func (c *coordinator) load(sh *shard) {
 		return
 	}
 	groups, outs := loader.Groups(time.Now())
-	sh.mu.Lock()
-	if sh.closed {
-		sh.mu.Unlock()
-		return
+	if c.serveLoaded(sh, groups, outs) {
+		c.log.Info("loaded groups", zap.Int32("partition", sh.id), zap.Int32("leader_epoch", sh.epoch),
+			zap.Int("groups", len(groups)), zap.Duration("took", time.Since(start)))
 	}
+}
+
+// serveLoaded installs the loaded groups in the shard, applies what the
+// load asks (session timers) and the transaction markers that arrived
+// meanwhile, then starts serving the groups. It is false if the shard was
+// unloaded first.
+func (c *coordinator) serveLoaded(sh *shard, groups map[string]*group.Group, outs map[string]group.Out) bool {
 	cells := make(map[string]*cell, len(groups))
+	loaded := make([]*cell, 0, len(groups)) // cells is the shard's once installed
 	for id, g := range groups {
-		cells[id] = &cell{g: g, sh: sh}
+		cl := &cell{g: g, sh: sh}
+		cells[id] = cl
+		loaded = append(loaded, cl)
 	}
-	sh.cells = cells
-	sh.mu.Unlock()
-	for id, cl := range cells {
+	early, ok := sh.install(cells)
+	if !ok {
+		return false
+	}
+	for _, cl := range loaded {
 		cl.mu.Lock()
-		replies := c.apply(cl, outs[id])
+		replies := c.apply(cl, outs[cl.g.ID])
 		cl.mu.Unlock()
 		c.send(replies)
 	}
+	// Markers that became durable while the log was replayed; those the
+	// replay already saw find nothing left to complete.
+	for _, o := range early {
+		sh.mu.Lock()
+		txnCells := sh.takeTxnCells(o.producerID)
+		sh.mu.Unlock()
+		c.applyTxn(txnCells, o)
+	}
 	sh.loaded.Store(true)
-	c.log.Info("loaded groups", zap.Int32("partition", sh.id), zap.Int32("leader_epoch", sh.epoch),
-		zap.Int("groups", len(cells)), zap.Duration("took", time.Since(start)))
+	return true
 }
 
-// replayOffsets feeds every record of the log, in order, to the loader.
+// replayOffsets feeds every batch of the log, in order, to the loader:
+// data batches record by record, transaction markers as the end of their
+// producer's transaction.
 func replayOffsets(l *storage.Log, loader *group.Loader) error {
 	var buf []byte
 	end := l.LogEndOffset()
@@ -67,7 +87,17 @@ func replayOffsets(l *storage.Log, loader *group.Loader) error {
 			if h.NextOffset() <= off {
 				return nil
 			}
-			if err := group.DecodeBatch(batch, loader.Apply); err != nil {
+			if h.IsControl() {
+				ctl, err := storage.ParseControlBatch(batch)
+				if err != nil {
+					return fmt.Errorf("control batch at %d: %w", h.BaseOffset, err)
+				}
+				if ctl.Type == storage.ControlCommit || ctl.Type == storage.ControlAbort {
+					loader.EndTxn(h.ProducerID, ctl.Type == storage.ControlCommit)
+				}
+				return nil
+			}
+			if err := loader.ApplyBatch(batch); err != nil {
 				return fmt.Errorf("batch at %d: %w", h.BaseOffset, err)
 			}
 			return nil

@@ -43,7 +43,7 @@ type fetchResult struct {
 	records        storage.Slice
 	// aborted lists, for read_committed, the aborted transactions the
 	// records may hold, so the client drops their data.
-	aborted []abortedTxn
+	aborted []storage.AbortedTxn
 	p       *partition // nil on error
 }
 
@@ -200,7 +200,7 @@ func (op *fetchOp) readOne(img *metadata.Image, t *fetchTarget, res *fetchResult
 		return
 	}
 	if op.isolation == readCommitted && !sl.Empty() {
-		if res.aborted, err = abortedTxnsOf(p.log, nil, t.offset, maxOffset); err != nil {
+		if res.aborted, err = p.log.AbortedTxns(nil, t.offset, maxOffset); err != nil {
 			sl.Release()
 			res.errCode = storageErrorCode(err)
 			return

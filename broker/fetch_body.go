@@ -147,8 +147,8 @@ func (fb *fetchBody) partition(r *fetchResult, isolation int8) {
 		fb.buf = kbin.AppendNullableArrayLen(fb.buf, len(r.aborted), isolation != readCommitted)
 	}
 	for _, a := range r.aborted {
-		fb.buf = kbin.AppendInt64(fb.buf, a.producerID)
-		fb.buf = kbin.AppendInt64(fb.buf, a.firstOffset)
+		fb.buf = kbin.AppendInt64(fb.buf, a.ProducerID)
+		fb.buf = kbin.AppendInt64(fb.buf, a.FirstOffset)
 		fb.noTags()
 	}
 	if fb.version >= 11 {

@@ -1,7 +1,9 @@
 package broker
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -12,10 +14,12 @@ import (
 
 // handleOffsetFetch answers committed offsets: one group before v8, many
 // from v8. An unknown group or partition has offset -1 and no error, as in
-// Kafka.
+// Kafka. With RequireStable (v7+, KIP-447) a partition whose offset an
+// open transaction is changing answers UNSTABLE_OFFSET_COMMIT instead.
 func (b *Broker) handleOffsetFetch(req *protocol.Request, respond func(protocol.Response)) {
 	r := req.Msg.(*kmsg.OffsetFetchRequest)
 	resp := r.ResponseKind().(*kmsg.OffsetFetchResponse)
+	stable := r.Version >= 7 && r.RequireStable
 	if r.Version < 8 {
 		var want map[string][]int32
 		if r.Topics != nil {
@@ -24,7 +28,7 @@ func (b *Broker) handleOffsetFetch(req *protocol.Request, respond func(protocol.
 				want[t.Topic] = append(want[t.Topic], t.Partitions...)
 			}
 		}
-		topics, err := b.fetchOffsets(r.Group, want, topicOrder(r.Topics))
+		topics, err := b.fetchOffsets(r.Group, want, topicOrder(r.Topics), stable)
 		for _, t := range topics {
 			rt := kmsg.NewOffsetFetchResponseTopic()
 			rt.Topic = t.Topic
@@ -53,7 +57,7 @@ func (b *Broker) handleOffsetFetch(req *protocol.Request, respond func(protocol.
 				want[t.Topic] = append(want[t.Topic], t.Partitions...)
 			}
 		}
-		topics, err := b.fetchOffsets(rg.Group, want, order)
+		topics, err := b.fetchOffsets(rg.Group, want, order, stable)
 		g := kmsg.NewOffsetFetchResponseGroup()
 		g.Group, g.Topics = rg.Group, topics
 		if err != nil {
@@ -77,35 +81,18 @@ func topicOrder(ts []kmsg.OffsetFetchRequestTopic) []string {
 // fetchOffsets looks up a group's offsets: want's partitions (in order),
 // or all of them when want is nil. A coordinator error is also set on
 // every requested partition, where v0/v1 clients look for it.
-func (b *Broker) fetchOffsets(groupID string, want map[string][]int32, order []string) ([]kmsg.OffsetFetchResponseGroupTopic, *kerr.Error) {
+func (b *Broker) fetchOffsets(groupID string, want map[string][]int32, order []string, stable bool) ([]kmsg.OffsetFetchResponseGroupTopic, *kerr.Error) {
 	var out []kmsg.OffsetFetchResponseGroupTopic
-	part := func(p int32, o group.Offset, ok bool) kmsg.OffsetFetchResponseGroupTopicPartition {
-		rp := kmsg.NewOffsetFetchResponseGroupTopicPartition()
-		rp.Partition, rp.Offset, rp.LeaderEpoch = p, -1, -1
-		md := ""
-		if ok {
-			rp.Offset, rp.LeaderEpoch, md = o.Offset, o.LeaderEpoch, o.Metadata
-		}
-		rp.Metadata = &md
-		return rp
-	}
 	fill := func(g *group.Group) {
-		lookup := func(tp group.TopicPartition) (group.Offset, bool) {
-			if g == nil {
-				return group.Offset{}, false
-			}
-			return g.Lookup(tp)
-		}
 		if want == nil {
-			out = allOffsets(g, part)
+			out = allOffsets(g, stable)
 			return
 		}
 		for _, topic := range order {
 			rt := kmsg.NewOffsetFetchResponseGroupTopic()
 			rt.Topic = topic
 			for _, p := range want[topic] {
-				o, ok := lookup(group.TopicPartition{Topic: topic, Partition: p})
-				rt.Partitions = append(rt.Partitions, part(p, o, ok))
+				rt.Partitions = append(rt.Partitions, offsetPartition(g, group.TopicPartition{Topic: topic, Partition: p}, stable))
 			}
 			out = append(out, rt)
 		}
@@ -129,8 +116,32 @@ func (b *Broker) fetchOffsets(groupID string, want map[string][]int32, order []s
 	return out, nil
 }
 
+// offsetPartition answers one partition from g (nil: no such group). With
+// stable, a partition with pending transactional offsets answers
+// UNSTABLE_OFFSET_COMMIT, so the consumer retries until the transaction
+// ends rather than start from an offset about to change.
+func offsetPartition(g *group.Group, tp group.TopicPartition, stable bool) kmsg.OffsetFetchResponseGroupTopicPartition {
+	rp := kmsg.NewOffsetFetchResponseGroupTopicPartition()
+	rp.Partition, rp.Offset, rp.LeaderEpoch = tp.Partition, -1, -1
+	md := ""
+	rp.Metadata = &md
+	if g == nil {
+		return rp
+	}
+	if stable && g.HasPendingTxn(tp) {
+		rp.ErrorCode = kerr.UnstableOffsetCommit.Code
+		return rp
+	}
+	if o, ok := g.Lookup(tp); ok {
+		rp.Offset, rp.LeaderEpoch, md = o.Offset, o.LeaderEpoch, o.Metadata
+	}
+	return rp
+}
+
 // allOffsets lists every committed offset of g, by topic then partition.
-func allOffsets(g *group.Group, part func(int32, group.Offset, bool) kmsg.OffsetFetchResponseGroupTopicPartition) []kmsg.OffsetFetchResponseGroupTopic {
+// Partitions with only pending transactional offsets are not listed, as in
+// Kafka.
+func allOffsets(g *group.Group, stable bool) []kmsg.OffsetFetchResponseGroupTopic {
 	if g == nil {
 		return nil
 	}
@@ -139,13 +150,10 @@ func allOffsets(g *group.Group, part func(int32, group.Offset, bool) kmsg.Offset
 		tps = append(tps, tp)
 	}
 	slices.SortFunc(tps, func(a, b group.TopicPartition) int {
-		if a.Topic != b.Topic {
-			if a.Topic < b.Topic {
-				return -1
-			}
-			return 1
+		if c := strings.Compare(a.Topic, b.Topic); c != 0 {
+			return c
 		}
-		return int(a.Partition - b.Partition)
+		return cmp.Compare(a.Partition, b.Partition)
 	})
 	var out []kmsg.OffsetFetchResponseGroupTopic
 	for _, tp := range tps {
@@ -154,9 +162,8 @@ func allOffsets(g *group.Group, part func(int32, group.Offset, bool) kmsg.Offset
 			rt.Topic = tp.Topic
 			out = append(out, rt)
 		}
-		o, _ := g.Lookup(tp)
 		last := &out[len(out)-1]
-		last.Partitions = append(last.Partitions, part(tp.Partition, o, true))
+		last.Partitions = append(last.Partitions, offsetPartition(g, tp, stable))
 	}
 	return out
 }

@@ -90,17 +90,27 @@ func (p *partition) completeTxn(h storage.BatchHeader, batch []byte) error {
 		return nil
 	}
 	p.unreplicated = append(p.unreplicated, txnRange{ct.first, ct.last})
+	if ct.aborted {
+		// Indexed before the view moves the stable offset past the
+		// marker, so no read_committed fetch or clean sees the aborted
+		// records as committed. The early stop of lookups needs the
+		// stable offset once this transaction ended: the oldest still
+		// open, else past the marker.
+		lso := p.producers.firstOngoing()
+		if lso < 0 {
+			lso = ct.last + 1
+		}
+		err := p.log.AddAbortedTxn(storage.AbortedTxn{
+			ProducerID: ct.producerID, FirstOffset: ct.first, LastOffset: ct.last, LastStableOffset: lso,
+		})
+		if err != nil {
+			// Keep publishing the transaction as open: read_committed
+			// readers stall rather than see aborted records.
+			return err
+		}
+	}
 	p.publishTxns()
-	if !ct.aborted {
-		return nil
-	}
-	// Kafka's early stop for lookups: the stable offset once this
-	// transaction ended, i.e. the oldest still open, else past the marker.
-	lso := p.producers.firstOngoing()
-	if lso < 0 {
-		lso = ct.last + 1
-	}
-	return indexAbortedTxn(p.log, ct.producerID, ct.first, ct.last, lso)
+	return nil
 }
 
 // txnMarker is one commit or abort marker for one partition.
@@ -185,7 +195,3 @@ func (p *partition) appendMarkerLocked(m txnMarker) (int64, int16, error) {
 	}
 	return res.FirstOffset, 0, nil
 }
-
-// abortedTxn is what a read_committed fetch returns of an aborted
-// transaction.
-type abortedTxn struct{ producerID, firstOffset int64 }

@@ -108,5 +108,8 @@ var brokerDefs = []Def{
 	def("transaction.state.log.min.isr", TypeInt, "2", "min.insync.replicas of __transaction_state.").rule(atLeast(1)),
 	def("transaction.max.timeout.ms", TypeInt, "900000", "Largest transaction timeout a producer may ask for.").rule(atLeast(1)),
 	def("transactional.id.expiration.ms", TypeInt, "604800000", "Idle time after which a transactional id expires.").rule(atLeast(1)),
+	def("transaction.state.log.segment.bytes", TypeInt, "104857600", "Segment size of __transaction_state.").rule(atLeast(1)),
+	def("transaction.abort.timed.out.transaction.cleanup.interval.ms", TypeInt, "10000", "How often transactions past their timeout are aborted.").rule(atLeast(1)),
+	def("transaction.remove.expired.transaction.cleanup.interval.ms", TypeInt, "3600000", "How often expired transactional ids are removed.").rule(atLeast(1)),
 	def("producer.id.expiration.ms", TypeInt, "86400000", "Idle time after which an idempotent producer's state expires.").rule(atLeast(1)),
 }

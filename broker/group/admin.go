@@ -1,7 +1,9 @@
 package group
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -21,7 +23,9 @@ func (g *Group) Delete(id ReqID, now time.Time) Out {
 		out.Replies = append(out.Replies, Reply{To: id, Code: kerr.NonEmptyGroup.Code})
 		return out
 	}
-	recs := g.offsetTombstones(g.sortedOffsets())
+	// Partitions with only pending transactional offsets get a tombstone
+	// too: replayed, it drops them, as Kafka's deletion does.
+	recs := g.offsetTombstones(append(g.sortedOffsets(), g.pendingTxnOnly()...))
 	recs = append(recs, Record{Key: GroupKey(g.ID)})
 	g.setState(Dead, now)
 	g.write(&out, recs, func(out *Out, err *kerr.Error, now time.Time) {
@@ -31,6 +35,7 @@ func (g *Group) Delete(id ReqID, now time.Time) Out {
 			g.setState(Empty, now) // still on disk: the group lives on
 		} else {
 			g.offsets = map[TopicPartition]Offset{}
+			g.txnOffsets = map[int64]map[TopicPartition]Offset{}
 		}
 		out.Replies = append(out.Replies, Reply{To: id, Code: code})
 	})
@@ -39,7 +44,8 @@ func (g *Group) Delete(id ReqID, now time.Time) Out {
 
 // DeleteOffsets handles an OffsetDelete: offsets of topics the group is
 // subscribed to stay (GROUP_SUBSCRIBED_TO_TOPIC); the others are
-// tombstoned.
+// tombstoned, which also drops pending transactional offsets of those
+// partitions, as in Kafka.
 func (g *Group) DeleteOffsets(id ReqID, r *kmsg.OffsetDeleteRequest, now time.Time) Out {
 	var out Out
 	resp := r.ResponseKind().(*kmsg.OffsetDeleteResponse)
@@ -64,7 +70,7 @@ func (g *Group) DeleteOffsets(id ReqID, r *kmsg.OffsetDeleteRequest, now time.Ti
 			tp := TopicPartition{t.Topic, p.Partition}
 			if subscribed {
 				rp.ErrorCode = kerr.GroupSubscribedToTopic.Code
-			} else if _, ok := g.offsets[tp]; ok {
+			} else if _, ok := g.offsets[tp]; (ok || g.HasPendingTxn(tp)) && !slices.Contains(gone, tp) {
 				gone = append(gone, tp)
 			}
 			rt.Partitions = append(rt.Partitions, rp)
@@ -75,16 +81,17 @@ func (g *Group) DeleteOffsets(id ReqID, r *kmsg.OffsetDeleteRequest, now time.Ti
 		out.reply(id, resp)
 		return out
 	}
-	g.write(&out, g.offsetTombstones(gone), func(out *Out, err *kerr.Error, now time.Time) {
+	w := g.write(&out, g.offsetTombstones(gone), nil)
+	w.done = func(out *Out, err *kerr.Error, now time.Time) {
 		if err != nil {
 			resp.ErrorCode, resp.Topics = err.Code, nil
 		} else {
-			for _, tp := range gone {
-				delete(g.offsets, tp)
+			for i, tp := range gone {
+				g.applyTombstone(tp, w.offsetOf(i))
 			}
 		}
 		out.reply(id, resp)
-	})
+	}
 	return out
 }
 
@@ -122,23 +129,25 @@ func (g *Group) sortedOffsets() []TopicPartition {
 	for tp := range g.offsets {
 		tps = append(tps, tp)
 	}
-	slices.SortFunc(tps, func(a, b TopicPartition) int {
-		if a.Topic != b.Topic {
-			if a.Topic < b.Topic {
-				return -1
-			}
-			return 1
-		}
-		return int(a.Partition - b.Partition)
-	})
+	slices.SortFunc(tps, compareTP)
 	return tps
+}
+
+// compareTP orders partitions by topic, then partition.
+func compareTP(a, b TopicPartition) int {
+	if c := strings.Compare(a.Topic, b.Topic); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Partition, b.Partition)
 }
 
 // Expire deletes offsets past offsets.retention.minutes (KIP-211): in an
 // empty consumer group, counted from when it became empty or the commit,
 // whichever is later; in a group without a protocol (offsets only), from
 // the commit; in a live consumer group, only offsets of topics it no
-// longer subscribes to. An empty group left without offsets is deleted.
+// longer subscribes to. A partition with pending transactional offsets
+// keeps its offset. An empty group left without offsets and without open
+// transactions is deleted.
 func (g *Group) Expire(now time.Time) Out {
 	var out Out
 	if g.state == Dead || len(g.writes) > 0 {
@@ -160,13 +169,13 @@ func (g *Group) Expire(now time.Time) Out {
 		default:
 			continue
 		}
-		if now.Sub(base) >= retention {
+		if now.Sub(base) >= retention && !g.HasPendingTxn(tp) {
 			gone = append(gone, tp)
 			expired[tp] = o
 		}
 	}
 	recs := g.offsetTombstones(gone)
-	dies := g.state == Empty && len(gone) == len(g.offsets) && len(g.pending) == 0
+	dies := g.state == Empty && len(gone) == len(g.offsets) && len(g.pending) == 0 && len(g.txnOffsets) == 0
 	if dies {
 		recs = append(recs, Record{Key: GroupKey(g.ID)})
 	}
@@ -183,7 +192,9 @@ func (g *Group) Expire(now time.Time) Out {
 				delete(g.offsets, tp)
 			}
 		}
-		if dies && g.state == Empty && len(g.offsets) == 0 {
+		// Writes that went out after the tombstones (a commit, a
+		// transactional commit) keep the group alive.
+		if dies && g.state == Empty && len(g.offsets) == 0 && len(g.txnOffsets) == 0 && len(g.writes) == 0 {
 			g.setState(Dead, now)
 		}
 	})

@@ -1,6 +1,7 @@
 package group
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"testing"
@@ -25,6 +26,21 @@ type driver struct {
 	written []Record
 	hold    bool
 	ids     int
+	// log is the partition as the writes and markers built it, for
+	// replay; logEnd is its next offset.
+	log    []logEntry
+	logEnd int64
+	// appendErr, when set, fails writes before they reach the log.
+	appendErr *kerr.Error
+}
+
+// logEntry is one batch of the simulated __consumer_offsets partition: a
+// data batch, or a transaction marker of producer.
+type logEntry struct {
+	batch    []byte
+	marker   bool
+	producer int64
+	commit   bool
 }
 
 func newDriver(t *testing.T, mod func(*Config)) *driver {
@@ -58,13 +74,59 @@ func (d *driver) run(out Out) {
 	}
 	d.timers = append(d.timers, out.Timers...)
 	for _, w := range out.Writes {
+		if d.appendErr != nil {
+			d.run(d.g.WriteDone(w.ID, d.appendErr, d.now))
+			continue
+		}
 		d.written = append(d.written, w.Records...)
+		d.appendLog(w)
 		if d.hold {
 			d.held = append(d.held, w)
 			continue
 		}
 		d.run(d.g.WriteDone(w.ID, nil, d.now))
 	}
+}
+
+// appendLog puts w in the simulated log as one batch and tells the group
+// where it landed.
+func (d *driver) appendLog(w Write) {
+	var b []byte
+	if w.Txn != nil {
+		b = EncodeTxnBatch(w.Records, d.now.UnixMilli(), *w.Txn)
+	} else {
+		b = EncodeBatch(w.Records, d.now.UnixMilli())
+	}
+	binary.BigEndian.PutUint64(b, uint64(d.logEnd))
+	d.log = append(d.log, logEntry{batch: b})
+	base := d.logEnd
+	d.logEnd += int64(len(w.Records))
+	d.g.Appended(w.ID, base)
+}
+
+// marker writes producer's transaction marker and applies it, as the
+// broker does once the marker is durable.
+func (d *driver) marker(producer int64, commit bool) {
+	d.log = append(d.log, logEntry{marker: true, producer: producer, commit: commit})
+	d.logEnd++
+	d.run(d.g.CompleteTxn(producer, commit))
+}
+
+// replay loads the simulated log into fresh groups.
+func (d *driver) replay() map[string]*Group {
+	d.t.Helper()
+	l := NewLoader(&d.cfg, d.now)
+	for _, e := range d.log {
+		if e.marker {
+			l.EndTxn(e.producer, e.commit)
+			continue
+		}
+		if err := l.ApplyBatch(e.batch); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+	groups, _ := l.Groups(d.now)
+	return groups
 }
 
 // release completes held writes with err.

@@ -61,6 +61,11 @@ type Offset struct {
 	LeaderEpoch int32
 	Metadata    string
 	CommitMs    int64
+	// LogOffset is where the record that committed it sits in
+	// __consumer_offsets, -1 when unknown. Of two commits of a partition
+	// the one later in the log wins, whichever became visible first: a
+	// transaction's offsets only apply when its marker arrives.
+	LogOffset int64
 }
 
 // TopicPartition names a partition in a group's offsets.
@@ -87,6 +92,13 @@ type Group struct {
 	pending      map[string]time.Time
 	pendingSync  map[string]bool
 	offsets      map[TopicPartition]Offset
+	// txnOffsets are transactional offset commits waiting for their
+	// transaction's marker, by producer id; OffsetFetch does not see them.
+	txnOffsets map[int64]map[TopicPartition]Offset
+	// tombstoned is the log offset of the newest durable offset tombstone
+	// per partition while writes are in flight: a commit written before
+	// it may become durable after it, and must not come back.
+	tombstoned map[TopicPartition]int64
 
 	// initialJoin is set while the first rebalance of an empty group waits
 	// for more members (group.initial.rebalance.delay.ms).
@@ -107,8 +119,8 @@ func New(id string, cfg *Config, now time.Time) *Group {
 		ID: id, cfg: cfg, state: Empty, stateSince: now,
 		members: map[string]*Member{}, static: map[string]string{},
 		pending: map[string]time.Time{}, pendingSync: map[string]bool{},
-		offsets: map[TopicPartition]Offset{}, armed: map[TimerKey]time.Time{},
-		writes: map[uint64]*pendingWrite{},
+		offsets: map[TopicPartition]Offset{}, txnOffsets: map[int64]map[TopicPartition]Offset{},
+		armed: map[TimerKey]time.Time{}, writes: map[uint64]*pendingWrite{},
 	}
 }
 
@@ -141,14 +153,14 @@ func (g *Group) Members() []*Member {
 func (g *Group) Offsets() map[TopicPartition]Offset { return g.offsets }
 
 // Removable reports a group that holds nothing worth keeping: it never
-// completed a rebalance, has no members and no offsets. The caller may
-// forget it.
+// completed a rebalance, has no members, no offsets and no transactional
+// offsets awaiting a marker. The caller may forget it.
 func (g *Group) Removable() bool {
 	if g.state == Dead {
 		return len(g.writes) == 0
 	}
 	return g.state == Empty && g.generation == 0 && len(g.members) == 0 && len(g.pending) == 0 &&
-		len(g.offsets) == 0 && len(g.writes) == 0
+		len(g.offsets) == 0 && len(g.txnOffsets) == 0 && len(g.writes) == 0
 }
 
 func (g *Group) setState(s State, now time.Time) {

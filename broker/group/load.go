@@ -10,16 +10,20 @@ import (
 
 // Loader rebuilds the groups of one __consumer_offsets partition by
 // replaying its records in log order: the last record of each key wins and
-// a tombstone removes it.
+// a tombstone removes it. Offsets in transactional batches stay pending
+// until the producer's marker (EndTxn) commits or aborts them.
 type Loader struct {
 	cfg    *Config
 	now    time.Time
 	groups map[string]*Group
+	// txnGroups lists, per producer id, the groups holding its pending
+	// offsets, so a marker touches only those.
+	txnGroups map[int64]map[string]struct{}
 }
 
 // NewLoader starts a replay; now stamps groups created by it.
 func NewLoader(cfg *Config, now time.Time) *Loader {
-	return &Loader{cfg: cfg, now: now, groups: map[string]*Group{}}
+	return &Loader{cfg: cfg, now: now, groups: map[string]*Group{}, txnGroups: map[int64]map[string]struct{}{}}
 }
 
 func (l *Loader) group(id string) *Group {
@@ -31,14 +35,49 @@ func (l *Loader) group(id string) *Group {
 	return g
 }
 
-// Apply replays one record.
+// Apply replays one non-transactional record whose log offset is not
+// known.
 func (l *Loader) Apply(r Record) error {
+	return l.apply(r, -1, -1)
+}
+
+// ApplyBatch replays one uncompressed data batch of the log. Control
+// batches hold no records of ours: the caller reads their marker and calls
+// EndTxn.
+func (l *Loader) ApplyBatch(batch []byte) error {
+	if len(batch) < batchHeaderLen {
+		return fmt.Errorf("replay: batch of %d bytes", len(batch))
+	}
+	be := binary.BigEndian
+	base := int64(be.Uint64(batch))
+	producer := int64(-1)
+	if be.Uint16(batch[21:])&attrTransactional != 0 {
+		producer = int64(be.Uint64(batch[43:]))
+	}
+	return decodeBatch(batch, func(r Record, delta int64) error {
+		return l.apply(r, base+delta, producer)
+	})
+}
+
+// EndTxn replays a transaction marker of producerID.
+func (l *Loader) EndTxn(producerID int64, commit bool) {
+	for id := range l.txnGroups[producerID] {
+		if g := l.groups[id]; g != nil {
+			g.CompleteTxn(producerID, commit)
+		}
+	}
+	delete(l.txnGroups, producerID)
+}
+
+// apply replays one record at log offset off (-1: unknown) written by
+// producer's transaction (-1: none).
+func (l *Loader) apply(r Record, off, producer int64) error {
 	if len(r.Key) < 2 {
 		return fmt.Errorf("replay: key of %d bytes", len(r.Key))
 	}
 	switch v := int16(binary.BigEndian.Uint16(r.Key)); v {
 	case 0, 1:
-		return l.applyOffset(r)
+		return l.applyOffset(r, off, producer)
 	case groupKeyVersion:
 		return l.applyGroup(r)
 	default:
@@ -48,15 +87,17 @@ func (l *Loader) Apply(r Record) error {
 	}
 }
 
-func (l *Loader) applyOffset(r Record) error {
+func (l *Loader) applyOffset(r Record, off, producer int64) error {
 	var k kmsg.OffsetCommitKey
 	if err := k.ReadFrom(r.Key); err != nil {
 		return fmt.Errorf("replay offset key: %w", err)
 	}
 	tp := TopicPartition{k.Topic, k.Partition}
 	if r.Value == nil {
+		// Transactional or not, a tombstone removes the committed offset
+		// and every pending one before it.
 		if g := l.groups[k.Group]; g != nil {
-			delete(g.offsets, tp)
+			g.applyTombstone(tp, -1)
 		}
 		return nil
 	}
@@ -68,7 +109,24 @@ func (l *Loader) applyOffset(r Record) error {
 	if v.Version < 3 {
 		epoch = -1
 	}
-	l.group(k.Group).offsets[tp] = Offset{Offset: v.Offset, LeaderEpoch: epoch, Metadata: v.Metadata, CommitMs: v.CommitTimestamp}
+	o := Offset{Offset: v.Offset, LeaderEpoch: epoch, Metadata: v.Metadata, CommitMs: v.CommitTimestamp, LogOffset: off}
+	g := l.group(k.Group)
+	if producer < 0 {
+		g.offsets[tp] = o
+		return nil
+	}
+	m := g.txnOffsets[producer]
+	if m == nil {
+		m = map[TopicPartition]Offset{}
+		g.txnOffsets[producer] = m
+	}
+	m[tp] = o
+	ids := l.txnGroups[producer]
+	if ids == nil {
+		ids = map[string]struct{}{}
+		l.txnGroups[producer] = ids
+	}
+	ids[k.Group] = struct{}{}
 	return nil
 }
 
@@ -79,9 +137,9 @@ func (l *Loader) applyGroup(r Record) error {
 	}
 	if r.Value == nil {
 		if g := l.groups[k.Group]; g != nil {
-			offsets := g.offsets
+			offsets, txn := g.offsets, g.txnOffsets
 			*g = *New(k.Group, l.cfg, l.now)
-			g.offsets = offsets
+			g.offsets, g.txnOffsets = offsets, txn
 		}
 		return nil
 	}
@@ -90,9 +148,9 @@ func (l *Loader) applyGroup(r Record) error {
 		return fmt.Errorf("replay group %s: %w", k.Group, err)
 	}
 	g := l.group(k.Group)
-	offsets := g.offsets
+	offsets, txn := g.offsets, g.txnOffsets
 	*g = *New(k.Group, l.cfg, time.UnixMilli(v.CurrentStateTimestamp))
-	g.offsets = offsets
+	g.offsets, g.txnOffsets = offsets, txn
 	g.protocolType, g.generation = v.ProtocolType, v.Generation
 	if v.Protocol != nil {
 		g.protocol = *v.Protocol
@@ -120,11 +178,12 @@ func (l *Loader) applyGroup(r Record) error {
 // Groups ends the replay: the loaded groups, without those left with
 // nothing, and for each the timers to set. Members of a loaded group must
 // heartbeat within their session timeout from now, as after any
-// coordinator move.
+// coordinator move. Pending transactional offsets stay pending until
+// their marker arrives.
 func (l *Loader) Groups(now time.Time) (map[string]*Group, map[string]Out) {
 	outs := map[string]Out{}
 	for id, g := range l.groups {
-		if len(g.members) == 0 && len(g.offsets) == 0 && g.generation == 0 {
+		if len(g.members) == 0 && len(g.offsets) == 0 && len(g.txnOffsets) == 0 && g.generation == 0 {
 			delete(l.groups, id)
 			continue
 		}

@@ -25,7 +25,7 @@ func (g *Group) Commit(id ReqID, r *kmsg.OffsetCommitRequest, exists Exists, now
 		g.touch(&out, m, now)
 	}
 	var recs []Record
-	applied := map[TopicPartition]Offset{}
+	applied := map[TopicPartition]staged{}
 	for i, t := range r.Topics {
 		for j, p := range t.Partitions {
 			rp := &resp.Topics[i].Partitions[j]
@@ -40,8 +40,8 @@ func (g *Group) Commit(id ReqID, r *kmsg.OffsetCommitRequest, exists Exists, now
 				rp.ErrorCode = kerr.OffsetMetadataTooLarge.Code
 			default:
 				o := Offset{Offset: p.Offset, LeaderEpoch: p.LeaderEpoch, Metadata: md, CommitMs: now.UnixMilli()}
+				applied[TopicPartition{t.Topic, p.Partition}] = staged{o, len(recs)}
 				recs = append(recs, Record{Key: OffsetKey(g.ID, t.Topic, p.Partition), Value: OffsetValue(o)})
-				applied[TopicPartition{t.Topic, p.Partition}] = o
 			}
 		}
 	}
@@ -49,17 +49,40 @@ func (g *Group) Commit(id ReqID, r *kmsg.OffsetCommitRequest, exists Exists, now
 		out.reply(id, resp)
 		return out
 	}
-	g.write(&out, recs, func(out *Out, err *kerr.Error, now time.Time) {
+	w := g.write(&out, recs, nil)
+	w.done = func(out *Out, err *kerr.Error, now time.Time) {
 		if err != nil {
 			setCommitErrors(resp, err, true)
 		} else if g.state != Dead {
-			for tp, o := range applied {
-				g.offsets[tp] = o
+			for tp, st := range applied {
+				st.o.LogOffset = w.offsetOf(st.rec)
+				g.putOffset(tp, st.o)
 			}
 		}
 		out.reply(id, resp)
-	})
+	}
 	return out
+}
+
+// staged is an offset being written as the rec-th record of a write.
+type staged struct {
+	o   Offset
+	rec int
+}
+
+// putOffset makes o the committed offset of tp unless the current one was
+// written later in the log: writes become durable in any order, and the
+// log order is what a reload sees.
+func (g *Group) putOffset(tp TopicPartition, o Offset) {
+	if o.LogOffset >= 0 {
+		if cur, ok := g.offsets[tp]; ok && cur.LogOffset > o.LogOffset {
+			return
+		}
+		if at, ok := g.tombstoned[tp]; ok && at > o.LogOffset {
+			return
+		}
+	}
+	g.offsets[tp] = o
 }
 
 // validateCommit is Kafka's check of who may commit: anyone to an empty

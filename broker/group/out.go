@@ -50,11 +50,22 @@ type Record struct {
 	Key, Value []byte
 }
 
-// Write asks the caller to append Records to the group's partition, make
-// them durable, then call Group.WriteDone(ID, err).
+// Write asks the caller to append Records to the group's partition as one
+// batch, report where it landed with Group.Appended(ID, base), make it
+// durable, then call Group.WriteDone(ID, err).
 type Write struct {
 	ID      uint64
 	Records []Record
+	// Txn, when set, makes the batch transactional for that producer: a
+	// TxnOffsetCommit's offsets, which apply only once a marker commits
+	// them.
+	Txn *Producer
+}
+
+// Producer is a transactional producer id and epoch.
+type Producer struct {
+	ID    int64
+	Epoch int16
 }
 
 // Out is what an event asks the caller to do, in order: writes first (in

@@ -44,9 +44,26 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // batchHeaderLen is the size of a v2 record batch header.
 const batchHeaderLen = 61
 
+// Batch attribute bits this package reads and writes.
+const (
+	attrTransactional = 0x10
+	attrControl       = 0x20
+)
+
 // EncodeBatch makes an uncompressed magic-2 record batch of recs, with
 // base offset 0 (the log assigns offsets) and every timestamp at nowMs.
 func EncodeBatch(recs []Record, nowMs int64) []byte {
+	return encodeBatch(recs, nowMs, nil)
+}
+
+// EncodeTxnBatch is EncodeBatch for a transactional producer: the header
+// carries its id and epoch, the transactional bit and no sequence (-1), as
+// Kafka's coordinator writes a TxnOffsetCommit.
+func EncodeTxnBatch(recs []Record, nowMs int64, p Producer) []byte {
+	return encodeBatch(recs, nowMs, &p)
+}
+
+func encodeBatch(recs []Record, nowMs int64, p *Producer) []byte {
 	b := make([]byte, batchHeaderLen, batchHeaderLen+64*len(recs))
 	for i, r := range recs {
 		b = appendRecord(b, i, r)
@@ -60,7 +77,12 @@ func EncodeBatch(recs []Record, nowMs int64) []byte {
 	be.PutUint64(b[35:], uint64(nowMs))
 	be.PutUint64(b[43:], 0xffffffffffffffff) // no producer id
 	be.PutUint16(b[51:], 0xffff)
-	be.PutUint32(b[53:], 0xffffffff)
+	if p != nil {
+		be.PutUint16(b[21:], attrTransactional)
+		be.PutUint64(b[43:], uint64(p.ID))
+		be.PutUint16(b[51:], uint16(p.Epoch))
+	}
+	be.PutUint32(b[53:], 0xffffffff) // no sequence
 	be.PutUint32(b[57:], uint32(len(recs)))
 	be.PutUint32(b[17:], crc32.Checksum(b[21:], castagnoli))
 	return b
@@ -93,11 +115,17 @@ var ErrCompressed = errors.New("compressed __consumer_offsets batch")
 // DecodeBatch calls fn with each record of one uncompressed v2 batch.
 // Control batches hold no records of ours and are skipped.
 func DecodeBatch(batch []byte, fn func(Record) error) error {
+	return decodeBatch(batch, func(r Record, _ int64) error { return fn(r) })
+}
+
+// decodeBatch is DecodeBatch that also gives each record's offset delta:
+// compaction leaves gaps, so a record's index is not its offset.
+func decodeBatch(batch []byte, fn func(r Record, delta int64) error) error {
 	if len(batch) < batchHeaderLen || batch[16] != 2 {
 		return fmt.Errorf("decode batch: not a v2 batch of %d bytes", len(batch))
 	}
 	attrs := binary.BigEndian.Uint16(batch[21:])
-	if attrs&0x20 != 0 {
+	if attrs&attrControl != 0 {
 		return nil
 	}
 	if attrs&0x07 != 0 {
@@ -106,11 +134,11 @@ func DecodeBatch(batch []byte, fn func(Record) error) error {
 	n := int(binary.BigEndian.Uint32(batch[57:]))
 	rest := batch[batchHeaderLen:]
 	for i := 0; i < n; i++ {
-		rec, next, err := decodeRecord(rest)
+		rec, delta, next, err := decodeRecord(rest)
 		if err != nil {
 			return fmt.Errorf("decode batch record %d: %w", i, err)
 		}
-		if err := fn(rec); err != nil {
+		if err := fn(rec, delta); err != nil {
 			return err
 		}
 		rest = next
@@ -120,32 +148,35 @@ func DecodeBatch(batch []byte, fn func(Record) error) error {
 
 var errShort = errors.New("truncated record")
 
-func decodeRecord(b []byte) (Record, []byte, error) {
+func decodeRecord(b []byte) (Record, int64, []byte, error) {
 	length, n := binary.Varint(b)
 	if n <= 0 || length < 0 || int64(len(b)-n) < length {
-		return Record{}, nil, errShort
+		return Record{}, 0, nil, errShort
 	}
 	body, rest := b[n:n+int(length)], b[n+int(length):]
 	if len(body) < 1 {
-		return Record{}, nil, errShort
+		return Record{}, 0, nil, errShort
 	}
-	body = body[1:] // attributes
-	for range 2 {   // timestamp delta, offset delta
-		if _, n := binary.Varint(body); n <= 0 {
-			return Record{}, nil, errShort
-		} else {
-			body = body[n:]
+	// After the attributes byte: the timestamp and offset deltas.
+	body = body[1:]
+	var deltas [2]int64
+	for i := range deltas {
+		v, n := binary.Varint(body)
+		if n <= 0 {
+			return Record{}, 0, nil, errShort
 		}
+		deltas[i], body = v, body[n:]
 	}
+	delta := deltas[1]
 	var r Record
 	var err error
 	if r.Key, body, err = readBytes(body); err != nil {
-		return Record{}, nil, err
+		return Record{}, 0, nil, err
 	}
 	if r.Value, _, err = readBytes(body); err != nil {
-		return Record{}, nil, err
+		return Record{}, 0, nil, err
 	}
-	return r, rest, nil
+	return r, delta, rest, nil
 }
 
 func readBytes(b []byte) ([]byte, []byte, error) {

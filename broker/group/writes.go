@@ -7,17 +7,50 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// pendingWrite is what to do once a write is durable or has failed.
+// pendingWrite is what to do once a write is in the log and once it is
+// durable or has failed.
 type pendingWrite struct {
-	done func(out *Out, err *kerr.Error, now time.Time)
+	base     int64 // log offset of the first record, -1 until Appended
+	appended func(base int64)
+	done     func(out *Out, err *kerr.Error, now time.Time)
 }
 
-// write asks the caller to persist recs and remembers done.
-func (g *Group) write(out *Out, recs []Record, done func(out *Out, err *kerr.Error, now time.Time)) {
+// offsetOf is the log offset of the write's i-th record, -1 when unknown.
+func (w *pendingWrite) offsetOf(i int) int64 {
+	if w.base < 0 {
+		return -1
+	}
+	return w.base + int64(i)
+}
+
+// write asks the caller to persist recs and remembers done, which may be
+// set later through the returned write.
+func (g *Group) write(out *Out, recs []Record, done func(out *Out, err *kerr.Error, now time.Time)) *pendingWrite {
+	return g.writeAs(out, recs, nil, done)
+}
+
+// writeAs is write in txn's transaction (nil: none).
+func (g *Group) writeAs(out *Out, recs []Record, txn *Producer, done func(out *Out, err *kerr.Error, now time.Time)) *pendingWrite {
 	g.nextWrite++
 	id := g.nextWrite
-	g.writes[id] = &pendingWrite{done: done}
-	out.Writes = append(out.Writes, Write{ID: id, Records: recs})
+	w := &pendingWrite{base: -1, done: done}
+	g.writes[id] = w
+	out.Writes = append(out.Writes, Write{ID: id, Records: recs, Txn: txn})
+	return w
+}
+
+// Appended reports that write id is in the log with its first record at
+// base (the batch is uncompressed and written whole, so record i is at
+// base+i). It is not yet durable.
+func (g *Group) Appended(id uint64, base int64) {
+	w := g.writes[id]
+	if w == nil || w.base >= 0 {
+		return
+	}
+	w.base = base
+	if w.appended != nil {
+		w.appended(base)
+	}
 }
 
 // WriteDone reports that write id is durable (err nil) or failed with err,
@@ -31,6 +64,9 @@ func (g *Group) WriteDone(id uint64, err *kerr.Error, now time.Time) Out {
 	delete(g.writes, id)
 	if w.done != nil {
 		w.done(&out, err, now)
+	}
+	if len(g.writes) == 0 {
+		g.tombstoned = nil // no older commit is left to come back
 	}
 	return out
 }

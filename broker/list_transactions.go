@@ -1,0 +1,29 @@
+package broker
+
+import (
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"spool/broker/txn"
+	"spool/protocol"
+)
+
+// handleListTransactions lists the transactional ids this broker
+// coordinates, filtered by state, producer id and (v1) how long the
+// transaction has been open.
+func (b *Broker) handleListTransactions(req *protocol.Request, respond func(protocol.Response)) {
+	r := req.Msg.(*kmsg.ListTransactionsRequest)
+	resp := r.ResponseKind().(*kmsg.ListTransactionsResponse)
+	duration := r.DurationFilterMillis
+	if r.Version < 1 {
+		duration = -1
+	}
+	f, unknown := txn.NewListFilter(r.StateFilters, r.ProducerIDFilters, duration)
+	resp.UnknownStateFilters = unknown
+	states, err := b.txns.list(&f)
+	if err != nil {
+		resp.ErrorCode = err.Code
+	} else {
+		resp.TransactionStates = states
+	}
+	respond(protocol.Msg(resp))
+}
