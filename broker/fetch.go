@@ -200,7 +200,7 @@ func (op *fetchOp) readOne(img *metadata.Image, t *fetchTarget, res *fetchResult
 		return
 	}
 	if op.isolation == readCommitted && !sl.Empty() {
-		if res.aborted, err = p.log.AbortedTxns(nil, t.offset, maxOffset); err != nil {
+		if res.aborted, err = abortedIn(p.log, &sl, t.offset, maxOffset); err != nil {
 			sl.Release()
 			res.errCode = storageErrorCode(err)
 			return

@@ -195,3 +195,48 @@ func (p *partition) appendMarkerLocked(m txnMarker) (int64, int16, error) {
 	}
 	return res.FirstOffset, 0, nil
 }
+
+// abortedListBound is how many aborted transactions a read_committed fetch
+// may list before the list is cut to the records actually returned.
+const abortedListBound = 16
+
+// abortedIn lists the aborted transactions overlapping the records of sl,
+// read from offset with the stable offset lso as bound. Most fetches list
+// few and take the list as is; a long one (a consumer far behind many
+// aborts) is cut, as Kafka cuts it, at the end of the returned batches,
+// which costs reading their headers.
+func abortedIn(l *storage.Log, sl *storage.Slice, offset, lso int64) ([]storage.AbortedTxn, error) {
+	aborted, err := l.AbortedTxns(nil, offset, lso)
+	if err != nil || len(aborted) <= abortedListBound {
+		return aborted, err
+	}
+	end, err := sliceEnd(sl)
+	if err != nil {
+		return nil, err
+	}
+	kept := aborted[:0]
+	for _, a := range aborted {
+		if a.FirstOffset < end {
+			kept = append(kept, a)
+		}
+	}
+	return kept, nil
+}
+
+// sliceEnd is the offset after the last batch of sl, from its headers.
+func sliceEnd(sl *storage.Slice) (int64, error) {
+	var hdr [storage.BatchHeaderLen]byte
+	f, end := sl.File(), int64(-1)
+	for pos, stop := sl.Pos(), sl.Pos()+int64(sl.Len()); pos < stop; {
+		if _, err := f.ReadAt(hdr[:], pos); err != nil {
+			return 0, fmt.Errorf("read batch header in %s at %d: %w", f.Name(), pos, err)
+		}
+		h, err := storage.ParseBatchHeader(hdr[:])
+		if err != nil || h.TotalSize() < storage.BatchHeaderLen {
+			return 0, fmt.Errorf("%w: batch header in %s at %d", storage.ErrLogCorrupt, f.Name(), pos)
+		}
+		end = h.NextOffset()
+		pos += int64(h.TotalSize())
+	}
+	return end, nil
+}

@@ -191,3 +191,39 @@ func TestProducerSnapshotKeepsTransactions(t *testing.T) {
 		t.Fatalf("decoded %+v %+v, want %+v %+v", got.m[7], got.m[9], st.m[7], st.m[9])
 	}
 }
+
+// TestAbortedListCutToReturnedRecords checks a read_committed fetch far
+// behind many aborts lists only those overlapping the batches it returns.
+func TestAbortedListCutToReturnedRecords(t *testing.T) {
+	tb := newTestBroker(t, nil, storage.Options{})
+	const txns = 3 * abortedListBound
+	for i := range txns {
+		pid := int64(100 + i)
+		tb.mustProduce(t, txnBatch(t, pid, 0, 0, 2))
+		if code := tb.marker(t, pid, 0, 1, false); code != 0 {
+			t.Fatal(kerr.ErrorForCode(code))
+		}
+	}
+	p := tb.p
+	lso := p.lastStableOffset()
+	read := func(maxBytes int) []storage.AbortedTxn {
+		sl, err := p.log.Read(0, maxBytes, lso, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sl.Release()
+		got, err := abortedIn(p.log, &sl, 0, lso)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	// Each transaction is a data batch at 3i and its marker at 3i+2; one
+	// byte gets the first batch only.
+	if got := read(1); len(got) != 1 || got[0].ProducerID != 100 {
+		t.Fatalf("first batch only: aborted %+v, want producer 100 alone", got)
+	}
+	if got := read(1 << 20); len(got) != txns {
+		t.Fatalf("whole log: %d aborted, want %d", len(got), txns)
+	}
+}
