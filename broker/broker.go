@@ -48,6 +48,7 @@ type Broker struct {
 	isr         *isrManager
 	groups      *coordinator
 	txns        *txnCoordinator
+	verifier    *txnVerifier
 
 	fetchSessions *fetchSessionCache
 	// fetchQuit ends long polls early when the broker shuts down.
@@ -81,6 +82,7 @@ func New(cfg Config) (*Broker, error) {
 	b.groups = newCoordinator(b)
 	b.meta.publish = append(b.meta.publish, b.groups.onMetadata)
 	b.txns = newTxnCoordinator(b)
+	b.verifier = newTxnVerifier(b)
 	b.meta.publish = append(b.meta.publish, b.txns.onMetadata)
 	b.life = newLifecycle(b)
 	b.producerIDs = &producerIDs{b: b}
@@ -148,6 +150,7 @@ func (b *Broker) Close() {
 	b.controllers.close()
 	b.meta.cc.close()
 	b.txns.close()
+	b.verifier.close()
 	b.groups.close()
 	b.replicas.close()
 	if b.meta.store != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
 
+	"spool/broker/txn"
 	"spool/controller/metadata"
 	"spool/protocol"
 	"spool/storage"
@@ -38,6 +39,9 @@ type produceRequest struct {
 	resp     *kmsg.ProduceResponse
 	waits    []pendingSync
 	failed   bool // some partition has an error (acks=0 closes the connection)
+	// verified holds the coordinator's verdicts on the partitions whose
+	// transactional batches open a transaction, asked once per request.
+	verified map[txn.Partition]verdict
 }
 
 // handleProduce validates and appends on the connection's reading
@@ -129,6 +133,12 @@ func (b *Broker) producePartition(pr *produceRequest, topic *metadata.Topic, cfg
 		fail(bad.err, bad.msg)
 		out.ErrorRecords = bad.records
 		return
+	}
+	if h.IsTransactional() {
+		if err, msg := b.verifier.check(pr, topic.Name, in.Partition, h); err != nil {
+			fail(err, msg)
+			return
+		}
 	}
 	ap := pr.params
 	ap.appendTimeMs = -1

@@ -193,6 +193,10 @@ func newTestBroker(t testing.TB, topicConfigs map[string]string, opts storage.Op
 	}
 	p.setState(img.Topics.ByName(testTopic).Partition(0), 1)
 	b.replicas.parts[tp{testTopic, 0}] = p
+	// No coordinator here: every partition counts as added to its
+	// transaction unless a test says otherwise.
+	b.verifier = newTxnVerifier(b)
+	b.verifier.verify = acceptAllTxnPartitions
 	t.Cleanup(func() { l.Close() })
 	return &testBroker{b: b, p: p}
 }

@@ -107,6 +107,7 @@ var brokerDefs = []Def{
 	def("transaction.state.log.replication.factor", TypeShort, "3", "Replication factor of __transaction_state (capped at the broker count).").rule(atLeast(1)),
 	def("transaction.state.log.min.isr", TypeInt, "2", "min.insync.replicas of __transaction_state.").rule(atLeast(1)),
 	def("transaction.max.timeout.ms", TypeInt, "900000", "Largest transaction timeout a producer may ask for.").rule(atLeast(1)),
+	def("transaction.partition.verification.enable", TypeBoolean, "true", "Check with the transaction coordinator that a partition is part of the producer's open transaction before its first transactional batch there (KIP-890), so a late or stray write cannot leave a hanging transaction.").dynamic(),
 	def("transactional.id.expiration.ms", TypeInt, "604800000", "Idle time after which a transactional id expires.").rule(atLeast(1)),
 	def("transaction.state.log.segment.bytes", TypeInt, "104857600", "Segment size of __transaction_state.").rule(atLeast(1)),
 	def("transaction.abort.timed.out.transaction.cleanup.interval.ms", TypeInt, "10000", "How often transactions past their timeout are aborted.").rule(atLeast(1)),
