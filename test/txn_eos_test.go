@@ -22,6 +22,7 @@ type eosRun struct {
 	t       *testing.T
 	brokers []string
 	adm     *kadm.Client
+	nodes   []*harness.Node
 	workers []*txnWorker
 }
 
@@ -69,6 +70,16 @@ func (r *eosRun) run(disrupt func()) {
 		}
 	}
 	t.Logf("workers: %s", workersProgress(r.workers))
+	// A worker that gave up while the others finished the job does not
+	// fail the test, but what the brokers said then is worth a look.
+	for _, w := range r.workers {
+		if w.failedOnItsOwn() {
+			for _, n := range r.nodes {
+				t.Logf("%s failed on its own; node %d output (tail):\n%s", w.name, n.ID, lastLines(n.Output(), 60))
+			}
+			break
+		}
+	}
 	got := readCommittedAll(t, r.brokers, "out", 6, 2*time.Minute)
 	checkTransformedOnce(t, got, eosInputs)
 
@@ -92,7 +103,7 @@ func TestTxnExactlyOnceWorkerKilled(t *testing.T) {
 	n := txnNode(t, nil)
 	adm := admin(t, n.Addr)
 	txnTopics(t, adm, 6, 1, nil, "in", "out")
-	r := &eosRun{t: t, brokers: []string{n.Addr}, adm: adm}
+	r := &eosRun{t: t, brokers: []string{n.Addr}, adm: adm, nodes: []*harness.Node{n}}
 	r.run(func() {
 		r.waitCommitted(4000, 2*time.Minute)
 		victim := r.workers[1]
@@ -122,7 +133,7 @@ func TestTxnExactlyOnceCoordinatorKilled(t *testing.T) {
 	waitFullISR(t, adm, "in")
 	waitFullISR(t, adm, "out")
 
-	r := &eosRun{t: t, brokers: c.BootstrapAddrs(), adm: adm}
+	r := &eosRun{t: t, brokers: c.BootstrapAddrs(), adm: adm, nodes: c.Nodes}
 	r.run(func() {
 		r.waitCommitted(3000, 2*time.Minute)
 		coords := waitTxnCoordinators(t, adm, time.Minute, eosGroup+"-0", eosGroup+"-1", eosGroup+"-2")

@@ -106,6 +106,7 @@ type txnWorker struct {
 	committed atomic.Int64 // records it committed, as it reported
 	done      chan struct{}
 	exitErr   error
+	killed    atomic.Bool // by the test
 }
 
 // startTxnWorker starts a worker with transactional id txnID in group
@@ -142,8 +143,11 @@ func startTxnWorker(t *testing.T, name string, brokers []string, group, txnID st
 		close(w.done)
 	}()
 	t.Cleanup(func() {
+		// A worker that failed on its own is worth a look even when the
+		// others made up for it.
+		failed := w.failedOnItsOwn()
 		w.kill()
-		if t.Failed() {
+		if t.Failed() || failed {
 			t.Logf("worker %s (exit %v) stderr:\n%s", w.name, w.exitErr, lastLines(w.stderr.String(), 40))
 		}
 	})
@@ -159,9 +163,15 @@ func (w *txnWorker) exited() bool {
 	}
 }
 
+// failedOnItsOwn: the worker exited with an error the test did not cause.
+func (w *txnWorker) failedOnItsOwn() bool {
+	return w.exited() && !w.killed.Load() && w.exitErr != nil
+}
+
 // kill is kill -9.
 func (w *txnWorker) kill() {
 	if !w.exited() {
+		w.killed.Store(true)
 		w.cmd.Process.Kill()
 	}
 	<-w.done

@@ -43,6 +43,7 @@ const (
 	naKcatTxn         = "kcat commits a transaction when its input ends and aborts one only on Ctrl-C, so it cannot run the scripted abort."
 	naKafkaGoTxn      = "kafka-go has no transactional producer."
 	naKafkaPythonTxn  = "kafka-python 2.0.2 (Debian's) has no transactional producer."
+	naKcatTxnOffsets  = "kcat cannot commit consumed offsets in a transaction."
 	naKafkajsCodec    = "kafkajs's lz4 and zstd codecs are separate npm packages with native builds that do not install here; gzip is built in and snappy comes from kafkajs-snappy (pure JavaScript)."
 )
 
@@ -61,7 +62,7 @@ var clients = []*client{
 		name:           "kafka-go",
 		prepare:        goRunner("kafkago"),
 		version:        goModVersion("github.com/segmentio/kafka-go"),
-		na:             map[string]string{"idempotent": naKafkaGoIdem, "transactions": naKafkaGoTxn},
+		na:             map[string]string{"idempotent": naKafkaGoIdem, "transactions": naKafkaGoTxn, "txn-offsets": naKafkaGoTxn},
 		nullReadsEmpty: true,
 	},
 	{
@@ -78,7 +79,7 @@ var clients = []*client{
 			return goRunner("kcat")(b)
 		},
 		version: kcatVersion,
-		na:      map[string]string{"admin": naKcatAdmin, "transactions": naKcatTxn},
+		na:      map[string]string{"admin": naKcatAdmin, "transactions": naKcatTxn, "txn-offsets": naKcatTxnOffsets},
 	},
 	{
 		name:    "confluent-kafka-python",
@@ -91,7 +92,7 @@ var clients = []*client{
 		name:    "kafka-python",
 		prepare: pythonRunner("kafka_python_runner.py", "kafka", "python3-kafka"),
 		version: func(ctx context.Context, b *builds) string { return debVersion(ctx, "python3-kafka") },
-		na:      map[string]string{"idempotent": naKafkaPythonIdem, "transactions": naKafkaPythonTxn},
+		na:      map[string]string{"idempotent": naKafkaPythonIdem, "transactions": naKafkaPythonTxn, "txn-offsets": naKafkaPythonTxn},
 	},
 	{
 		name: "kafkajs",

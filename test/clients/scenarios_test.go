@@ -50,6 +50,7 @@ var scenarios = []*scenario{
 	{name: "zstd", issues: []int{issueDataPath}, run: produceCell("zstd", false)},
 	{name: "idempotent", issues: []int{issueDataPath}, run: produceCell("none", true)},
 	{name: "transactions", issues: []int{issueDataPath, issueTxn}, run: runTransactions},
+	{name: "txn-offsets", issues: []int{issueDataPath, issueGroups, issueTxn}, run: runTxnOffsets},
 	{name: "group", issues: []int{issueDataPath, issueGroups}, run: runGroup},
 	{name: "commit-resume", issues: []int{issueDataPath, issueGroups}, run: runResume},
 	{name: "offsets-by-time", issues: []int{issueDataPath}, run: runOffsets},

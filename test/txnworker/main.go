@@ -43,7 +43,9 @@ func main() {
 	txnID := flag.String("txn-id", "", "transactional.id of this instance")
 	in := flag.String("in", "in", "topic to consume")
 	out := flag.String("out", "out", "topic to produce to")
-	txnTimeout := flag.Duration("txn-timeout", 10*time.Second, "transaction.timeout.ms")
+	// Long enough to ride out a coordinator failover, short enough that a
+	// worker dying with a transaction open holds the output back briefly.
+	txnTimeout := flag.Duration("txn-timeout", 30*time.Second, "transaction.timeout.ms")
 	session := flag.Duration("session-timeout", 6*time.Second, "group session timeout")
 	maxPoll := flag.Int("max-poll", 500, "records a transaction takes at most")
 	flag.Parse()

@@ -45,6 +45,8 @@ type args struct {
 	idempotent, transactional                         bool
 	timestamps                                        []int64
 	timeout                                           time.Duration
+	to                                                string // transform: the topic it produces to
+	abort                                             bool   // transform: abort instead of committing
 }
 
 func main() {
@@ -52,7 +54,7 @@ func main() {
 	var ts string
 	var timeout float64
 	flag.StringVar(&a.bootstrap, "bootstrap", "", "")
-	flag.StringVar(&a.scenario, "scenario", "", "admin | produce | group | offsets | metadata | version")
+	flag.StringVar(&a.scenario, "scenario", "", "admin | produce | group | transform | offsets | metadata | version")
 	flag.StringVar(&a.topic, "topic", "", "")
 	flag.StringVar(&a.in, "in", "", "")
 	flag.StringVar(&a.out, "out", "", "")
@@ -61,6 +63,8 @@ func main() {
 	flag.StringVar(&a.codec, "codec", "none", "")
 	flag.BoolVar(&a.idempotent, "idempotent", false, "")
 	flag.BoolVar(&a.transactional, "transactional", false, "abort one transaction of the records, commit another")
+	flag.StringVar(&a.to, "to", "", "topic the transform scenario produces to")
+	flag.BoolVar(&a.abort, "abort", false, "transform: abort the transaction instead of committing it")
 	flag.IntVar(&a.partitions, "partitions", 3, "")
 	flag.IntVar(&a.rf, "rf", 1, "")
 	flag.StringVar(&ts, "timestamps", "", "")
@@ -86,6 +90,8 @@ func main() {
 		produce(ctx, a)
 	case "group":
 		group(ctx, a)
+	case "transform":
+		transform(ctx, a)
 	case "offsets":
 		offsets(a)
 	case "metadata":

@@ -28,6 +28,8 @@ func main() {
 		produce(ctx, a)
 	case "group":
 		group(ctx, a)
+	case "transform":
+		transform(ctx, a)
 	case "offsets":
 		offsets(ctx, a)
 	case "metadata":
@@ -222,6 +224,53 @@ func group(ctx context.Context, a spec.Args) {
 	out := make([]spec.Record, len(recs))
 	for i, r := range recs {
 		out[i] = fromKgo(r)
+	}
+	spec.WriteLines(a.Out, out)
+}
+
+// transform consumes --count records in --group read_committed and, in
+// one GroupTransactSession transaction, produces them to --to and commits
+// their offsets; with --abort it aborts instead, which franz-go does
+// without sending the offsets.
+func transform(ctx context.Context, a spec.Args) {
+	base := []kgo.Opt{
+		kgo.SeedBrokers(a.Brokers()...),
+		kgo.FetchMaxBytes(maxBytes),
+		kgo.FetchMaxPartitionBytes(maxBytes),
+		kgo.ConsumerGroup(a.Group),
+		kgo.ConsumeTopics(a.Topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.TransactionalID(a.Topic + "-txn"),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+	}
+	sess, err := kgo.NewGroupTransactSession(base...)
+	spec.Check(err, "new transact session")
+	defer sess.Close()
+	var recs []*kgo.Record
+	for len(recs) < a.Count {
+		fs := sess.PollRecords(ctx, a.Count-len(recs))
+		if ctx.Err() != nil {
+			spec.Fail("consumed %d of %d records", len(recs), a.Count)
+		}
+		if err := firstErr(fs); err != nil {
+			spec.Fail("consume: %v", err)
+		}
+		recs = append(recs, fs.Records()...)
+	}
+	spec.Check(sess.Begin(), "begin transaction")
+	out := make([]spec.Record, len(recs))
+	var produced []*kgo.Record
+	for i, r := range recs {
+		out[i] = fromKgo(r)
+		produced = append(produced, toKgo([]spec.Record{{Partition: r.Partition, Key: r.Key, Value: r.Value, Headers: out[i].Headers}})...)
+		produced[i].Topic = a.To
+	}
+	spec.Check(sess.ProduceSync(ctx, produced...).FirstErr(), "produce in the transaction")
+	committed, err := sess.End(ctx, kgo.TransactionEndTry(!a.Abort))
+	spec.Check(err, "end transaction")
+	if committed == a.Abort {
+		spec.Fail("end transaction: committed %v, want %v", committed, !a.Abort)
 	}
 	spec.WriteLines(a.Out, out)
 }

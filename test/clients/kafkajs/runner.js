@@ -21,10 +21,10 @@ const MAX_BYTES = 4000000
 class Fail extends Error {}
 
 function parseArgs(argv) {
-  const a = { codec: 'none', partitions: 3, rf: 1, timeout: 30, timestamps: [], idempotent: false, transactional: false }
+  const a = { codec: 'none', partitions: 3, rf: 1, timeout: 30, timestamps: [], idempotent: false, transactional: false, abort: false }
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i].replace(/^--/, '')
-    if (name === 'idempotent' || name === 'transactional') {
+    if (name === 'idempotent' || name === 'transactional' || name === 'abort') {
       a[name] = true
       continue
     }
@@ -181,6 +181,54 @@ async function consume(a, groupId, n) {
   return got
 }
 
+// transform consumes --count records in --group (read_committed, kafkajs's
+// default) and, in one transaction, sends them to --to and their offsets to
+// the group; with --abort it aborts that transaction.
+async function transform(a) {
+  const kafka = client(a)
+  const consumer = kafka.consumer({ groupId: a.group, maxBytesPerPartition: MAX_BYTES, maxBytes: 2 * MAX_BYTES })
+  await consumer.connect()
+  await consumer.subscribe({ topics: [a.topic], fromBeginning: true })
+  const got = []
+  let done
+  const finished = new Promise(resolve => (done = resolve))
+  await consumer.run({
+    autoCommit: false,
+    eachMessage: async ({ partition, message }) => {
+      if (got.length >= a.count) return
+      got.push({ p: partition, o: Number(message.offset), k: message.key, v: message.value, h: message.headers })
+      if (got.length === a.count) done()
+    },
+  })
+  const timer = sleep(left(a)).then(() => 'timeout')
+  if ((await Promise.race([finished, timer])) === 'timeout') {
+    throw new Fail(`consumed ${got.length} of ${a.count} records`)
+  }
+  await consumer.pause([{ topic: a.topic }])
+
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, transactionalId: `${a.topic}-txn` })
+  await producer.connect()
+  const txn = await producer.transaction()
+  await txn.send({
+    topic: a.to,
+    acks: -1,
+    messages: got.map(r => ({ partition: r.p, key: r.k, value: r.v, headers: r.h })),
+  })
+  const next = {}
+  for (const r of got) next[r.p] = Math.max(next[r.p] || 0, r.o + 1)
+  await txn.sendOffsets({
+    consumerGroupId: a.group,
+    topics: [{ topic: a.topic, partitions: Object.entries(next).map(([p, o]) => ({ partition: Number(p), offset: String(o) })) }],
+  })
+  await (a.abort ? txn.abort() : txn.commit())
+  await producer.disconnect()
+  await consumer.disconnect()
+  writeLines(
+    a.out,
+    got.map(r => ({ p: r.p, o: r.o, k: e64(r.k), v: e64(r.v), h: headersList(r.h) }))
+  )
+}
+
 async function group(a) {
   writeLines(a.out, await consume(a, a.group, a.count))
 }
@@ -229,7 +277,7 @@ async function metadata(a) {
   writeLines(a.out, [last])
 }
 
-const scenarios = { admin, produce, group, offsets, metadata }
+const scenarios = { admin, produce, group, transform, offsets, metadata }
 
 async function main() {
   const a = parseArgs(process.argv.slice(2))

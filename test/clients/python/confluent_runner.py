@@ -153,6 +153,55 @@ def group(a):
     write_records(a.out, out)
 
 
+def transform(a):
+    """Consumes --count records in --group read_committed and, in one
+    transaction, produces them to --to and sends their offsets with the
+    consumer's group metadata; aborts that transaction with --abort."""
+    c = consumer(a, **{"group.id": a.group, "auto.offset.reset": "earliest"})
+    c.subscribe([a.topic])
+    got = []
+    while len(got) < a.count:
+        if left(a) == 0:
+            raise Fail("consumed %d of %d records" % (len(got), a.count))
+        m = c.poll(min(1.0, left(a)))
+        if m is None:
+            continue
+        if m.error():
+            if m.error().code() == KafkaError._PARTITION_EOF:
+                continue
+            raise Fail("consume: %s" % m.error())
+        got.append(from_msg(m))
+    nxt = {}
+    for r in got:
+        nxt[r.partition] = max(nxt.get(r.partition, 0), r.offset + 1)
+
+    errors = []
+
+    def delivered(err, msg):
+        if err is not None:
+            errors.append(err)
+
+    p = Producer(conf(a, **{"acks": "all", "enable.idempotence": True, "transactional.id": a.topic + "-txn",
+                            "message.max.bytes": MAX_BYTES, "linger.ms": 5}))
+    p.init_transactions(left(a))
+    p.begin_transaction()
+    for r in got:
+        p.produce(a.to, value=r.value, key=r.key, partition=r.partition, headers=r.headers, on_delivery=delivered)
+        p.poll(0)
+    if p.flush(left(a)) != 0:
+        raise Fail("flush: records still queued at the deadline")
+    if errors:
+        raise Fail("produce: %d failed, first: %s" % (len(errors), errors[0]))
+    p.send_offsets_to_transaction([TopicPartition(a.topic, pt, o) for pt, o in nxt.items()],
+                                  c.consumer_group_metadata(), left(a))
+    if a.abort:
+        p.abort_transaction(left(a))
+    else:
+        p.commit_transaction(left(a))
+    c.close()
+    write_records(a.out, got)
+
+
 def offsets(a):
     c = consumer(a, **{"group.id": "matrix-offsets-unused"})
     out = []
@@ -186,4 +235,5 @@ def metadata(a):
 
 
 if __name__ == "__main__":
-    run({"admin": admin, "produce": produce, "group": group, "offsets": offsets, "metadata": metadata})
+    run({"admin": admin, "produce": produce, "group": group, "transform": transform, "offsets": offsets,
+         "metadata": metadata})

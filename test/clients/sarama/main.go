@@ -27,6 +27,8 @@ func main() {
 		produce(ctx, a)
 	case "group":
 		group(ctx, a)
+	case "transform":
+		transform(ctx, a)
 	case "offsets":
 		offsets(a)
 	case "metadata":

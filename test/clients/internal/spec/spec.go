@@ -51,7 +51,7 @@ type TimeOffset struct {
 // Args are the flags every runner accepts.
 type Args struct {
 	Bootstrap  string
-	Scenario   string // admin, produce, group, offsets, metadata
+	Scenario   string // admin, produce, group, transform, offsets, metadata
 	Topic      string
 	In, Out    string // record files
 	Group      string
@@ -61,10 +61,17 @@ type Args struct {
 	// Transactional: produce everything in a transaction that is aborted,
 	// then again in one that is committed, and read back read_committed.
 	Transactional bool
-	Partitions    int
-	RF            int
-	Timestamps    []int64
-	Timeout       time.Duration
+	// To is the topic the transform scenario produces to: it consumes
+	// --count records of --topic in --group and, in one transaction,
+	// produces each to the same partition of --to and commits the
+	// consumed offsets to the group. Abort aborts that transaction
+	// instead of committing it.
+	To         string
+	Abort      bool
+	Partitions int
+	RF         int
+	Timestamps []int64
+	Timeout    time.Duration
 }
 
 // Parse reads the flags from os.Args.
@@ -73,7 +80,7 @@ func Parse() Args {
 	var ts string
 	var timeout float64
 	flag.StringVar(&a.Bootstrap, "bootstrap", "", "comma-separated host:port list")
-	flag.StringVar(&a.Scenario, "scenario", "", "admin | produce | group | offsets | metadata")
+	flag.StringVar(&a.Scenario, "scenario", "", "admin | produce | group | transform | offsets | metadata")
 	flag.StringVar(&a.Topic, "topic", "", "topic")
 	flag.StringVar(&a.In, "in", "", "records to produce (JSON lines)")
 	flag.StringVar(&a.Out, "out", "", "where to write what was read (JSON lines)")
@@ -82,6 +89,8 @@ func Parse() Args {
 	flag.StringVar(&a.Codec, "codec", "none", "none | gzip | snappy | lz4 | zstd")
 	flag.BoolVar(&a.Idempotent, "idempotent", false, "enable the idempotent producer")
 	flag.BoolVar(&a.Transactional, "transactional", false, "abort one transaction of the records, commit another")
+	flag.StringVar(&a.To, "to", "", "topic the transform scenario produces to")
+	flag.BoolVar(&a.Abort, "abort", false, "transform: abort the transaction instead of committing it")
 	flag.IntVar(&a.Partitions, "partitions", 3, "partitions for admin create")
 	flag.IntVar(&a.RF, "rf", 1, "replication factor for admin create")
 	flag.StringVar(&ts, "timestamps", "", "comma-separated millisecond timestamps")
