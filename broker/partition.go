@@ -44,6 +44,9 @@ type partition struct {
 	// back. Guarded by appendMu; txns publishes it with the open ones.
 	unreplicated []txnRange
 	txns         atomic.Pointer[txnView]
+	// snapshotAt is the offset of the newest producer snapshot on disk, -1
+	// if none; guarded by appendMu.
+	snapshotAt int64
 
 	waitMu  sync.Mutex
 	waiters map[chan struct{}]struct{}
@@ -53,6 +56,7 @@ func newPartition(topic string, id int32, topicID [16]byte, l *storage.Log) *par
 	p := &partition{topic: topic, id: id, topicID: topicID, log: l, leader: -1, waiters: map[chan struct{}]struct{}{}}
 	p.highWatermark.Store(l.LogEndOffset())
 	p.producers = newProducerStates()
+	p.snapshotAt = -1
 	p.epochs = &leaderEpochs{dir: l.Dir()}
 	return p
 }
