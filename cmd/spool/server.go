@@ -40,14 +40,23 @@ given; otherwise run ` + "`spool storage format`" + ` first.`,
 			for _, k := range unknown {
 				log.Warn("unknown configuration key; ignoring it", zap.String("key", k))
 			}
+			dbg, err := listenDebug(flags.debugListener)
+			if err != nil {
+				return err
+			}
 			n, err := prepareNode(static, node, flags.devMode(), clusterID, log)
 			if err != nil {
+				if dbg != nil {
+					dbg.Close()
+				}
 				return err
 			}
 			if err := n.start(); err != nil {
 				n.stop(context.Background())
 				return err
 			}
+			stopDebug := serveDebug(dbg, n, log)
+			defer stopDebug()
 			sigs := make(chan os.Signal, 1)
 			signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 			select {

@@ -20,6 +20,8 @@ type serverFlags struct {
 	advertised string
 	voters     string
 	logDirs    string
+	// debugListener is host:port for pprof and counters; empty is off.
+	debugListener string
 }
 
 func (f *serverFlags) register(cmd *cobra.Command, withCommon bool) {
@@ -35,6 +37,7 @@ func (f *serverFlags) register(cmd *cobra.Command, withCommon bool) {
 	cmd.Flags().StringVar(&f.advertised, "advertised-listeners", "", "advertised.listeners")
 	cmd.Flags().StringVar(&f.voters, "controller-quorum-voters", "", "controller.quorum.voters, e.g. 1@localhost:9093")
 	cmd.Flags().StringVar(&f.logDirs, "log-dirs", "", "log.dirs")
+	cmd.Flags().StringVar(&f.debugListener, "debug-listener", "", "serve net/http/pprof and counters on this host:port, e.g. 127.0.0.1:6060 (off by default)")
 }
 
 // devDefaults make `spool server` with no --config a ready single node.

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,13 +12,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// groupPeers starts spool and kfake for the group benchmarks. Spool runs
-// without the initial rebalance delay (kfake has none) and kfake persists
-// with fsync, as spool's commits do.
+// groupPeers starts spool and kfake on disk for the group benchmarks.
+// Spool runs without the initial rebalance delay (kfake has none) and
+// kfake persists with fsync, as spool's commits do.
 func groupPeers(b *testing.B) []*server {
 	spool := startSpool(b, "group.initial.rebalance.delay.ms=0")
-	kfake := startKfake(b, "-data-dir", filepath.Join(b.TempDir(), "kfake"), "-sync-writes")
-	b.Logf("spool: --override group.initial.rebalance.delay.ms=0; kfake: -data-dir -sync-writes")
+	kfake := startKfakeDisk(b)
+	b.Logf("%s; %s", spool.opts, kfake.opts)
 	return []*server{spool, kfake}
 }
 
@@ -97,33 +96,31 @@ func BenchmarkGroupStabilise(b *testing.B) {
 	const rounds = 5
 	totals := map[string]time.Duration{}
 	for _, s := range groupPeers(b) {
-		benchTopic(b, s.addr, "wide", 60)
-		for i := 0; i < b.N*rounds; i++ {
-			totals[s.name] += stabilise(b, s.addr, fmt.Sprintf("g%d", i))
+		benchTopic(b, s.addr(), "wide", 60)
+		for i := 0; i < rounds; i++ {
+			totals[s.name] += stabilise(b, s.addr(), fmt.Sprintf("g%d", i))
 		}
 		s.stop()
 	}
-	n := float64(b.N * rounds)
-	b.ReportMetric(float64(totals["spool"].Milliseconds())/n, "spool-ms")
-	b.ReportMetric(float64(totals["kfake"].Milliseconds())/n, "kfake-ms")
-	b.ReportMetric(float64(totals["spool"])/float64(totals["kfake"]), "spool/kfake")
+	ms := func(p string) float64 { return float64(totals[p].Microseconds()) / 1e3 / rounds }
+	table.add(row{Section: sectionAdmin, Workload: "10 consumers join one group over 60 partitions: until stable (mean of 5)", Unit: "ms", Lower: true,
+		Spool: ms("spool"), Peers: map[string]float64{"kfake-disk": ms("kfake-disk")},
+		Note: "spool with group.initial.rebalance.delay.ms=0, as kfake has no delay"})
 }
 
 // BenchmarkOffsetCommits measures durable offset commits per second: 8
 // committers, each its own group, committing one partition per request,
-// for 10 s after a 1 s warm-up.
+// for one cell (BENCH_CELL) after a warm-up.
 func BenchmarkOffsetCommits(b *testing.B) {
 	rates := map[string]float64{}
 	for _, s := range groupPeers(b) {
-		benchTopic(b, s.addr, "commits", 8)
-		for i := 0; i < b.N; i++ {
-			rates[s.name] += commitRate(b, s.addr, 8, time.Second, 10*time.Second)
-		}
+		benchTopic(b, s.addr(), "commits", 8)
+		c := cellTimes()
+		rates[s.name] = commitRate(b, s.addr(), 8, c.warm, c.measure)
 		s.stop()
 	}
-	b.ReportMetric(rates["spool"]/float64(b.N), "spool-commits/s")
-	b.ReportMetric(rates["kfake"]/float64(b.N), "kfake-commits/s")
-	b.ReportMetric(rates["spool"]/rates["kfake"], "spool/kfake")
+	table.add(row{Section: sectionAdmin, Workload: "durable offset commits, 8 committers", Unit: "commits/s",
+		Spool: rates["spool"], Peers: map[string]float64{"kfake-disk": rates["kfake-disk"]}})
 }
 
 func commitRate(b *testing.B, addr string, workers int, warm, measure time.Duration) float64 {

@@ -3,9 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,66 +10,54 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// rss reads a process's resident set size in bytes from /proc.
-func rss(b *testing.B, pid int) int64 {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	b.Fatal("no VmRSS")
-	return 0
-}
-
-func openFDs(pid int) int {
-	entries, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
-	return len(entries)
-}
-
 // BenchmarkIdlePartitionMemory creates 10,000 single-replica partitions on
 // one node and reports the resident memory they added per partition, the
 // open descriptors, and how fast they were created.
 func BenchmarkIdlePartitionMemory(b *testing.B) {
 	total := envInt("SPOOL_BENCH_PARTITIONS", 10000)
-	const perTopic = 500
-	for i := 0; i < b.N; i++ {
-		s := startSpool(b)
-		cl, err := kgo.NewClient(kgo.SeedBrokers(s.addr))
-		if err != nil {
-			b.Fatal(err)
-		}
-		adm := kadm.NewClient(cl)
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-		if _, err := adm.CreateTopics(ctx, 1, 1, nil, "warm"); err != nil {
-			b.Fatal(err)
-		}
-		time.Sleep(time.Second)
-		before := rss(b, s.cmd.Process.Pid)
-		t0 := time.Now()
-		for done := 0; done < total; done += perTopic {
-			res, err := adm.CreateTopics(ctx, perTopic, 1, nil, fmt.Sprintf("idle-%d", done))
-			if err != nil {
-				b.Fatal(err)
-			}
-			for _, r := range res {
-				if r.Err != nil {
-					b.Fatalf("%s: %v", r.Topic, r.Err)
-				}
-			}
-		}
-		created := time.Since(t0)
-		time.Sleep(3 * time.Second)
-		after := rss(b, s.cmd.Process.Pid)
-		b.ReportMetric(float64(after-before)/float64(total), "rss-bytes/partition")
-		b.ReportMetric(float64(total)/created.Seconds(), "partitions-created/s")
-		b.ReportMetric(float64(openFDs(s.cmd.Process.Pid)), "open-fds")
-		cancel()
-		cl.Close()
-		s.stop()
+	s := startSpool(b)
+	defer s.stop()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.addr()))
+	if err != nil {
+		b.Fatal(err)
 	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
+	if _, err := adm.CreateTopics(ctx, 1, 1, nil, "warm"); err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	pid := s.pids[0]
+	before := pid.rss()
+	t0 := time.Now()
+	if err := createPartitions(ctx, adm, "idle", total, 500); err != nil {
+		b.Fatal(err)
+	}
+	created := time.Since(t0)
+	time.Sleep(3 * time.Second)
+	after := pid.rss()
+	w := fmt.Sprintf("%d idle partitions on one node", total)
+	table.add(row{Section: sectionAdmin, Workload: w + ": resident memory added per partition", Unit: "KiB", Lower: true, Spool: float64(after-before) / float64(total) / 1024})
+	table.add(row{Section: sectionAdmin, Workload: w + ": created per second (500 a topic, one topic a request)", Unit: "partitions/s", Spool: float64(total) / created.Seconds()})
+	table.add(row{Section: sectionAdmin, Workload: w + ": open descriptors", Unit: "fds", Lower: true, Spool: float64(pid.openFDs())})
+}
+
+// createPartitions creates total partitions as topics prefix-N of perTopic
+// partitions each, one topic a request.
+func createPartitions(ctx context.Context, adm *kadm.Client, prefix string, total, perTopic int) error {
+	for done := 0; done < total; done += perTopic {
+		n := min(perTopic, total-done)
+		res, err := adm.CreateTopics(ctx, int32(n), 1, nil, fmt.Sprintf("%s-%d", prefix, done))
+		if err != nil {
+			return err
+		}
+		for _, r := range res {
+			if r.Err != nil {
+				return fmt.Errorf("%s: %w", r.Topic, r.Err)
+			}
+		}
+	}
+	return nil
 }
