@@ -131,18 +131,19 @@ func (op *fetchOp) wait(parts []*partition, respond func(protocol.Response)) {
 	for _, p := range parts {
 		p.addWaiter(wake)
 	}
-	defer func() {
-		for _, p := range parts {
-			p.removeWaiter(wake)
-		}
-	}()
 	timer := time.NewTimer(op.maxWait)
 	defer timer.Stop()
 	expired := false
 	for {
 		rd := op.read()
 		if expired || rd.ready(op) {
-			respond(op.response(rd))
+			resp := op.response(rd)
+			// Unregistered before answering: the client's next fetch may
+			// come at once, and appends should not wake a finished one.
+			for _, p := range parts {
+				p.removeWaiter(wake)
+			}
+			respond(resp)
 			return
 		}
 		rd.release()
