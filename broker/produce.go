@@ -42,6 +42,19 @@ type produceRequest struct {
 	// verified holds the coordinator's verdicts on the partitions whose
 	// transactional batches open a transaction, asked once per request.
 	verified map[txn.Partition]verdict
+	// topics has each request topic's metadata and configs, resolved once;
+	// topicsBuf holds them for the usual request of a few topics.
+	topics    []produceTopicInfo
+	topicsBuf [4]produceTopicInfo
+	// checked, when set, holds every partition's batch validated ahead of
+	// the appends, indexed from topics[i].first in request order.
+	checked []checkedBatch
+}
+
+type produceTopicInfo struct {
+	topic *metadata.Topic // nil when unknown
+	cfg   produceConfig
+	first int // index of the topic's first partition in checked
 }
 
 // handleProduce validates and appends on the connection's reading
@@ -60,8 +73,9 @@ func (b *Broker) handleProduce(req *protocol.Request, respond func(protocol.Resp
 		params: appendParams{nowMs: now, expiryMs: b.cfg.Static.Int("producer.id.expiration.ms")},
 		resp:   r.ResponseKind().(*kmsg.ProduceResponse),
 	}
+	b.prevalidate(pr)
 	for i := range r.Topics {
-		pr.resp.Topics = append(pr.resp.Topics, b.produceTopic(pr, &r.Topics[i]))
+		pr.resp.Topics = append(pr.resp.Topics, b.produceTopic(pr, i))
 	}
 	switch {
 	case r.Acks == 0 && pr.failed:
@@ -80,20 +94,21 @@ func (b *Broker) handleProduce(req *protocol.Request, respond func(protocol.Resp
 	}
 }
 
-func (b *Broker) produceTopic(pr *produceRequest, t *kmsg.ProduceRequestTopic) kmsg.ProduceResponseTopic {
+func (b *Broker) produceTopic(pr *produceRequest, ti int) kmsg.ProduceResponseTopic {
+	t := &pr.r.Topics[ti]
 	rt := kmsg.NewProduceResponseTopic()
 	rt.Topic = t.Topic
 	rt.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(t.Partitions))
-	topic := pr.img.Topics.ByName(t.Topic)
-	var cfg produceConfig
-	if topic != nil {
-		cfg = b.produceConfig(pr.img, t.Topic)
-	}
+	topic, cfg := pr.topics[ti].topic, &pr.topics[ti].cfg
 	for i := range t.Partitions {
 		out := &rt.Partitions[i]
 		*out = kmsg.NewProduceResponseTopicPartition()
 		out.Partition, out.BaseOffset = t.Partitions[i].Partition, -1
-		b.producePartition(pr, topic, &cfg, &t.Partitions[i], out)
+		var pre *checkedBatch
+		if pr.checked != nil {
+			pre = &pr.checked[pr.topics[ti].first+i]
+		}
+		b.producePartition(pr, topic, cfg, &t.Partitions[i], pre, out)
 		if out.ErrorCode != 0 {
 			pr.failed = true
 		}
@@ -101,9 +116,10 @@ func (b *Broker) produceTopic(pr *produceRequest, t *kmsg.ProduceRequestTopic) k
 	return rt
 }
 
-// producePartition fills out for one partition of the request.
+// producePartition fills out for one partition of the request; pre, when
+// set, is its batch already validated.
 func (b *Broker) producePartition(pr *produceRequest, topic *metadata.Topic, cfg *produceConfig,
-	in *kmsg.ProduceRequestTopicPartition, out *kmsg.ProduceResponseTopicPartition) {
+	in *kmsg.ProduceRequestTopicPartition, pre *checkedBatch, out *kmsg.ProduceResponseTopicPartition) {
 	fail := func(err *kerr.Error, msg string) {
 		out.ErrorCode, out.ErrorMessage = err.Code, &msg
 	}
@@ -128,7 +144,13 @@ func (b *Broker) producePartition(pr *produceRequest, topic *metadata.Topic, cfg
 		fail(kerr.NotEnoughReplicas, fmt.Sprintf("the ISR %v is smaller than min.insync.replicas=%d", isr, cfg.minInsync))
 		return
 	}
-	h, bad := validateProduce(in.Records, pr.r.Version, cfg, pr.params.nowMs)
+	var h storage.BatchHeader
+	var bad batchProblem
+	if pre != nil && pre.done {
+		h, bad = pre.h, pre.bad
+	} else {
+		h, bad = validateProduce(in.Records, pr.r.Version, cfg, pr.params.nowMs)
+	}
 	if bad.err != nil {
 		fail(bad.err, bad.msg)
 		out.ErrorRecords = bad.records
@@ -185,13 +207,17 @@ func (b *Broker) setCurrentLeader(pr *produceRequest, mp *metadata.Partition, ou
 
 // awaitSyncs waits until every acks=all partition has what this request
 // appended on every ISR member, and, where the ISR is the leader alone, on
-// its disk; failures become partition errors. Storage groups concurrent
-// waiters on a log into one fsync.
+// its disk; failures become partition errors. The partitions that need an
+// fsync are flushed together in one pass (storage.SyncAll), and storage
+// groups concurrent waiters on a log into one fsync.
 func (b *Broker) awaitSyncs(timeoutMs int32, waits []pendingSync) {
 	ctx, cancel := context.WithTimeout(context.Background(),
 		max(time.Duration(timeoutMs)*time.Millisecond, minSyncWait))
 	defer cancel()
-	for _, w := range waits {
+	errs := make([]error, len(waits))
+	syncs := make([]storage.SyncTarget, 0, len(waits))
+	of := make([]int, 0, len(waits)) // syncs[k] is for waits[of[k]]
+	for i, w := range waits {
 		err := w.p.awaitCommitted(ctx, w.upTo)
 		isr := w.p.inSyncReplicas()
 		if err == nil && len(isr) < w.minInsync {
@@ -200,23 +226,35 @@ func (b *Broker) awaitSyncs(timeoutMs int32, waits []pendingSync) {
 			continue
 		}
 		if err == nil && len(isr) <= 1 {
-			err = w.p.log.Sync(ctx, w.upTo)
+			syncs = append(syncs, storage.SyncTarget{Log: w.p.log, UpTo: w.upTo})
+			of = append(of, i)
 		}
-		if err == nil {
-			continue
-		}
-		code, msg := kerr.KafkaStorageError.Code, err.Error()
-		switch {
-		case errors.Is(err, context.DeadlineExceeded):
-			code = kerr.RequestTimedOut.Code
-		case errors.Is(err, storage.ErrClosed):
-			code = kerr.NotLeaderForPartition.Code
-		default:
-			b.log.Error("fsync for acks=all failed", zap.String("dir", w.p.log.Dir()), zap.Error(err))
-		}
-		w.resp.ErrorCode, w.resp.ErrorMessage = code, &msg
-		w.resp.BaseOffset, w.resp.LogAppendTime, w.resp.LogStartOffset = -1, -1, -1
+		errs[i] = err
 	}
+	storage.SyncAll(ctx, syncs)
+	for k := range syncs {
+		errs[of[k]] = syncs[k].Err
+	}
+	for i, w := range waits {
+		if errs[i] != nil {
+			b.failSync(w, errs[i])
+		}
+	}
+}
+
+// failSync turns a failed wait for durability into the partition's error.
+func (b *Broker) failSync(w pendingSync, err error) {
+	code, msg := kerr.KafkaStorageError.Code, err.Error()
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		code = kerr.RequestTimedOut.Code
+	case errors.Is(err, storage.ErrClosed):
+		code = kerr.NotLeaderForPartition.Code
+	default:
+		b.log.Error("fsync for acks=all failed", zap.String("dir", w.p.log.Dir()), zap.Error(err))
+	}
+	w.resp.ErrorCode, w.resp.ErrorMessage = code, &msg
+	w.resp.BaseOffset, w.resp.LogAppendTime, w.resp.LogStartOffset = -1, -1, -1
 }
 
 // minProduceVersion is the oldest Produce spool accepts (Kafka 4 dropped

@@ -18,6 +18,9 @@ type recordCheck struct {
 	batchLAT bool // the producer set the LogAppendTime attribute
 	errs     []kmsg.ProduceResponseTopicPartitionErrorRecord
 	tsErr    bool
+	// tsLo and tsHi bound CreateTime timestamps (message.timestamp.before/
+	// after.max.ms around now), set once per batch.
+	tsLo, tsHi int64
 }
 
 var errShortRecord = errors.New("record runs past the end of the batch")
@@ -25,12 +28,13 @@ var errShortRecord = errors.New("record runs past the end of the batch")
 // walk reads exactly n records from b. Framing errors are returned; rule
 // breaks are collected in rc.errs.
 func (rc *recordCheck) walk(b []byte, n int32) error {
+	rc.tsLo, rc.tsHi = satSub(rc.nowMs, rc.cfg.beforeMaxMs), satAdd(rc.nowMs, rc.cfg.afterMaxMs)
 	for i := int32(0); i < n; i++ {
-		size, k := binary.Varint(b)
-		if k <= 0 || size < 0 || size > math.MaxInt32 {
+		size, b2, ok := varlong(b)
+		if !ok || size < 0 || size > math.MaxInt32 {
 			return fmt.Errorf("record %d: bad length", i)
 		}
-		b = b[k:]
+		b = b2
 		if size > int64(len(b)) {
 			return fmt.Errorf("record %d: %w", i, errShortRecord)
 		}
@@ -113,9 +117,8 @@ func (rc *recordCheck) rules(index int32, nullKey bool, ts int64) {
 	}
 	switch {
 	case !rc.cfg.logAppendTime && ts != -1:
-		lo, hi := satSub(rc.nowMs, rc.cfg.beforeMaxMs), satAdd(rc.nowMs, rc.cfg.afterMaxMs)
-		if ts < lo || ts > hi {
-			rc.fail(index, true, fmt.Sprintf("timestamp %d is out of range [%d, %d]", ts, lo, hi))
+		if ts < rc.tsLo || ts > rc.tsHi {
+			rc.fail(index, true, fmt.Sprintf("timestamp %d is out of range [%d, %d]", ts, rc.tsLo, rc.tsHi))
 		}
 	case rc.batchLAT:
 		rc.fail(index, true, "producers may not set the LogAppendTime timestamp type")
@@ -135,7 +138,17 @@ func varint(b []byte) (int64, []byte, bool) {
 	return v, rest, ok && v >= math.MinInt32 && v <= math.MaxInt32
 }
 
+// varlong decodes the one- and two-byte forms inline: record framing is
+// almost all small numbers, and this runs several times per record.
 func varlong(b []byte) (int64, []byte, bool) {
+	if len(b) > 0 && b[0] < 0x80 {
+		u := int64(b[0])
+		return u>>1 ^ -(u & 1), b[1:], true
+	}
+	if len(b) > 1 && b[1] < 0x80 {
+		u := int64(b[0]&0x7f) | int64(b[1])<<7
+		return u>>1 ^ -(u & 1), b[2:], true
+	}
 	v, k := binary.Varint(b)
 	if k <= 0 {
 		return 0, b, false

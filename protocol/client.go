@@ -95,7 +95,10 @@ func (c *Client) roundTrip(ctx context.Context, encode func([]byte, int32) []byt
 		deadline = time.Now().Add(30 * time.Second)
 	}
 	c.nc.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
+	// The cancel hook runs on its own goroutine, possibly after this call
+	// failed and dropped c.nc: it must touch only this call's connection.
+	nc := c.nc
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
 	c.corr++

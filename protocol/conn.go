@@ -157,9 +157,22 @@ func (c *conn) writeLoop() {
 	for s := range c.slots {
 		select {
 		case <-s.done:
-		case <-c.closing:
-			// Still wait for the handler: it may hold the frame buffer.
-			<-s.done
+		default:
+			// Not answered yet: what is buffered must not wait behind it
+			// (a pipelined produce would otherwise hold every answer back
+			// until the next one is ready).
+			if !broken {
+				if err := w.Flush(); err != nil {
+					broken = true
+					c.close()
+				}
+			}
+			select {
+			case <-s.done:
+			case <-c.closing:
+				// Still wait for the handler: it may hold the frame buffer.
+				<-s.done
+			}
 		}
 		if !broken {
 			if err := c.writeResponse(w, s); err != nil {

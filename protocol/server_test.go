@@ -224,6 +224,34 @@ func TestPipelinedResponsesInOrder(t *testing.T) {
 	}
 }
 
+// An answered request goes out at once even while a later one on the same
+// connection is still unanswered: a pipelining producer must not see each
+// acknowledgement held back until the next one is ready.
+func TestAnswerNotHeldBehindLaterRequest(t *testing.T) {
+	mux := NewMux(zap.NewNop())
+	release := make(chan struct{})
+	mux.Handle(3, 0, 12, func(r *Request, respond func(Response)) {
+		resp := r.Msg.ResponseKind()
+		if r.CorrelationID == 2 {
+			go func() { <-release; respond(Msg(resp)) }()
+			return
+		}
+		respond(Msg(resp))
+	})
+	addr, _ := startServer(t, mux, 1<<20)
+	c := dial(t, addr)
+	for corr := int32(1); corr <= 2; corr++ {
+		req := kmsg.NewPtrMetadataRequest()
+		req.SetVersion(12)
+		writeRequest(t, c, req, corr)
+	}
+	defer close(release)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if corr, _ := readResponse(t, c, true); corr != 1 {
+		t.Fatalf("first response has correlation %d", corr)
+	}
+}
+
 func TestHandlerPanicClosesOnlyThatConnection(t *testing.T) {
 	mux := NewMux(zap.NewNop())
 	mux.Handle(3, 0, 12, func(r *Request, respond func(Response)) {

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -70,4 +72,24 @@ func BenchmarkRead(b *testing.B) {
 		}
 		sl.Release()
 	}
+}
+
+// BenchmarkCreateLog opens a new, empty log in a fresh directory, as a
+// broker does for every partition of a new topic: what it costs is file
+// creation, so the figure is partitions per second on this file system.
+func BenchmarkCreateLog(b *testing.B) {
+	root := b.TempDir()
+	files := NewFileCache(DefaultFileCacheSize)
+	cfg := DefaultConfig()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		l, err := Open(filepath.Join(root, strconv.Itoa(i)), cfg, Options{Files: files})
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.releaseFiles()
+		i++
+	}
+	b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "logs/s")
 }

@@ -2,8 +2,10 @@ package storage
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -125,6 +127,9 @@ func (c *indexChecker) check(e []byte) error {
 // cost of two preads.
 func checkIndex(path string, size int, logSize int64, full bool) (entries int, err error) {
 	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) && logSize == 0 {
+		return 0, nil // an empty segment need not have its indexes (segment_lazy.go)
+	}
 	if err != nil {
 		return 0, err
 	}

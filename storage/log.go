@@ -184,11 +184,7 @@ func (l *Log) closeLocked() error {
 
 // syncSegmentFiles fsyncs the .log and, for a closed segment, its indexes.
 func (l *Log) syncSegmentFiles(s *segment, indexes bool) error {
-	ps := s.paths()
-	n := 1
-	if indexes {
-		n = len(ps)
-	}
+	ps, n := s.syncPaths(indexes)
 	for _, p := range ps[:n] {
 		ref, err := l.files.Pin(p)
 		if err != nil {

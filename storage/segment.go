@@ -42,6 +42,9 @@ type segment struct {
 	createdMs    int64 // when this process created or loaded the segment
 	synced       int64 // bytes of the .log known durable
 	closedSynced bool  // closed, trimmed and every file fsynced since
+	// noIdx and noTime: that index file does not exist yet. A new segment
+	// creates it with its first entry (segment_lazy.go).
+	noIdx, noTime bool
 
 	txn txnIndex // aborted transactions (.txnindex), loaded lazily
 }
@@ -73,18 +76,18 @@ func parseSegmentName(name, suffix string) (int64, bool) {
 
 func (s *segment) paths() [3]string { return [3]string{s.logPath, s.idxPath, s.timePath} }
 
-// create makes empty files for a new segment. Stale files of the same name
-// (left by a truncation racing a crash) are replaced.
+// create makes the empty .log of a new segment; its indexes come with
+// their first entry. A stale file of the same name (left by a truncation
+// racing a crash) is replaced.
 func (s *segment) create() error {
-	for _, p := range s.paths() {
-		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
-		if err != nil {
-			return fmt.Errorf("create segment file: %w", err)
-		}
-		if err := f.Close(); err != nil {
-			return fmt.Errorf("create %s: %w", p, err)
-		}
+	f, err := os.OpenFile(s.logPath, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("create segment file: %w", err)
 	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create %s: %w", s.logPath, err)
+	}
+	s.noIdx, s.noTime = true, true
 	// A stale transaction index would mark the new segment's records aborted.
 	return removeIfExists(s.txnPath())
 }
@@ -103,10 +106,10 @@ func (s *segment) activate(fc *FileCache, maxIndexBytes int) error {
 	// the segment is full and rolls on the next append.
 	s.idxMax = max(s.idxMax, s.idxN)
 	s.timeMax = max(s.timeMax, s.timeN)
-	if err := truncateFile(fc, s.idxPath, int64(s.idxMax)*offsetEntrySize); err != nil {
+	if err := resizeIndex(fc, s.idxPath, &s.noIdx, int64(s.idxMax)*offsetEntrySize); err != nil {
 		return err
 	}
-	return truncateFile(fc, s.timePath, int64(s.timeMax)*timeEntrySize)
+	return resizeIndex(fc, s.timePath, &s.noTime, int64(s.timeMax)*timeEntrySize)
 }
 
 // deactivate records the final time-index entry and trims both indexes to
@@ -119,10 +122,7 @@ func (s *segment) deactivate(fc *FileCache, scratch []byte) error {
 	}
 	s.idxMax, s.timeMax = 0, 0
 	s.closedSynced = false
-	if err := truncateFile(fc, s.idxPath, int64(s.idxN)*offsetEntrySize); err != nil {
-		return err
-	}
-	return truncateFile(fc, s.timePath, int64(s.timeN)*timeEntrySize)
+	return s.closeIndexes(fc)
 }
 
 func (s *segment) active() bool { return s.idxMax > 0 }
@@ -134,6 +134,9 @@ func (s *segment) idxFull(need int) bool {
 
 // writeIndexEntry indexes the batch at pos; the caller has checked capacity.
 func (s *segment) writeIndexEntry(fc *FileCache, base, pos int64, scratch []byte) error {
+	if err := createIndex(s.idxPath, &s.noIdx, int64(s.idxMax)*offsetEntrySize); err != nil {
+		return err
+	}
 	ref, err := fc.Pin(s.idxPath)
 	if err != nil {
 		return err
@@ -151,6 +154,9 @@ func (s *segment) writeIndexEntry(fc *FileCache, base, pos int64, scratch []byte
 // writeTimeEntry records the segment's current maximum timestamp. A closing
 // segment may write one entry past its capacity; the file just grows.
 func (s *segment) writeTimeEntry(fc *FileCache, scratch []byte) error {
+	if err := createIndex(s.timePath, &s.noTime, int64(s.timeMax)*timeEntrySize); err != nil {
+		return err
+	}
 	ref, err := fc.Pin(s.timePath)
 	if err != nil {
 		return err

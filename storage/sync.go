@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"fmt"
+	"sync"
 )
 
 // Sync returns once every offset below upTo (capped at the log end offset)
@@ -44,6 +45,133 @@ func (l *Log) Sync(ctx context.Context, upTo int64) error {
 			return fmt.Errorf("sync %s: %w", l.dir, err)
 		}
 	}
+}
+
+// SyncTarget asks SyncAll to make Log durable below UpTo; Err is that
+// target's outcome.
+type SyncTarget struct {
+	Log  *Log
+	UpTo int64
+	Err  error
+}
+
+// SyncAll does what Sync does for every target, but flushes the logs that
+// need it in one pass with their fsyncs running concurrently: the file
+// system then commits several logs' data in one journal commit instead of
+// one after another. Group commit per log is unchanged: a log already
+// flushing is waited for, and covered by the next flush if that one
+// started too early.
+func SyncAll(ctx context.Context, ts []SyncTarget) {
+	pending := make([]int, 0, len(ts))
+	for i := range ts {
+		pending = append(pending, i)
+	}
+	var (
+		started []startedFlush
+		waits   []chan struct{}
+		errs    []error
+	)
+	for len(pending) > 0 {
+		started, waits = started[:0], waits[:0]
+		next := pending[:0]
+		for _, i := range pending {
+			t := &ts[i]
+			flush, wait, done := t.Log.joinFlush(t)
+			switch {
+			case done:
+				continue
+			case flush != nil:
+				started = append(started, startedFlush{log: t.Log, work: flush})
+			case wait != nil:
+				waits = append(waits, wait)
+			}
+			next = append(next, i)
+		}
+		pending = next
+		errs = runFlushes(started, errs[:0])
+		for k, sf := range started {
+			if errs[k] == nil {
+				continue
+			}
+			for _, i := range pending {
+				if ts[i].Log == sf.log {
+					ts[i].Err = fmt.Errorf("sync %s: %w", sf.log.dir, errs[k])
+				}
+			}
+		}
+		for _, ch := range waits {
+			select {
+			case <-ch:
+			case <-ctx.Done():
+			}
+		}
+		next = pending[:0]
+		for _, i := range pending {
+			switch {
+			case ts[i].Err != nil:
+			case ctx.Err() != nil:
+				ts[i].Err = ctx.Err()
+			default:
+				next = append(next, i)
+			}
+		}
+		pending = next
+	}
+}
+
+// startedFlush is one log's flush begun by SyncAll.
+type startedFlush struct {
+	log  *Log
+	work *flushWork
+}
+
+// joinFlush looks at t under the log's lock: done when t is already
+// durable (or failed: t.Err is set), a channel to wait on when another
+// flush is running, or a flush this caller must run.
+func (l *Log) joinFlush(t *SyncTarget) (*flushWork, chan struct{}, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if min(t.UpTo, l.leo) <= l.flushed {
+		return nil, nil, true
+	}
+	if l.closed {
+		t.Err = ErrClosed
+		return nil, nil, true
+	}
+	if l.flushing {
+		return nil, l.flushDone, false
+	}
+	w, err := l.startFlushLocked()
+	if err != nil {
+		t.Err = fmt.Errorf("sync %s: %w", l.dir, err)
+		return nil, nil, true
+	}
+	return w, nil, false
+}
+
+// runFlushes runs the flushes concurrently, the first on the calling
+// goroutine, credits each to its log and returns their errors in order.
+func runFlushes(fs []startedFlush, errs []error) []error {
+	errs = append(errs, make([]error, len(fs))...)
+	if len(fs) == 0 {
+		return errs
+	}
+	var wg sync.WaitGroup
+	for k := 1; k < len(fs); k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[k] = fs[k].log.runFlush(fs[k].work)
+		}()
+	}
+	errs[0] = fs[0].log.runFlush(fs[0].work)
+	wg.Wait()
+	for k, sf := range fs {
+		sf.log.mu.Lock()
+		sf.log.finishFlushLocked(sf.work, errs[k])
+		sf.log.mu.Unlock()
+	}
+	return errs
 }
 
 // MaybeFlush flushes when flush.ms has passed since the last flush and data
@@ -103,12 +231,8 @@ func (l *Log) startFlushLocked() (*flushWork, error) {
 			continue
 		}
 		it := flushItem{seg: s, size: s.size, closed: closed}
-		ps := s.paths()
-		n := 1
-		if closed {
-			n = len(ps)
-			w.rolled = true
-		}
+		ps, n := s.syncPaths(closed)
+		w.rolled = w.rolled || closed
 		for _, p := range ps[:n] {
 			ref, err := l.files.Pin(p)
 			if err != nil {

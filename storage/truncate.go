@@ -130,10 +130,10 @@ func (l *Log) trimIndexes(s *segment, pos, cutBase int64) error {
 		}
 	}
 	// Zero what was cut off; activate grows the files back, sparse.
-	if err := truncateFile(l.files, s.idxPath, int64(s.idxN)*offsetEntrySize); err != nil {
+	if err := resizeIndex(l.files, s.idxPath, &s.noIdx, int64(s.idxN)*offsetEntrySize); err != nil {
 		return err
 	}
-	return truncateFile(l.files, s.timePath, int64(s.timeN)*timeEntrySize)
+	return resizeIndex(l.files, s.timePath, &s.noTime, int64(s.timeN)*timeEntrySize)
 }
 
 // Reset drops every segment and leaves an empty log starting at startOffset,
