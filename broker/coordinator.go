@@ -100,28 +100,8 @@ func (c *coordinator) close() {
 
 // onMetadata loads and unloads groups as leadership of __consumer_offsets
 // partitions comes and goes.
-func (c *coordinator) onMetadata(_, next *metadata.Image, ch metadata.TopicChanges) {
-	for _, t := range ch.Deleted {
-		if t.Name == offsetsTopic {
-			for _, p := range t.Partitions {
-				c.follow(p.ID, nil)
-			}
-		}
-	}
-	for _, t := range ch.Created {
-		if t.Name == offsetsTopic {
-			for _, p := range t.Partitions {
-				c.follow(p.ID, p)
-			}
-		}
-	}
-	for _, ct := range ch.Changed {
-		if ct.Topic.Name == offsetsTopic {
-			for _, id := range ct.Partitions {
-				c.follow(id, ct.Topic.Partition(id))
-			}
-		}
-	}
+func (c *coordinator) onMetadata(_, _ *metadata.Image, ch metadata.TopicChanges) {
+	followPartitions(ch, offsetsTopic, c.follow)
 }
 
 // follow reconciles one partition with its metadata (nil: deleted). A new

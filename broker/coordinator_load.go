@@ -66,49 +66,20 @@ func (c *coordinator) serveLoaded(sh *shard, groups map[string]*group.Group, out
 // data batches record by record, transaction markers as the end of their
 // producer's transaction.
 func replayOffsets(l *storage.Log, loader *group.Loader) error {
-	var buf []byte
-	end := l.LogEndOffset()
-	for off := l.LogStartOffset(); off < end; {
-		sl, err := l.Read(off, 1<<20, end, true)
-		if err != nil {
-			return fmt.Errorf("read at %d: %w", off, err)
-		}
-		if sl.Empty() {
-			return nil
-		}
-		buf, err = sl.ReadAll(buf[:0])
-		sl.Release()
-		if err != nil {
-			return err
-		}
-		next := off
-		err = storage.SplitBatches(buf, func(batch []byte, h storage.BatchHeader) error {
-			next = h.NextOffset()
-			if h.NextOffset() <= off {
-				return nil
+	return replayLog(l, func(batch []byte, h storage.BatchHeader) error {
+		if h.IsControl() {
+			ctl, err := storage.ParseControlBatch(batch)
+			if err != nil {
+				return fmt.Errorf("control batch at %d: %w", h.BaseOffset, err)
 			}
-			if h.IsControl() {
-				ctl, err := storage.ParseControlBatch(batch)
-				if err != nil {
-					return fmt.Errorf("control batch at %d: %w", h.BaseOffset, err)
-				}
-				if ctl.Type == storage.ControlCommit || ctl.Type == storage.ControlAbort {
-					loader.EndTxn(h.ProducerID, ctl.Type == storage.ControlCommit)
-				}
-				return nil
-			}
-			if err := loader.ApplyBatch(batch); err != nil {
-				return fmt.Errorf("batch at %d: %w", h.BaseOffset, err)
+			if ctl.Type == storage.ControlCommit || ctl.Type == storage.ControlAbort {
+				loader.EndTxn(h.ProducerID, ctl.Type == storage.ControlCommit)
 			}
 			return nil
-		})
-		if err != nil {
-			return err
 		}
-		if next <= off {
-			return fmt.Errorf("replay stuck at offset %d", off)
+		if err := loader.ApplyBatch(batch); err != nil {
+			return fmt.Errorf("batch at %d: %w", h.BaseOffset, err)
 		}
-		off = next
-	}
-	return nil
+		return nil
+	})
 }

@@ -2,7 +2,6 @@ package broker
 
 import (
 	"context"
-	"net"
 	"strconv"
 	"sync"
 	"time"
@@ -142,17 +141,7 @@ func (f *replicaFetcher) run(ctx context.Context) {
 }
 
 // leaderAddr is the leader's inter-broker endpoint from the image.
-func (f *replicaFetcher) leaderAddr() string {
-	br := f.m.b.Image().Brokers[f.leader]
-	if br == nil || br.Fenced {
-		return ""
-	}
-	ep, ok := br.Endpoint(f.m.b.cfg.Node.InterBrokerListener)
-	if !ok {
-		return ""
-	}
-	return net.JoinHostPort(ep.Host, strconv.Itoa(int(ep.Port)))
-}
+func (f *replicaFetcher) leaderAddr() string { return f.m.b.interBrokerAddr(f.leader) }
 
 // request builds one sessionless Fetch for every partition not backing off.
 func (f *replicaFetcher) request(now time.Time) (*kmsg.FetchRequest, map[tp]*partition) {

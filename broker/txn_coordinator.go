@@ -105,27 +105,7 @@ func (c *txnCoordinator) close() {
 // onMetadata loads and unloads shards as leadership of __transaction_state
 // partitions comes and goes.
 func (c *txnCoordinator) onMetadata(_, _ *metadata.Image, ch metadata.TopicChanges) {
-	for _, t := range ch.Deleted {
-		if t.Name == txnStateTopic {
-			for _, p := range t.Partitions {
-				c.follow(p.ID, nil)
-			}
-		}
-	}
-	for _, t := range ch.Created {
-		if t.Name == txnStateTopic {
-			for _, p := range t.Partitions {
-				c.follow(p.ID, p)
-			}
-		}
-	}
-	for _, ct := range ch.Changed {
-		if ct.Topic.Name == txnStateTopic {
-			for _, id := range ct.Partitions {
-				c.follow(id, ct.Topic.Partition(id))
-			}
-		}
-	}
+	followPartitions(ch, txnStateTopic, c.follow)
 }
 
 // follow reconciles one partition with its metadata (nil: deleted). A new

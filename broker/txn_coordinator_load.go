@@ -63,40 +63,11 @@ func (c *txnCoordinator) load(sh *txnShard) {
 
 // replayTxnLog feeds every record of the log, in order, to the loader.
 func replayTxnLog(l *storage.Log, loader *txn.Loader) error {
-	var buf []byte
-	end := l.LogEndOffset()
-	for off := l.LogStartOffset(); off < end; {
-		sl, err := l.Read(off, 1<<20, end, true)
+	return replayLog(l, func(batch []byte, h storage.BatchHeader) error {
+		err := group.DecodeBatch(batch, func(r group.Record) error { return loader.Apply(r.Key, r.Value) })
 		if err != nil {
-			return fmt.Errorf("read at %d: %w", off, err)
+			return fmt.Errorf("batch at %d: %w", h.BaseOffset, err)
 		}
-		if sl.Empty() {
-			return nil
-		}
-		buf, err = sl.ReadAll(buf[:0])
-		sl.Release()
-		if err != nil {
-			return err
-		}
-		next := off
-		err = storage.SplitBatches(buf, func(batch []byte, h storage.BatchHeader) error {
-			next = h.NextOffset()
-			if h.NextOffset() <= off {
-				return nil
-			}
-			err := group.DecodeBatch(batch, func(r group.Record) error { return loader.Apply(r.Key, r.Value) })
-			if err != nil {
-				return fmt.Errorf("batch at %d: %w", h.BaseOffset, err)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if next <= off {
-			return fmt.Errorf("replay stuck at offset %d", off)
-		}
-		off = next
-	}
-	return nil
+		return nil
+	})
 }
