@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -268,6 +269,11 @@ func codecName(c int8) string {
 // at the first all-zero entry after the first.
 func dumpIndex(path, kind string, size int) (*fileDump, error) {
 	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) && segmentExists(path) {
+		// A segment creates its indexes with their first entry: until
+		// then it has none, which is what the log means by a missing file.
+		raw, err = nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -292,6 +298,13 @@ func dumpIndex(path, kind string, size int) (*fileDump, error) {
 		}
 	}
 	return d, nil
+}
+
+// segmentExists reports whether the .log of an index file's segment is
+// there.
+func segmentExists(indexPath string) bool {
+	_, err := os.Stat(strings.TrimSuffix(indexPath, filepath.Ext(indexPath)) + ".log")
+	return err == nil
 }
 
 func allZero(b []byte) bool {
