@@ -123,6 +123,8 @@ func (f *replicaFetcher) run(ctx context.Context) {
 				client.Close()
 			}
 			client = protocol.NewClient(addr, "spool-replica-fetcher-"+strconv.Itoa(int(f.m.b.cfg.NodeID)))
+			// handle is done with each response before the next fetch.
+			client.ReuseResponses()
 		}
 		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		raw, err := client.Request(rctx, req)

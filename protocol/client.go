@@ -26,6 +26,24 @@ type Client struct {
 	nc   net.Conn
 	corr int32
 	buf  []byte
+	// resp is the response buffer kept by ReuseResponses.
+	resp []byte
+	// reuse: see ReuseResponses.
+	reuse bool
+}
+
+// maxReusedResponse bounds the response buffer a client keeps.
+const maxReusedResponse = 64 << 20
+
+// ReuseResponses makes the client read every response into one buffer it
+// keeps, instead of a fresh one each time: a response's byte fields (kmsg
+// decodes them in place) are then valid only until the next request. For a
+// caller that is done with each response before sending the next, such as
+// a replica fetcher, this spares allocating and zeroing megabytes per fetch.
+func (c *Client) ReuseResponses() {
+	c.mu.Lock()
+	c.reuse = true
+	c.mu.Unlock()
 }
 
 // NewClient returns a client for addr.
@@ -119,7 +137,7 @@ func (c *Client) roundTrip(ctx context.Context, encode func([]byte, int32) []byt
 		c.drop()
 		return nil, fmt.Errorf("response from %s: bad frame size %d", c.addr, n)
 	}
-	frame := make([]byte, n)
+	frame := c.responseBuffer(int(n))
 	if _, err := io.ReadFull(c.nc, frame); err != nil {
 		c.drop()
 		return nil, c.ctxErr(ctx, err)
@@ -139,6 +157,21 @@ func (c *Client) roundTrip(ctx context.Context, encode func([]byte, int32) []byt
 		body = r.Src
 	}
 	return body, nil
+}
+
+// responseBuffer returns n bytes to read a response into; c.mu held.
+func (c *Client) responseBuffer(n int) []byte {
+	if !c.reuse {
+		return make([]byte, n)
+	}
+	if cap(c.resp) >= n {
+		return c.resp[:n]
+	}
+	b := make([]byte, n)
+	if n <= maxReusedResponse {
+		c.resp = b
+	}
+	return b
 }
 
 func (c *Client) ctxErr(ctx context.Context, err error) error {
