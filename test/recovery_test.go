@@ -168,7 +168,16 @@ func TestMidSegmentCorruptionTakesOnlyThePartitionOffline(t *testing.T) {
 	// recovery point.
 	os.Remove(filepath.Join(n.Dir, "broken-0", "recovery-point"))
 	n.Start()
-	if !strings.Contains(n.Output(), "partition offline") || !strings.Contains(n.Output(), first) {
+	// Partitions open once the broker has replayed the metadata, which may
+	// be after it answers its first request.
+	named := func() bool {
+		out := n.Output()
+		return strings.Contains(out, "partition offline") && strings.Contains(out, first)
+	}
+	for deadline := time.Now().Add(30 * time.Second); !named() && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !named() {
 		t.Fatalf("no message names the corrupt segment:\n%s", n.Output())
 	}
 	consumeAll(t, n.Addr, "healthy", 10, time.Minute, func(*kgo.Record) {})
