@@ -6,7 +6,7 @@ PKGS      := ./...
 TEST_FLAGS ?= -count=1 -timeout 25m
 FUZZTIME  ?= 20s
 
-.PHONY: build run test unit integration fuzz clients compat lint bench bench-scale bench-go clean
+.PHONY: build run test unit integration fuzz clients kafka-peer compat lint bench bench-scale bench-go clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/spool
@@ -17,7 +17,7 @@ run: build
 
 # Everything CI runs: test clients, lint, unit tests with -race, process
 # tests against real spool processes, a short fuzz run, the client matrix.
-test: clients build lint unit integration fuzz
+test: clients kafka-peer build lint unit integration fuzz
 
 unit:
 	$(GO) test -race $(TEST_FLAGS) $$($(GO) list ./... | grep -v /test)
@@ -25,7 +25,7 @@ unit:
 # One package at a time: the process tests and the client matrix each run
 # many spool processes, and together they would starve each other on a
 # 2-core machine.
-integration: build
+integration: build kafka-peer
 	SPOOL_BIN=$(CURDIR)/$(BIN) $(GO) test -p 1 $(TEST_FLAGS) ./test/...
 
 # FuzzRequest runs shorter: past about 15 s it reaches flexible requests
@@ -43,9 +43,14 @@ fuzz:
 clients:
 	./scripts/install-clients.sh
 
+# Fetches the Apache Kafka peer (broker, tools, Streams, Java client) from
+# Maven Central into test/peers/kafka/lib, when missing.
+kafka-peer:
+	./test/peers/kafka/fetch.sh
+
 # Reruns the client matrix (test/clients) and rewrites README.md's
 # compatibility section from its output.
-compat: clients build
+compat: clients kafka-peer build
 	SPOOL_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 15m -run '^TestMatrix$$' ./test/clients/ -args -update
 
 lint:
@@ -61,7 +66,7 @@ lint:
 # does not fit 20 minutes on two cores).
 BENCH_CELL ?= 1500ms
 BENCH_WARM ?= 500ms
-bench: build
+bench: build kafka-peer
 	SPOOL_BIN=$(CURDIR)/$(BIN) BENCH_CELL=$(BENCH_CELL) BENCH_WARM=$(BENCH_WARM) $(GO) test -run '^$$' -bench '$(or $(BENCH),.)' -benchtime 1x -timeout 40m ./test/bench/ $(if $(BENCH),,-args -update)
 
 # Partition scale: 100,000 partitions on one node, metadata for 1,000,000
