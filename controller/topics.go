@@ -106,6 +106,7 @@ func (tc *topicCreator) create(t *kmsg.CreateTopicsRequestTopic, resp *kmsg.Crea
 	}
 	resp.NumPartitions = int32(len(assignment))
 	resp.ReplicationFactor = int16(len(assignment[0]))
+	resp.Configs = tc.createdTopicConfigs(t.Configs)
 	id := newTopicID()
 	resp.TopicID = id
 	tc.taken[collisionKey(t.Topic)] = t.Topic

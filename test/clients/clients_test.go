@@ -95,6 +95,11 @@ var clients = []*client{
 		na:      map[string]string{"idempotent": naKafkaPythonIdem, "transactions": naKafkaPythonTxn, "txn-offsets": naKafkaPythonTxn},
 	},
 	{
+		name:    "java",
+		prepare: javaRunner,
+		version: javaVersion,
+	},
+	{
 		name: "kafkajs",
 		prepare: func(b *builds) ([]string, error) {
 			dir := filepath.Join(b.root, "test", "clients", "kafkajs")

@@ -1,0 +1,81 @@
+package clients_test
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// javaDir is the Maven project of the Java runners: the kafka-clients
+// runner and the Kafka Streams application. scripts/install-clients.sh
+// builds it (`make clients`) and stamps the build.
+func javaDir(b *builds) string { return filepath.Join(b.root, "test", "clients", "java") }
+
+// jvmFlags keep each runner's start-up cheap: the runners are short-lived
+// and move a few megabytes, so the C1 compiler alone and the serial
+// collector do, and the heap stays bounded with six cells at once.
+var jvmFlags = []string{"-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Xmx512m"}
+
+// javaCommand is the command that runs main (a class of the Maven project)
+// after checking the build is there and newer than its sources.
+func javaCommand(b *builds, main string) ([]string, error) {
+	if _, err := exec.LookPath("java"); err != nil {
+		return nil, fmt.Errorf("java is not installed: run `make clients`")
+	}
+	dir := javaDir(b)
+	stamp, err := os.Stat(filepath.Join(dir, "target", ".built"))
+	if err != nil {
+		return nil, fmt.Errorf("the Java runners are not built: run `make clients` (mvn package in test/clients/java)")
+	}
+	if newer, err := newerThan(dir, stamp.ModTime()); err != nil {
+		return nil, err
+	} else if newer != "" {
+		return nil, fmt.Errorf("the Java runners are older than %s: run `make clients` to rebuild them", newer)
+	}
+	cp := filepath.Join(dir, "target", "classes") + string(os.PathListSeparator) + filepath.Join(dir, "target", "lib", "*")
+	return append(append([]string{"java"}, jvmFlags...), "-cp", cp, main), nil
+}
+
+// newerThan names a source file of the Maven project changed after t.
+func newerThan(dir string, t time.Time) (string, error) {
+	var newer string
+	check := func(path string) error {
+		st, err := os.Stat(path)
+		if err != nil {
+			return err
+		}
+		if st.ModTime().After(t) {
+			newer, _ = filepath.Rel(dir, path)
+		}
+		return nil
+	}
+	if err := check(filepath.Join(dir, "pom.xml")); err != nil {
+		return "", err
+	}
+	err := filepath.WalkDir(filepath.Join(dir, "src"), func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || newer != "" {
+			return err
+		}
+		return check(path)
+	})
+	return newer, err
+}
+
+func javaRunner(b *builds) ([]string, error) { return javaCommand(b, "spool.clients.Runner") }
+
+func javaVersion(ctx context.Context, b *builds) string {
+	argv, err := javaRunner(b)
+	if err != nil {
+		return "unknown"
+	}
+	out, err := exec.CommandContext(ctx, argv[0], append(argv[1:], "--scenario", "version")...).Output()
+	if err != nil {
+		return "unknown"
+	}
+	return "kafka-clients " + strings.TrimSpace(string(out))
+}
