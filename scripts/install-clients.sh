@@ -18,6 +18,9 @@ command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
+# The Java client and Kafka Streams runners build with Maven on a JDK 17+.
+command -v javac >/dev/null 2>&1 || need_apt+=(default-jdk-headless)
+command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 
 if ((${#need_apt[@]})); then
 	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -41,4 +44,19 @@ if [ ! -d "$js/node_modules/kafkajs" ] || [ ! -d "$js/node_modules/kafkajs-snapp
 		echo "install it with: (cd $js && npm ci)" >&2
 		exit 1
 	fi
+fi
+
+# The Java runners (kafka-clients and Kafka Streams, pinned in pom.xml),
+# rebuilt when a source is newer than the last build's stamp.
+jv=test/clients/java
+if [ ! -f "$jv/target/.built" ] || [ -n "$(find "$jv/pom.xml" "$jv/src" -newer "$jv/target/.built" -print -quit)" ]; then
+	echo "building the Java runners (mvn package in $jv)"
+	log=$(mktemp)
+	if ! (cd "$jv" && mvn -B --no-transfer-progress package >"$log" 2>&1); then
+		tail -40 "$log" >&2
+		echo "could not build the Java runners: (cd $jv && mvn package)" >&2
+		exit 1
+	fi
+	rm -f "$log"
+	touch "$jv/target/.built"
 fi

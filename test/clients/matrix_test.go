@@ -69,14 +69,26 @@ func TestMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	cls, scs := selected(t)
+	ks := selectedChecks()
+	fams := usedFamilies(ks)
 	b := &builds{root: root, dir: t.TempDir()}
 
 	// Runners build while the brokers start.
 	argv := make([][]string, len(cls))
 	prepErr := make([]error, len(cls))
+	famErr := map[string]error{}
+	var famMu sync.Mutex
 	var prep sync.WaitGroup
 	for i, c := range cls {
 		prep.Go(func() { argv[i], prepErr[i] = c.prepare(b) })
+	}
+	for _, f := range fams {
+		prep.Go(func() {
+			err := f.prepare(b)
+			famMu.Lock()
+			famErr[f.name] = err
+			famMu.Unlock()
+		})
 	}
 	deps := []*deployment{startSingle(t)}
 	if *withCluster {
@@ -113,16 +125,37 @@ func TestMatrix(t *testing.T) {
 			}
 		}
 	}
+	type checkKey struct{ d, k int }
+	checkResults := map[checkKey]result{}
+	for di, d := range deps {
+		for ki, k := range ks {
+			kc := &checkCell{d: d, k: k, b: b, prefix: checkPrefix(d, k)}
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				r := runCheck(t, kc, famErr[k.family], open)
+				mu.Lock()
+				checkResults[checkKey{di, ki}] = r
+				mu.Unlock()
+			})
+		}
+	}
 	versions := make([]string, len(cls))
+	famVersions := make([]string, len(fams))
 	vctx, vcancel := context.WithTimeout(context.Background(), time.Minute)
 	for i, c := range cls {
 		wg.Go(func() { versions[i] = c.version(vctx, b) })
 	}
+	for i, f := range fams {
+		wg.Go(func() { famVersions[i] = f.version(vctx, b) })
+	}
 	wg.Wait()
 	vcancel()
 
-	rep := &report{clients: cls, scenarios: scs, deployments: deps, versions: versions}
+	rep := &report{clients: cls, scenarios: scs, deployments: deps, versions: versions,
+		checks: ks, families: fams, famVersions: famVersions}
 	rep.results = func(d, c, s int) result { return results[key{d, c, s}] }
+	rep.checkResults = func(d, k int) result { return checkResults[checkKey{d, k}] }
 	md := rep.markdown()
 	t.Logf("client matrix\n%s\n%s", md, rep.notes())
 	for di, d := range deps {
@@ -134,10 +167,15 @@ func TestMatrix(t *testing.T) {
 				}
 			}
 		}
+		for ki, k := range ks {
+			if r := checkResults[checkKey{di, ki}]; r.status == fail {
+				t.Errorf("%s / %s: %s", d.name, k.name, r.reason)
+			}
+		}
 	}
 	if *update {
-		if len(cls) != len(clients) || len(scs) != len(scenarios) {
-			t.Fatal("-update needs the whole matrix: drop -clients and -scenarios")
+		if len(cls) != len(clients) || len(scs) != len(scenarios) || len(ks) != len(checks) {
+			t.Fatal("-update needs the whole matrix: drop -clients, -scenarios and -checks")
 		}
 		if err := updateReadme(filepath.Join(root, "README.md"), md); err != nil {
 			t.Fatal(err)

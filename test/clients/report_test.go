@@ -13,6 +13,11 @@ type report struct {
 	deployments []*deployment
 	versions    []string
 	results     func(d, c, s int) result
+
+	checks       []*check
+	families     []*family
+	famVersions  []string
+	checkResults func(d, k int) result
 }
 
 // markdown is the compatibility section: versions, one table per
@@ -24,6 +29,9 @@ func (r *report) markdown() string {
 	b.WriteString("| client | version tested |\n|---|---|\n")
 	for i, c := range r.clients {
 		fmt.Fprintf(&b, "| %s | %s |\n", c.name, r.versions[i])
+	}
+	for i, f := range r.families {
+		fmt.Fprintf(&b, "| %s | %s |\n", f.name, r.famVersions[i])
 	}
 	for di, d := range r.deployments {
 		fmt.Fprintf(&b, "\n**%s**\n\n| client |", d.name)
@@ -45,6 +53,9 @@ func (r *report) markdown() string {
 			}
 			b.WriteString("\n")
 		}
+	}
+	if len(r.checks) > 0 {
+		r.checkTable(&b)
 	}
 	b.WriteString("\n`pending #N`: the cell ran and failed, and the broker feature it needs belongs\n")
 	b.WriteString("to issue N, still open. `—`: not run against this deployment (auto-create off\n")
@@ -81,6 +92,28 @@ func (r *report) markdown() string {
 	return b.String()
 }
 
+// checkTable is the applications' and tools' table: one row per check,
+// one column per deployment.
+func (r *report) checkTable(b *strings.Builder) {
+	b.WriteString("\n**Kafka Streams and Kafka's command-line tools**\n\n| check | what it proves |")
+	for _, d := range r.deployments {
+		fmt.Fprintf(b, " %s |", d.name)
+	}
+	b.WriteString("\n|---|---|" + strings.Repeat("---|", len(r.deployments)) + "\n")
+	for ki, k := range r.checks {
+		fmt.Fprintf(b, "| %s | %s |", k.name, k.what)
+		for di := range r.deployments {
+			res := r.checkResults(di, ki)
+			cell := string(res.status)
+			if res.status == pending {
+				cell = fmt.Sprintf("pending #%d", res.issue)
+			}
+			fmt.Fprintf(b, " %s |", cell)
+		}
+		b.WriteString("\n")
+	}
+}
+
 func naScenarios(c *client, reason string, scs []*scenario) []string {
 	var out []string
 	for _, s := range scs {
@@ -104,6 +137,17 @@ func (r *report) notes() string {
 				case pending:
 					lines = append(lines, fmt.Sprintf("pending  %s / %s / %s (#%d): %s", d.name, c.name, s.name, res.issue, res.reason))
 				}
+			}
+		}
+	}
+	for di, d := range r.deployments {
+		for ki, k := range r.checks {
+			res := r.checkResults(di, ki)
+			switch res.status {
+			case fail:
+				lines = append(lines, fmt.Sprintf("FAIL     %s / %s: %s", d.name, k.name, res.reason))
+			case pending:
+				lines = append(lines, fmt.Sprintf("pending  %s / %s (#%d): %s", d.name, k.name, res.issue, res.reason))
 			}
 		}
 	}
