@@ -9,11 +9,15 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"spool/test/peers/kafkapeer"
 )
 
 // javaDir is the Maven project of the Java runners: the kafka-clients
 // runner and the Kafka Streams application. scripts/install-clients.sh
-// builds it (`make clients`) and stamps the build.
+// builds it (`make clients`) and stamps the build. The runners run on the
+// Apache Kafka peer's jars (`make kafka-peer`), so the client and Streams
+// under test are the peer's own version.
 func javaDir(b *builds) string { return filepath.Join(b.root, "test", "clients", "java") }
 
 // jvmFlags keep each runner's start-up cheap: the runners are short-lived
@@ -24,8 +28,8 @@ var jvmFlags = []string{"-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-Use
 // javaCommand is the command that runs main (a class of the Maven project)
 // after checking the build is there and newer than its sources.
 func javaCommand(b *builds, main string) ([]string, error) {
-	if _, err := exec.LookPath("java"); err != nil {
-		return nil, fmt.Errorf("java is not installed: run `make clients`")
+	if err := kafkapeer.Installed(); err != nil {
+		return nil, err
 	}
 	dir := javaDir(b)
 	stamp, err := os.Stat(filepath.Join(dir, "target", ".built"))
@@ -37,8 +41,9 @@ func javaCommand(b *builds, main string) ([]string, error) {
 	} else if newer != "" {
 		return nil, fmt.Errorf("the Java runners are older than %s: run `make clients` to rebuild them", newer)
 	}
-	cp := filepath.Join(dir, "target", "classes") + string(os.PathListSeparator) + filepath.Join(dir, "target", "lib", "*")
-	return append(append([]string{"java"}, jvmFlags...), "-cp", cp, main), nil
+	cp := filepath.Join(dir, "target", "classes") + string(os.PathListSeparator) + filepath.Join(kafkapeer.Dir(), "lib", "*")
+	argv := append([]string{"java"}, jvmFlags...)
+	return append(argv, "-Dlog4j2.configurationFile="+filepath.Join(kafkapeer.Dir(), "config", "log4j2.properties"), "-cp", cp, main), nil
 }
 
 // newerThan names a source file of the Maven project changed after t.
