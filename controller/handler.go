@@ -28,7 +28,7 @@ func (c *Controller) Register(mux *protocol.Mux) {
 	mux.Handle(44, 0, 1, async(c.serveIncrementalAlterConfigs))
 	mux.Handle(43, 0, 2, async(c.serveElectLeaders))
 	mux.Handle(55, 0, 2, c.serveDescribeQuorum)
-	mux.Handle(56, 0, 3, async(c.serveAlterPartition))
+	mux.Handle(56, 2, 3, async(c.serveAlterPartition))
 	mux.Handle(59, 0, 1, c.serveFetchSnapshot)
 	mux.Handle(62, 0, 4, async(c.serveBrokerRegistration))
 	mux.Handle(63, 0, 1, async(c.serveBrokerHeartbeat))
