@@ -37,8 +37,15 @@ func New(props map[string]string) (*Config, []Problem, []string) {
 	for k, v := range props {
 		c.set[k] = v
 		d := LookupBroker(k)
+		if lk, ok := LookupListenerKey(k); ok {
+			d = lk.Def
+		}
 		if d == nil {
-			unknown = append(unknown, k)
+			if IsSecurityKey(k) {
+				problems = append(problems, Problem{k, "unknown security setting; Spool refuses it rather than run without it"})
+			} else {
+				unknown = append(unknown, k)
+			}
 			continue
 		}
 		if err := d.Check(v); err != nil {

@@ -27,12 +27,15 @@ type Def struct {
 	BrokerKey string
 	Sensitive bool
 	Doc       string
+	// PerListener keys may be set as listener.name.<l>.<key>;
+	// PerMechanism keys as listener.name.<l>.<mechanism>.<key>.
+	PerListener, PerMechanism bool
 }
 
 // The one table of every config Spool knows, by scope and name. A few names
 // (compression.type, min.insync.replicas, ...) exist in both scopes.
 var (
-	brokerByName = index(brokerDefs, ScopeBroker)
+	brokerByName = index(append(brokerDefs, securityDefs...), ScopeBroker)
 	topicByName  = index(topicDefs, ScopeTopic)
 )
 

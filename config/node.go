@@ -69,7 +69,13 @@ func (c *Config) Node() (*Node, []Problem) {
 		bad("advertised.listeners", "%v", err)
 	}
 	n.InterBrokerListener = strings.ToUpper(c.Get("inter.broker.listener.name"))
-	if n.InterBrokerListener == "" && len(n.brokerListeners()) > 0 {
+	switch {
+	case n.InterBrokerListener != "" && c.IsSet("security.inter.broker.protocol"):
+		bad("security.inter.broker.protocol", "set only one of inter.broker.listener.name and security.inter.broker.protocol")
+	case c.IsSet("security.inter.broker.protocol"):
+		// Kafka's older form: the listener named after the protocol.
+		n.InterBrokerListener = strings.ToUpper(c.Get("security.inter.broker.protocol"))
+	case n.InterBrokerListener == "" && len(n.brokerListeners()) > 0:
 		n.InterBrokerListener = n.brokerListeners()[0].Name
 	}
 

@@ -53,3 +53,23 @@ func listOf(allowed ...string) Validator {
 		return nil
 	}
 }
+
+// exactly accepts only want (case-sensitive, as Java class names are).
+func exactly(want string) Validator {
+	return func(v string) error {
+		if strings.TrimSpace(v) != want {
+			if want == "" {
+				return fmt.Errorf("is not supported; leave it unset")
+			}
+			return fmt.Errorf("only %s is supported", want)
+		}
+		return nil
+	}
+}
+
+func nonEmpty(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return fmt.Errorf("must not be empty")
+	}
+	return nil
+}

@@ -1,0 +1,291 @@
+package security
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xdg-go/scram"
+)
+
+// ScramMechanism numbers as Kafka's UserScramCredentialRecord and the
+// SCRAM credential APIs carry them.
+const (
+	ScramUnknown int8 = 0
+	ScramSHA256  int8 = 1
+	ScramSHA512  int8 = 2
+)
+
+// Kafka's bounds on SCRAM iterations.
+const (
+	MinScramIterations = 4096
+	MaxScramIterations = 16384
+)
+
+// ScramMechanismByName maps SCRAM-SHA-256/512 to its number (0 if neither).
+func ScramMechanismByName(name string) int8 {
+	switch strings.ToUpper(name) {
+	case MechScramSHA256:
+		return ScramSHA256
+	case MechScramSHA512:
+		return ScramSHA512
+	}
+	return ScramUnknown
+}
+
+// ScramMechanismName is the inverse of ScramMechanismByName.
+func ScramMechanismName(m int8) string {
+	switch m {
+	case ScramSHA256:
+		return MechScramSHA256
+	case ScramSHA512:
+		return MechScramSHA512
+	}
+	return "UNKNOWN"
+}
+
+// ScramCredential is what the server keeps of a SCRAM password (RFC 5802):
+// never the password itself.
+type ScramCredential struct {
+	Mechanism  int8
+	Salt       []byte
+	StoredKey  []byte
+	ServerKey  []byte
+	Iterations int32
+}
+
+func hashFor(m int8) (scram.HashGeneratorFcn, error) {
+	switch m {
+	case ScramSHA256:
+		return scram.SHA256, nil
+	case ScramSHA512:
+		return scram.SHA512, nil
+	}
+	return nil, fmt.Errorf("unknown SCRAM mechanism %d", m)
+}
+
+// NewScramCredential derives a credential from a password. A nil salt gets
+// a random one; iterations must be within Kafka's bounds.
+func NewScramCredential(mech int8, password string, salt []byte, iterations int) (ScramCredential, error) {
+	h, err := hashFor(mech)
+	if err != nil {
+		return ScramCredential{}, err
+	}
+	if iterations < MinScramIterations || iterations > MaxScramIterations {
+		return ScramCredential{}, fmt.Errorf("iterations %d: must be between %d and %d", iterations, MinScramIterations, MaxScramIterations)
+	}
+	if len(salt) == 0 {
+		salt = make([]byte, 32)
+		if _, err := rand.Read(salt); err != nil {
+			return ScramCredential{}, err
+		}
+	}
+	// Kafka's clients do not SASLprep passwords; neither may the stored key.
+	c, err := h.NewClientUnprepped("", password, "")
+	if err != nil {
+		return ScramCredential{}, err
+	}
+	sc, err := c.GetStoredCredentialsWithError(scram.KeyFactors{Salt: string(salt), Iters: iterations})
+	if err != nil {
+		return ScramCredential{}, err
+	}
+	return ScramCredential{Mechanism: mech, Salt: salt, StoredKey: sc.StoredKey, ServerKey: sc.ServerKey, Iterations: int32(iterations)}, nil
+}
+
+// ScramLookup finds a user's credential for a mechanism.
+type ScramLookup func(user string, mech int8) (ScramCredential, bool)
+
+type scramMechanism struct {
+	mech   int8
+	name   string
+	server *scram.Server
+}
+
+// errUnknownUser never reaches a client: the message is the same as for a
+// wrong password.
+var errUnknownUser = errors.New("unknown user")
+
+// NewScram returns the server side of SCRAM-SHA-256 or -512 over lookup.
+func NewScram(mech int8, lookup ScramLookup) (Mechanism, error) {
+	h, err := hashFor(mech)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := h.NewServer(func(user string) (scram.StoredCredentials, error) {
+		c, ok := lookup(user, mech)
+		if !ok {
+			return scram.StoredCredentials{}, errUnknownUser
+		}
+		return scram.StoredCredentials{
+			KeyFactors: scram.KeyFactors{Salt: string(c.Salt), Iters: int(c.Iterations)},
+			StoredKey:  c.StoredKey, ServerKey: c.ServerKey,
+		}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &scramMechanism{mech: mech, name: ScramMechanismName(mech), server: srv}, nil
+}
+
+func (m *scramMechanism) Name() string { return m.name }
+
+func (m *scramMechanism) Start() Exchange {
+	return &scramExchange{m: m, conv: m.server.NewConversation()}
+}
+
+type scramExchange struct {
+	m    *scramMechanism
+	conv *scram.ServerConversation
+}
+
+func (e *scramExchange) Step(token []byte, _ time.Time) ([]byte, bool, error) {
+	if e.conv.Done() {
+		return nil, false, protocolErr("%v", errDone)
+	}
+	resp, err := e.conv.Step(string(token))
+	if err != nil {
+		return nil, false, invalidCredentials(e.m.name, err)
+	}
+	if e.conv.Done() {
+		if !e.conv.Valid() {
+			return nil, false, invalidCredentials(e.m.name, errors.New("invalid proof"))
+		}
+		if z := e.conv.AuthzID(); z != "" && z != e.conv.Username() {
+			return nil, false, protocolErr("Authentication failed: Client requested an authorization id that is different from username")
+		}
+		return []byte(resp), true, nil
+	}
+	return []byte(resp), false, nil
+}
+
+func (e *scramExchange) Principal() string { return e.conv.Username() }
+
+func (e *scramExchange) Expiry() time.Time { return time.Time{} }
+
+// ParseScramSpec parses kafka-storage's --add-scram argument (KIP-900):
+// SCRAM-SHA-256=[name=alice,password=alice-secret], optionally with
+// iterations=N and salt=<base64>, or saltedpassword=<base64> (with salt)
+// instead of password.
+func ParseScramSpec(s string) (user string, cred ScramCredential, err error) {
+	mechName, body, ok := strings.Cut(s, "=")
+	if !ok {
+		return "", cred, fmt.Errorf("%q: want MECHANISM=[name=USER,password=PASSWORD]", s)
+	}
+	mech := ScramMechanismByName(strings.TrimSpace(mechName))
+	if mech == ScramUnknown {
+		return "", cred, fmt.Errorf("%q: unknown SCRAM mechanism %s (SCRAM-SHA-256 or SCRAM-SHA-512)", s, mechName)
+	}
+	body = strings.TrimSpace(body)
+	if !strings.HasPrefix(body, "[") || !strings.HasSuffix(body, "]") {
+		return "", cred, fmt.Errorf("%q: the credential must be in brackets: [name=USER,password=PASSWORD]", s)
+	}
+	kv, err := parseScramPairs(body[1 : len(body)-1])
+	if err != nil {
+		return "", cred, fmt.Errorf("%q: %v", s, err)
+	}
+	cred, err = credentialFromPairs(mech, kv)
+	if err != nil {
+		return "", cred, fmt.Errorf("%q: %v", s, err)
+	}
+	return kv["name"], cred, nil
+}
+
+func credentialFromPairs(mech int8, kv map[string]string) (ScramCredential, error) {
+	if kv["name"] == "" {
+		return ScramCredential{}, fmt.Errorf("name is required")
+	}
+	iters := MinScramIterations
+	if v, ok := kv["iterations"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return ScramCredential{}, fmt.Errorf("iterations %q is not a number", v)
+		}
+		iters = n
+	}
+	var salt []byte
+	if v, ok := kv["salt"]; ok {
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(b) == 0 {
+			return ScramCredential{}, fmt.Errorf("salt %q is not base64", v)
+		}
+		salt = b
+	}
+	pass, hasPass := kv["password"]
+	salted, hasSalted := kv["saltedpassword"]
+	switch {
+	case hasPass && hasSalted:
+		return ScramCredential{}, fmt.Errorf("give password or saltedpassword, not both")
+	case hasSalted:
+		if salt == nil {
+			return ScramCredential{}, fmt.Errorf("saltedpassword needs salt")
+		}
+		sp, err := base64.StdEncoding.DecodeString(salted)
+		if err != nil || len(sp) == 0 {
+			return ScramCredential{}, fmt.Errorf("saltedpassword is not base64")
+		}
+		return credentialFromSalted(mech, sp, salt, iters)
+	case pass == "":
+		return ScramCredential{}, fmt.Errorf("password is required")
+	}
+	return NewScramCredential(mech, pass, salt, iters)
+}
+
+// credentialFromSalted derives the keys from an already salted password
+// (RFC 5802: ClientKey = HMAC(SaltedPassword, "Client Key"), StoredKey =
+// H(ClientKey), ServerKey = HMAC(SaltedPassword, "Server Key")).
+func credentialFromSalted(mech int8, salted, salt []byte, iters int) (ScramCredential, error) {
+	if iters < MinScramIterations || iters > MaxScramIterations {
+		return ScramCredential{}, fmt.Errorf("iterations %d: must be between %d and %d", iters, MinScramIterations, MaxScramIterations)
+	}
+	h := sha256.New
+	if mech == ScramSHA512 {
+		h = sha512.New
+	}
+	mac := func(msg string) []byte {
+		m := hmac.New(h, salted)
+		m.Write([]byte(msg))
+		return m.Sum(nil)
+	}
+	d := h()
+	d.Write(mac("Client Key"))
+	return ScramCredential{Mechanism: mech, Salt: salt, StoredKey: d.Sum(nil), ServerKey: mac("Server Key"), Iterations: int32(iters)}, nil
+}
+
+// parseScramPairs reads key=value pairs separated by commas; a value may
+// be double-quoted to hold commas.
+func parseScramPairs(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for s != "" {
+		k, rest, ok := strings.Cut(s, "=")
+		if !ok {
+			return nil, fmt.Errorf("expected key=value in %q", s)
+		}
+		k = strings.TrimSpace(k)
+		var v string
+		if strings.HasPrefix(rest, `"`) {
+			end := strings.IndexByte(rest[1:], '"')
+			if end < 0 {
+				return nil, fmt.Errorf("unterminated quote in %q", rest)
+			}
+			v, rest = rest[1:end+1], rest[end+2:]
+			rest = strings.TrimPrefix(strings.TrimSpace(rest), ",")
+		} else {
+			v, rest, _ = strings.Cut(rest, ",")
+		}
+		switch k {
+		case "name", "password", "iterations", "salt", "saltedpassword":
+		default:
+			return nil, fmt.Errorf("unknown key %q (name, password, iterations, salt, saltedpassword)", k)
+		}
+		out[k] = v
+		s = strings.TrimSpace(rest)
+	}
+	return out, nil
+}
