@@ -200,18 +200,18 @@ func TestOAuthBearer(t *testing.T) {
 		return c
 	}
 	bad := map[string]string{
-		"expired":      f.token(t, with("exp", now.Add(-time.Minute).Unix())),
-		"no exp":       f.token(t, with("exp", nil)),
-		"no iat":       f.token(t, with("iat", nil)),
-		"wrong aud":    f.token(t, with("aud", "other")),
-		"wrong iss":    f.token(t, with("iss", "https://evil")),
-		"no sub":       f.token(t, with("sub", nil)),
-		"future nbf":   f.token(t, with("nbf", now.Add(time.Hour).Unix())),
-		"other key":    newOAuthFixture(t).token(t, good),
-		"unsigned":     unsignedToken(t, good),
-		"hmac":         hmacToken(t, good),
-		"not a jwt":    "abc.def.ghi",
-		"bad scope":    f.token(t, with("scope", 42)),
+		"expired":       f.token(t, with("exp", now.Add(-time.Minute).Unix())),
+		"no exp":        f.token(t, with("exp", nil)),
+		"no iat":        f.token(t, with("iat", nil)),
+		"wrong aud":     f.token(t, with("aud", "other")),
+		"wrong iss":     f.token(t, with("iss", "https://evil")),
+		"no sub":        f.token(t, with("sub", nil)),
+		"future nbf":    f.token(t, with("nbf", now.Add(time.Hour).Unix())),
+		"other key":     newOAuthFixture(t).token(t, good),
+		"unsigned":      unsignedToken(t, good),
+		"hmac":          hmacToken(t, good),
+		"not a jwt":     "abc.def.ghi",
+		"bad scope":     f.token(t, with("scope", 42)),
 		"past the skew": f.token(t, with("exp", now.Add(-time.Hour).Unix())),
 	}
 	for name, tok := range bad {

@@ -119,5 +119,5 @@ func (m fixedMech) Start() Exchange { return fixedEx(m) }
 type fixedEx fixedMech
 
 func (e fixedEx) Step([]byte, time.Time) ([]byte, bool, error) { return nil, true, nil }
-func (e fixedEx) Principal() string                           { return "x" }
-func (e fixedEx) Expiry() time.Time                           { return e.exp }
+func (e fixedEx) Principal() string                            { return "x" }
+func (e fixedEx) Expiry() time.Time                            { return e.exp }
