@@ -73,3 +73,29 @@ func nonEmpty(v string) error {
 	}
 	return nil
 }
+
+// connectionOverrides checks max.connections.per.ip.overrides: a list of
+// host:count or ip:count (an IPv6 address in brackets), counts at least 0.
+func connectionOverrides(v string) error {
+	_, err := ParseConnectionOverrides(v)
+	return err
+}
+
+// ParseConnectionOverrides parses max.connections.per.ip.overrides into
+// host (or IP) -> limit.
+func ParseConnectionOverrides(v string) (map[string]int, error) {
+	out := map[string]int{}
+	for _, item := range SplitList(v) {
+		i := strings.LastIndexByte(item, ':')
+		if i <= 0 {
+			return nil, fmt.Errorf("item %q is not host:count", item)
+		}
+		host := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(item[:i]), "["), "]")
+		n, err := strconv.ParseInt(strings.TrimSpace(item[i+1:]), 10, 32)
+		if err != nil || n < 0 || host == "" {
+			return nil, fmt.Errorf("item %q is not host:count with a count of at least 0", item)
+		}
+		out[host] = int(n)
+	}
+	return out, nil
+}

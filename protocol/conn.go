@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kbin"
 	"go.uber.org/zap"
@@ -39,13 +41,40 @@ type conn struct {
 	slots    chan *slot
 	closing  chan struct{}
 	closeMu  sync.Once
+	// ctx is every request's context: cancelled when the connection closes.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// inflight counts requests read and not yet written back; a connection
+	// waiting on one is not idle.
+	inflight atomic.Int32
+	badLogs  logLimiter
 }
+
+// badFrameLogInterval is how often one connection may log bad input.
+const badFrameLogInterval = 10 * time.Second
 
 func (c *conn) close() {
 	c.closeMu.Do(func() {
 		close(c.closing)
+		c.cancel()
 		c.nc.Close()
 	})
+}
+
+// badFrame counts a request that closes the connection and logs it, at most
+// one line per connection per interval and a few a second per server.
+func (c *conn) badFrame(msg string, fields ...zap.Field) {
+	c.srv.Stats.BadFrames.Add(1)
+	ok, dropped := c.badLogs.allow(time.Now())
+	if !ok {
+		return
+	}
+	if ok, d := c.srv.logLimit.allow(time.Now()); !ok {
+		return
+	} else {
+		dropped += d
+	}
+	c.log.Warn(msg, append(fields, zap.Int("lines_suppressed", dropped))...)
 }
 
 // serve runs the reader on the calling goroutine and the writer beside it.
@@ -56,6 +85,12 @@ func (c *conn) serve() {
 		c.writeLoop()
 	}()
 	c.readLoop()
+	if !c.srv.shuttingDown() {
+		// The peer went away (or sent something that closes the
+		// connection): nobody will read the answers in flight. On
+		// shutdown they get the grace period instead.
+		c.cancel()
+	}
 	close(c.slots)
 	<-writerDone
 }
@@ -69,19 +104,25 @@ func (c *conn) readLoop() {
 	}()
 	var size [4]byte
 	for {
-		if _, err := io.ReadFull(c.nc, size[:]); err != nil {
-			c.logReadErr(err)
+		if !c.readSize(size[:]) {
 			return
 		}
 		n := int32(binary.BigEndian.Uint32(size[:]))
 		if n < 0 || int(n) > c.srv.MaxRequestSize {
-			c.log.Warn("request frame too large; closing connection",
+			c.badFrame("request frame too large; closing connection",
 				zap.Int32("size", n), zap.Int("socket.request.max.bytes", c.srv.MaxRequestSize))
 			return
 		}
+		c.nc.SetReadDeadline(time.Now().Add(c.srv.Limits.FrameTimeout))
 		frame := c.srv.frames.get(int(n))
 		if _, err := io.ReadFull(c.nc, *frame); err != nil {
 			c.srv.frames.put(frame)
+			if isTimeout(err) {
+				c.srv.Stats.SlowClosed.Add(1)
+				c.badFrame("request frame arrived too slowly; closing connection", zap.Int32("size", n),
+					zap.Duration("socket.request.read.timeout.ms", c.srv.Limits.FrameTimeout))
+				return
+			}
 			c.logReadErr(err)
 			return
 		}
@@ -89,6 +130,47 @@ func (c *conn) readLoop() {
 			return
 		}
 	}
+}
+
+// readSize reads the next frame's size. The connection may stay silent for
+// connections.max.idle.ms while nothing is in flight; a request still being
+// served (a long poll) keeps it open. Once a frame has started, its size
+// must arrive within the frame timeout like the rest of it.
+func (c *conn) readSize(size []byte) bool {
+	for {
+		c.nc.SetReadDeadline(time.Now().Add(c.srv.Limits.Idle))
+		got, err := io.ReadFull(c.nc, size[:1])
+		if err == nil {
+			break
+		}
+		if !isTimeout(err) || got > 0 {
+			c.logReadErr(err)
+			return false
+		}
+		if c.inflight.Load() > 0 {
+			continue
+		}
+		c.srv.Stats.IdleClosed.Add(1)
+		c.log.Debug("idle connection closed", zap.Duration("connections.max.idle.ms", c.srv.Limits.Idle))
+		return false
+	}
+	c.nc.SetReadDeadline(time.Now().Add(c.srv.Limits.FrameTimeout))
+	if _, err := io.ReadFull(c.nc, size[1:]); err != nil {
+		if isTimeout(err) {
+			c.srv.Stats.SlowClosed.Add(1)
+			c.badFrame("request frame arrived too slowly; closing connection",
+				zap.Duration("socket.request.read.timeout.ms", c.srv.Limits.FrameTimeout))
+			return false
+		}
+		c.logReadErr(err)
+		return false
+	}
+	return true
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func (c *conn) logReadErr(err error) {
@@ -108,7 +190,7 @@ func (c *conn) logReadErr(err error) {
 func (c *conn) dispatch(frame *[]byte) bool {
 	hdr, msg, body, err := parseHeader(*frame)
 	if err != nil {
-		c.log.Warn("unparseable request header; closing connection", zap.Error(err))
+		c.badFrame("unparseable request header; closing connection", zap.Error(err))
 		c.srv.frames.put(frame)
 		return false
 	}
@@ -116,13 +198,15 @@ func (c *conn) dispatch(frame *[]byte) bool {
 	if msg != nil {
 		s.flexible = msg.IsFlexible()
 	}
+	c.inflight.Add(1)
 	select {
 	case c.slots <- s:
 	case <-c.closing:
+		c.inflight.Add(-1)
 		c.srv.frames.put(frame)
 		return false
 	}
-	req := &Request{Header: hdr, Listener: c.listener, Remote: c.nc.RemoteAddr(), Body: body, Msg: msg, ConnID: c.id}
+	req := &Request{Header: hdr, Listener: c.listener, Remote: c.nc.RemoteAddr(), Body: body, Msg: msg, ConnID: c.id, ctx: c.ctx, conn: c}
 	c.callHandler(req, s)
 	select {
 	case <-c.closing:
@@ -184,6 +268,7 @@ func (c *conn) writeLoop() {
 			s.resp.Body.Release()
 		}
 		c.srv.frames.put(s.frame)
+		c.inflight.Add(-1)
 		if !broken && len(c.slots) == 0 {
 			if err := w.Flush(); err != nil {
 				broken = true

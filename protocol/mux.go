@@ -53,7 +53,7 @@ func (m *Mux) HandleRaw(key int16, serve ServeFunc) {
 func (m *Mux) Serve(req *Request, respond func(Response)) {
 	rt, ok := m.routes[req.Key]
 	if !ok {
-		m.log.Info("unknown api key; closing connection", zap.Int16("api_key", req.Key), zap.Stringer("remote", req.Remote))
+		req.badInput(m.log, "unknown api key; closing connection", zap.Int16("api_key", req.Key), zap.Stringer("remote", req.Remote))
 		respond(CloseConn)
 		return
 	}
@@ -65,14 +65,14 @@ func (m *Mux) Serve(req *Request, respond func(Response)) {
 			respond(Response{Msg: resp}) // the header is v0 and resp is v0
 			return
 		}
-		m.log.Info("unsupported api version; closing connection", zap.String("api", kmsg.NameForKey(req.Key)),
+		req.badInput(m.log, "unsupported api version; closing connection", zap.String("api", kmsg.NameForKey(req.Key)),
 			zap.Int16("version", req.Version), zap.Int16("min", rt.min), zap.Int16("max", rt.max), zap.Stringer("remote", req.Remote))
 		respond(CloseConn)
 		return
 	}
 	if !rt.raw {
 		if err := req.Decode(); err != nil {
-			m.log.Info("unparseable request; closing connection", zap.String("api", kmsg.NameForKey(req.Key)),
+			req.badInput(m.log, "unparseable request; closing connection", zap.String("api", kmsg.NameForKey(req.Key)),
 				zap.Int16("version", req.Version), zap.Error(err), zap.Stringer("remote", req.Remote))
 			respond(CloseConn)
 			return

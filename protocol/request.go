@@ -1,9 +1,11 @@
 package protocol
 
 import (
+	"context"
 	"net"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"go.uber.org/zap"
 )
 
 // Request is one request read from a connection.
@@ -20,6 +22,38 @@ type Request struct {
 	Msg kmsg.Request
 	// ConnID identifies the connection (for fetch sessions, SASL state).
 	ConnID uint64
+
+	ctx  context.Context
+	conn *conn
+}
+
+// Context is cancelled when the request's connection closes: the client
+// went away, or the server shut down (after letting requests in flight
+// answer for its grace period). Work done only for this request's answer
+// should stop then.
+func (r *Request) Context() context.Context {
+	if r.ctx == nil {
+		return context.Background()
+	}
+	return r.ctx
+}
+
+// WithContext returns a shallow copy of r with its context replaced (for
+// tests and for handlers that narrow it).
+func (r *Request) WithContext(ctx context.Context) *Request {
+	r2 := *r
+	r2.ctx = ctx
+	return &r2
+}
+
+// badInput counts and logs a request that closes its connection, rate
+// limited per connection; log is used when r came from no connection.
+func (r *Request) badInput(log *zap.Logger, msg string, fields ...zap.Field) {
+	if r.conn != nil {
+		r.conn.badFrame(msg, fields...)
+		return
+	}
+	log.Info(msg, fields...)
 }
 
 // Decode parses Body into Msg. Only Produce decodes in place: its record

@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -17,19 +18,33 @@ type Server struct {
 	MaxRequestSize int
 	Logger         *zap.Logger
 	Stats          *Stats
+	// Limits are the connection limits; set them before Serve.
+	Limits Limits
 
 	frames framePool
 	nextID atomic.Uint64
-	mu     sync.Mutex
-	lns    []net.Listener
-	conns  map[*conn]struct{}
-	wg     sync.WaitGroup
-	closed bool
+	count  *connCounter
+	// ctx is every connection's parent: cancelled when Shutdown gives up
+	// waiting for requests in flight.
+	ctx      context.Context
+	cancel   context.CancelFunc
+	quit     chan struct{} // closed by Shutdown: accept loops stop backing off
+	logLimit logLimiter    // bounds log lines about bad input server-wide
+	mu       sync.Mutex
+	lns      []net.Listener
+	conns    map[*conn]struct{}
+	wg       sync.WaitGroup
+	closed   bool
 }
 
 // NewServer returns a server; maxRequestSize is socket.request.max.bytes.
 func NewServer(h Handler, maxRequestSize int, log *zap.Logger) *Server {
-	return &Server{Handler: h, MaxRequestSize: maxRequestSize, Logger: log, Stats: new(Stats), conns: map[*conn]struct{}{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{
+		Handler: h, MaxRequestSize: maxRequestSize, Logger: log, Stats: new(Stats), Limits: DefaultLimits(),
+		count: newConnCounter(), ctx: ctx, cancel: cancel, quit: make(chan struct{}),
+		logLimit: logLimiter{every: 100 * time.Millisecond}, conns: map[*conn]struct{}{},
+	}
 }
 
 // Serve accepts connections on ln, naming them after listener, until
@@ -41,31 +56,68 @@ func (s *Server) Serve(ln net.Listener, listener string) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		for {
-			nc, err := ln.Accept()
-			if err != nil {
-				if !errors.Is(err, net.ErrClosed) {
-					s.Logger.Error("accept failed", zap.String("listener", listener), zap.Error(err))
-				}
-				return
-			}
-			s.startConn(nc, listener)
-		}
+		s.acceptLoop(ln, listener)
 	}()
 }
 
+// acceptLoop survives every accept error but the listener's closing: out of
+// descriptors (EMFILE, ENFILE), out of memory, a connection aborted before
+// it was accepted. Like net/http, it backs off from 5 ms to 1 s and tries
+// again, so the listener serves once the cause has passed.
+func (s *Server) acceptLoop(ln net.Listener, listener string) {
+	var delay time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err == nil {
+			delay = 0
+			s.startConn(nc, listener)
+			continue
+		}
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+		s.Stats.AcceptErrors.Add(1)
+		delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+		if ok, dropped := s.logLimit.allow(time.Now()); ok {
+			s.Logger.Warn("accept failed; retrying", zap.String("listener", listener), zap.Error(err),
+				zap.Duration("backoff", delay), zap.Int("lines_suppressed", dropped))
+		}
+		select {
+		case <-s.quit:
+			return
+		case <-time.After(delay):
+		}
+	}
+}
+
 func (s *Server) startConn(nc net.Conn, listener string) {
+	ip := remoteIP(nc.RemoteAddr())
+	if err := s.count.admit(&s.Limits, listener, ip); err != nil {
+		// Closed at once, never left in the backlog or half-served.
+		nc.Close()
+		s.Stats.ConnectionsRejected.Add(1)
+		if ok, dropped := s.logLimit.allow(time.Now()); ok {
+			s.Logger.Info("connection refused: over a limit", zap.String("listener", listener),
+				zap.Stringer("remote", nc.RemoteAddr()), zap.String("limit", err.Error()), zap.Int("lines_suppressed", dropped))
+		}
+		return
+	}
+	s.Stats.ConnectionsAccepted.Add(1)
 	if tc, ok := nc.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
+	ctx, cancel := context.WithCancel(s.ctx)
 	c := &conn{
-		srv: s, nc: nc, id: s.nextID.Add(1), listener: listener,
+		srv: s, nc: nc, id: s.nextID.Add(1), listener: listener, ctx: ctx, cancel: cancel,
 		slots: make(chan *slot, maxInFlight), closing: make(chan struct{}),
-		log: s.Logger.With(zap.String("listener", listener), zap.Stringer("remote", nc.RemoteAddr())),
+		log:     s.Logger.With(zap.String("listener", listener), zap.Stringer("remote", nc.RemoteAddr())),
+		badLogs: logLimiter{every: badFrameLogInterval},
 	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		s.count.release(&s.Limits, listener, ip)
+		cancel()
 		nc.Close()
 		return
 	}
@@ -79,13 +131,30 @@ func (s *Server) startConn(nc net.Conn, listener string) {
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
+		s.count.release(&s.Limits, listener, ip)
 	}()
 }
 
+func (s *Server) shuttingDown() bool {
+	select {
+	case <-s.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+// Connections returns the open connections per listener name.
+func (s *Server) Connections() map[string]int { return s.count.snapshot() }
+
 // Shutdown stops accepting, stops reading new requests, lets requests in
-// flight answer until ctx ends, then closes every connection.
+// flight answer until ctx ends, then cancels their contexts and closes
+// every connection.
 func (s *Server) Shutdown(ctx context.Context) {
 	s.mu.Lock()
+	if !s.closed {
+		close(s.quit)
+	}
 	s.closed = true
 	for _, ln := range s.lns {
 		ln.Close()
@@ -104,6 +173,7 @@ func (s *Server) Shutdown(ctx context.Context) {
 	select {
 	case <-done:
 	case <-ctx.Done():
+		s.cancel()
 		s.mu.Lock()
 		for c := range s.conns {
 			c.close()
@@ -111,42 +181,29 @@ func (s *Server) Shutdown(ctx context.Context) {
 		s.mu.Unlock()
 		<-done
 	}
+	s.cancel()
 }
 
-// framePool recycles request frame buffers by power-of-two size class, so a
-// busy connection does not allocate a buffer per request.
-type framePool struct {
-	classes [28]sync.Pool
+// logLimiter lets one log line through per interval and counts the rest,
+// so a flood of bad input cannot turn into a flood of log lines.
+type logLimiter struct {
+	every      time.Duration
+	mu         sync.Mutex
+	next       time.Time
+	suppressed int
 }
 
-func sizeClass(n int) int {
-	c := 0
-	for (1 << (c + 9)) < n {
-		c++
+// allow reports whether a line may be logged now, and how many were
+// suppressed since the last one that was.
+func (l *logLimiter) allow(now time.Time) (bool, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Before(l.next) {
+		l.suppressed++
+		return false, 0
 	}
-	return c
-}
-
-func (p *framePool) get(n int) *[]byte {
-	c := sizeClass(n)
-	if c < len(p.classes) {
-		if b, ok := p.classes[c].Get().(*[]byte); ok {
-			*b = (*b)[:n]
-			return b
-		}
-		b := make([]byte, n, 1<<(c+9))
-		return &b
-	}
-	b := make([]byte, n)
-	return &b
-}
-
-func (p *framePool) put(b *[]byte) {
-	if b == nil {
-		return
-	}
-	c := sizeClass(cap(*b))
-	if c < len(p.classes) && cap(*b) == 1<<(c+9) {
-		p.classes[c].Put(b)
-	}
+	l.next = now.Add(l.every)
+	n := l.suppressed
+	l.suppressed = 0
+	return true, n
 }

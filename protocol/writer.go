@@ -14,12 +14,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Stats counts how response bytes left the process. A plaintext fetch should
-// move record data with sendfile; copied bytes show where it did not.
+// Stats counts how response bytes left the process (a plaintext fetch should
+// move record data with sendfile; copied bytes show where it did not) and
+// what happened to connections and bad input.
 type Stats struct {
 	SendfileBytes atomic.Int64
 	CopiedBytes   atomic.Int64
 	WrittenBytes  atomic.Int64 // encoded response bytes (headers, metadata)
+
+	// Connections.
+	ConnectionsAccepted atomic.Int64
+	ConnectionsRejected atomic.Int64 // over max.connections or max.connections.per.ip
+	AcceptErrors        atomic.Int64 // accept(2) failures (EMFILE, ...) survived
+	IdleClosed          atomic.Int64 // closed after connections.max.idle.ms
+	SlowClosed          atomic.Int64 // a frame took longer than socket.request.read.timeout.ms
+	// BadFrames counts requests that closed their connection: oversized,
+	// unparseable, an unknown key or version, a body that does not decode.
+	BadFrames atomic.Int64
 }
 
 // Writer writes responses to one connection, buffering small writes and

@@ -67,10 +67,10 @@ func serveDebug(ln net.Listener, n *node, log *zap.Logger) (stop func()) {
 func (n *node) netStats() []namedStats {
 	var out []namedStats
 	if n.brkServer != nil && n.brkServer.Stats != nil {
-		out = append(out, namedStats{"broker", n.brkServer.Stats})
+		out = append(out, namedStats{"broker", n.brkServer.Stats, n.brkServer.Connections})
 	}
 	if n.ctrlServer != nil && n.ctrlServer.Stats != nil {
-		out = append(out, namedStats{"controller", n.ctrlServer.Stats})
+		out = append(out, namedStats{"controller", n.ctrlServer.Stats, n.ctrlServer.Connections})
 	}
 	return out
 }
@@ -78,6 +78,7 @@ func (n *node) netStats() []namedStats {
 type namedStats struct {
 	server string
 	stats  *protocol.Stats
+	conns  func() map[string]int // open connections per listener
 }
 
 // writeVars answers in expvar's shape (one JSON object of named values),
@@ -116,7 +117,34 @@ func writeMetrics(w http.ResponseWriter, n *node) {
 		fmt.Fprintf(w, "spool_response_bytes_total{server=%q,path=\"copied\"} %d\n", s.server, s.stats.CopiedBytes.Load())
 		fmt.Fprintf(w, "spool_response_bytes_total{server=%q,path=\"written\"} %d\n", s.server, s.stats.WrittenBytes.Load())
 	}
+	writeConnMetrics(w, n)
 	fmt.Fprintln(w, "# HELP go_goroutines Number of goroutines that currently exist.")
 	fmt.Fprintln(w, "# TYPE go_goroutines gauge")
 	fmt.Fprintf(w, "go_goroutines %d\n", runtime.NumGoroutine())
+}
+
+// writeConnMetrics writes the connection counters: open connections per
+// listener, and what the limits and timeouts closed.
+func writeConnMetrics(w http.ResponseWriter, n *node) {
+	fmt.Fprintln(w, "# HELP spool_connections Open connections per listener.")
+	fmt.Fprintln(w, "# TYPE spool_connections gauge")
+	for _, s := range n.netStats() {
+		for l, c := range s.conns() {
+			fmt.Fprintf(w, "spool_connections{server=%q,listener=%q} %d\n", s.server, l, c)
+		}
+	}
+	fmt.Fprintln(w, "# HELP spool_connection_events_total Connections accepted, refused over a limit, closed idle or slow; accept errors survived; bad frames.")
+	fmt.Fprintln(w, "# TYPE spool_connection_events_total counter")
+	for _, s := range n.netStats() {
+		for _, e := range []struct {
+			name string
+			v    int64
+		}{
+			{"accepted", s.stats.ConnectionsAccepted.Load()}, {"rejected", s.stats.ConnectionsRejected.Load()},
+			{"idle_closed", s.stats.IdleClosed.Load()}, {"slow_closed", s.stats.SlowClosed.Load()},
+			{"accept_errors", s.stats.AcceptErrors.Load()}, {"bad_frames", s.stats.BadFrames.Load()},
+		} {
+			fmt.Fprintf(w, "spool_connection_events_total{server=%q,event=%q} %d\n", s.server, e.name, e.v)
+		}
+	}
 }

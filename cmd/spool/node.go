@@ -158,6 +158,12 @@ func (n *node) closeListeners() {
 // broker, whose listeners start serving once the controller unfences it.
 func (n *node) start() error {
 	maxReq := int(n.static.Int("socket.request.max.bytes"))
+	ctrlLimits, err := protocol.LimitsFromConfig(n.static)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	// Kafka exempts the inter-broker listener from max.connections.
+	brkLimits, _ := protocol.LimitsFromConfig(n.static, n.cfg.InterBrokerListener)
 	if n.cfg.Controller {
 		c, err := controller.New(controller.Config{
 			NodeID: n.cfg.NodeID, ClusterID: n.clusterID, MetadataLogDir: n.cfg.MetadataLogDir,
@@ -175,6 +181,7 @@ func (n *node) start() error {
 		mux := protocol.NewMux(n.log.Named("controller"))
 		c.Register(mux)
 		n.ctrlServer = protocol.NewServer(mux, maxReq, n.log.Named("controller-net"))
+		n.ctrlServer.Limits = ctrlLimits
 		c.Start()
 		for _, l := range n.ctrlLns {
 			n.ctrlServer.Serve(l.ln, l.name)
@@ -196,6 +203,7 @@ func (n *node) start() error {
 		b.Register(mux)
 		n.brkServer = protocol.NewServer(mux, maxReq, n.log.Named("broker-net"))
 		n.brkServer.Stats = b.NetStats()
+		n.brkServer.Limits = brkLimits
 		if err := b.Start(); err != nil {
 			return err
 		}
