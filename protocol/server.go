@@ -145,7 +145,12 @@ func (s *Server) shuttingDown() bool {
 }
 
 // Connections returns the open connections per listener name.
-func (s *Server) Connections() map[string]int { return s.count.snapshot() }
+func (s *Server) Connections() map[string]int {
+	if s.count == nil {
+		return nil
+	}
+	return s.count.snapshot()
+}
 
 // Shutdown stops accepting, stops reading new requests, lets requests in
 // flight answer until ctx ends, then cancels their contexts and closes

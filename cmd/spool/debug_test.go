@@ -37,6 +37,7 @@ func TestDebugListenerServesCountersAndProfiles(t *testing.T) {
 	n := &node{brkServer: &protocol.Server{Stats: new(protocol.Stats)}}
 	n.brkServer.Stats.SendfileBytes.Add(4096)
 	n.brkServer.Stats.CopiedBytes.Add(17)
+	n.brkServer.Stats.ConnectionsRejected.Add(3)
 	stop := serveDebug(ln, n, zap.NewNop())
 	defer stop()
 	base := "http://" + ln.Addr().String()
@@ -46,6 +47,7 @@ func TestDebugListenerServesCountersAndProfiles(t *testing.T) {
 		`spool_response_bytes_total{server="broker",path="sendfile"} 4096`,
 		`spool_response_bytes_total{server="broker",path="copied"} 17`,
 		"# TYPE spool_response_bytes_total counter",
+		`spool_connection_events_total{server="broker",event="rejected"} 3`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, metrics)
