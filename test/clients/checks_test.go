@@ -42,6 +42,7 @@ type family struct {
 
 // checkCell is one check run against one deployment.
 type checkCell struct {
+	t      *testing.T
 	d      *deployment
 	k      *check
 	b      *builds
@@ -63,9 +64,9 @@ func (k *checkCell) logText() string {
 	return k.log.String()
 }
 
-var checks = []*check{streamsEOS}
+var checks = []*check{streamsEOS, toolTopics, toolConfigs, toolConsole, toolOffsets, toolGroups, toolVerifiable, toolPerf}
 
-var families = []*family{streamsFamily}
+var families = []*family{streamsFamily, toolsFamily}
 
 func selectedChecks() []*check {
 	if *onlyChecks == "none" {

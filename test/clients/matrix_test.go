@@ -39,7 +39,10 @@ type deployment struct {
 	issues    []int // open issues the deployment itself depends on
 	oracle    *oracle
 	offOracle *oracle
-	err       error // why it did not start; every cell reports it
+	// dirs are the log directories by node id, for the tools that read
+	// Spool's files.
+	dirs map[int]string
+	err  error // why it did not start; every cell reports it
 }
 
 type status string
@@ -129,7 +132,7 @@ func TestMatrix(t *testing.T) {
 	checkResults := map[checkKey]result{}
 	for di, d := range deps {
 		for ki, k := range ks {
-			kc := &checkCell{d: d, k: k, b: b, prefix: checkPrefix(d, k)}
+			kc := &checkCell{t: t, d: d, k: k, b: b, prefix: checkPrefix(d, k)}
 			wg.Go(func() {
 				sem <- struct{}{}
 				defer func() { <-sem }()
@@ -309,6 +312,7 @@ func startSingle(t *testing.T) *deployment {
 		return d
 	}
 	d.seeds, d.offSeeds = []string{on.Addr}, []string{off.Addr}
+	d.dirs = map[int]string{on.ID: on.Dir}
 	if d.oracle, d.err = newOracle(d.seeds); d.err != nil {
 		return d
 	}
@@ -329,6 +333,10 @@ func startCluster(t *testing.T) *deployment {
 		return d
 	}
 	d.seeds = c.BootstrapAddrs()
+	d.dirs = map[int]string{}
+	for _, n := range c.Nodes {
+		d.dirs[n.ID] = n.Dir
+	}
 	d.oracle, d.err = newOracle(d.seeds)
 	return d
 }

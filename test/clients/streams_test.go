@@ -100,7 +100,7 @@ func runStreamsEOS(ctx context.Context, k *checkCell) error {
 	}
 	// What the killed run had written in its open transactions is in the
 	// log, aborted; read_uncommitted readers see it.
-	all, err := countUncommitted(ctx, k.d.seeds, out)
+	all, err := countRecords(ctx, k.d.seeds, out, false)
 	if err != nil {
 		return err
 	}
@@ -197,10 +197,14 @@ func produceChunks(ctx context.Context, k *checkCell, topic string, recs []spec.
 	return nil
 }
 
-// countUncommitted counts a topic's records read_uncommitted, reading until
-// nothing more comes for a second.
-func countUncommitted(ctx context.Context, seeds []string, topic string) (int, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics(topic),
+// countRecords counts a topic's records, read_committed or not, reading
+// until nothing more comes for a second.
+func countRecords(ctx context.Context, seeds []string, topic string, committed bool) (int, error) {
+	isolation := kgo.ReadUncommitted()
+	if committed {
+		isolation = kgo.ReadCommitted()
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(isolation),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond))
 	if err != nil {
 		return 0, err

@@ -1,0 +1,132 @@
+package clients_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strings"
+	"time"
+
+	"spool/test/peers/kafkapeer"
+)
+
+// Kafka's own command-line tools, from the Apache Kafka peer's jars
+// (test/peers/kafka), each run as its own process against Spool.
+
+var toolsFamily = &family{
+	name:    "Kafka tools",
+	prepare: func(*builds) error { return kafkapeer.Installed() },
+	version: func(ctx context.Context, _ *builds) string {
+		out, err := kafkapeer.Tool(ctx, "kafka-topics", "--version").Output()
+		if err != nil {
+			return "unknown"
+		}
+		v := "kafka-tools " + strings.TrimSpace(string(out))
+		if jv, err := exec.CommandContext(ctx, "java", "-XshowSettings:properties", "-version").CombinedOutput(); err == nil {
+			if m := regexp.MustCompile(`java\.version = (\S+)`).FindSubmatch(jv); m != nil {
+				v += fmt.Sprintf(" (Java %s)", m[1])
+			}
+		}
+		return v
+	},
+}
+
+// toolTimeout bounds one tool run: a JVM start and a few requests.
+const toolTimeout = 60 * time.Second
+
+// tool runs one of Kafka's tools with stdin and returns its stdout. A
+// non-zero exit is an error carrying the exit status and the end of the
+// tool's output.
+func (k *checkCell) tool(ctx context.Context, stdin string, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, toolTimeout)
+	defer cancel()
+	cmd := kafkapeer.Tool(ctx, name, args...)
+	cmd.WaitDelay = 5 * time.Second
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	k.logf("$ %s %s  (%v)\n%s%s", name, strings.Join(args, " "), time.Since(start).Round(time.Millisecond),
+		tail(stdout.String(), 3000), tail(stderr.String(), 2000))
+	if ctx.Err() != nil {
+		return stdout.String(), fmt.Errorf("%s did not finish within %v", name, toolTimeout)
+	}
+	if err != nil {
+		why := lastLine(stderr.String())
+		if errLine := firstMatch(stderr.String(), `(?m)^.*(Error|Exception).*$`); errLine != "" {
+			why = errLine
+		}
+		if why == "" {
+			why = lastLine(stdout.String())
+		}
+		return stdout.String(), fmt.Errorf("%s %s: %v: %s", name, firstArgs(args), err, why)
+	}
+	return stdout.String(), nil
+}
+
+// toolFails runs a tool that must fail, and returns its combined output.
+func (k *checkCell) toolFails(ctx context.Context, name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, toolTimeout)
+	defer cancel()
+	out, err := kafkapeer.Tool(ctx, name, args...).CombinedOutput()
+	k.logf("$ %s %s  (must fail)\n%s", name, strings.Join(args, " "), tail(string(out), 2000))
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return string(out), fmt.Errorf("%s %s: want a non-zero exit, got %v", name, firstArgs(args), err)
+	}
+	return string(out), nil
+}
+
+// firstArgs names a tool run in an error: its arguments up to the first
+// that looks like a value of a long list.
+func firstArgs(args []string) string {
+	var out []string
+	for _, a := range args {
+		if a == "--bootstrap-server" {
+			continue
+		}
+		if strings.Contains(a, "127.0.0.1:") {
+			continue
+		}
+		out = append(out, a)
+		if len(out) == 6 {
+			break
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func firstMatch(s, re string) string {
+	return strings.TrimSpace(regexp.MustCompile(re).FindString(s))
+}
+
+// bootstrap is the deployment's --bootstrap-server argument.
+func (k *checkCell) bootstrap() string { return strings.Join(k.d.seeds, ",") }
+
+// expect fails unless out matches every pattern.
+func expect(what, out string, patterns ...string) error {
+	for _, p := range patterns {
+		if !regexp.MustCompile(p).MatchString(out) {
+			return fmt.Errorf("%s: output does not match %q:\n%s", what, p, tail(out, 600))
+		}
+	}
+	return nil
+}
+
+// eventually retries f until it succeeds or limit passes: brokers learn of
+// metadata changes independently, as in Kafka.
+func eventually(ctx context.Context, limit time.Duration, f func() error) error {
+	deadline := time.Now().Add(limit)
+	for {
+		err := f()
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
