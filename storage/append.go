@@ -191,28 +191,29 @@ func (l *Log) writeSet(s *segment, b []byte) error {
 	for off := 0; off < len(b); {
 		batch := b[off:]
 		n := batchTotal(batch)
-		base := batchBase(batch)
-		s.noteBatch(base, batchMaxTs(batch), pos == 0)
+		last := batchLast(batch)
+		s.noteBatch(last, batchMaxTs(batch), pos == 0)
 		if s.sinceIndex >= interval && !s.idxFull(1) {
 			// The data is written; a lost sparse-index entry only lengthens
 			// lookups, and recovery rebuilds the index anyway.
-			if err := l.indexBatch(s, base, pos); err != nil {
+			if err := l.indexBatch(s, last, pos); err != nil {
 				l.lg.Warn("index entry not written", zap.String("segment", s.logPath), zap.Error(err))
 			}
 		}
 		s.sinceIndex += n
 		pos += n
 		off += int(n)
-		l.leo = batchLast(batch) + 1
+		l.leo = last + 1
 	}
 	s.size = pos
 	return nil
 }
 
-// indexBatch adds the offset-index entry for the batch at pos, and a
-// time-index entry if the maximum timestamp grew since the last one.
-func (l *Log) indexBatch(s *segment, base, pos int64) error {
-	if err := s.writeIndexEntry(l.files, base, pos, l.scratch[:]); err != nil {
+// indexBatch adds the offset-index entry for the batch at pos, whose last
+// offset is last, and a time-index entry if the maximum timestamp grew since
+// the last one.
+func (l *Log) indexBatch(s *segment, last, pos int64) error {
+	if err := s.writeIndexEntry(l.files, last, pos, l.scratch[:]); err != nil {
 		return err
 	}
 	if s.maxTs > s.lastTimeTs {

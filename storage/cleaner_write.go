@@ -37,10 +37,10 @@ func (w *segWriter) write(b []byte) error {
 	if s.size+total > math.MaxInt32 {
 		return fmt.Errorf("cleaned segment %s would exceed 2 GiB", s.logPath)
 	}
-	base, maxTs := batchBase(b), batchMaxTs(b)
-	s.noteBatch(base, maxTs, s.size == 0)
+	last, maxTs := batchLast(b), batchMaxTs(b)
+	s.noteBatch(last, maxTs, s.size == 0)
 	if s.sinceIndex >= w.interval {
-		w.idx = appendOffsetEntry(w.idx, base-s.base, s.size)
+		w.idx = appendOffsetEntry(w.idx, last-s.base, s.size)
 		if s.maxTs > s.lastTimeTs {
 			w.tim = appendTimeEntry(w.tim, s.maxTs, s.maxTsOff-s.base)
 			s.lastTimeTs = s.maxTs

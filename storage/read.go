@@ -154,8 +154,9 @@ func readHeader(f *os.File, s *segment, pos int64, hdr []byte) error {
 	return nil
 }
 
-// lookupPosition returns the position of the last indexed batch whose base
-// is at most offset, or 0.
+// lookupPosition returns the position of the last indexed batch whose
+// indexed (last) offset is at most offset, or 0: a place to scan forward
+// from for the batch holding offset.
 func (l *Log) lookupPosition(s *segment, offset int64) (int64, error) {
 	if s.idxN == 0 {
 		return 0, nil
@@ -205,7 +206,7 @@ func (l *Log) regionEnd(s *segment, f *os.File, from, limit, maxOffset int64) (i
 }
 
 // lastEntryBefore returns the position of the last indexed batch starting at
-// or below limit with a base below maxOffset, or 0.
+// or below limit that ends below maxOffset, or 0.
 func (l *Log) lastEntryBefore(s *segment, limit, maxOffset int64) (int64, error) {
 	ref, err := l.files.Pin(s.idxPath)
 	if err != nil {

@@ -35,9 +35,9 @@ func (l *Log) rebuildSegment(s *segment, isTail bool) (int64, error) {
 			break
 		}
 		total := int64(h.TotalSize())
-		s.noteBatch(h.BaseOffset, h.MaxTimestamp, pos == 0)
+		s.noteBatch(h.LastOffset(), h.MaxTimestamp, pos == 0)
 		if s.sinceIndex >= interval {
-			idxBuf = appendOffsetEntry(idxBuf, h.BaseOffset-s.base, pos)
+			idxBuf = appendOffsetEntry(idxBuf, h.LastOffset()-s.base, pos)
 			if s.maxTs > s.lastTimeTs {
 				timeBuf = appendTimeEntry(timeBuf, s.maxTs, s.maxTsOff-s.base)
 				s.lastTimeTs = s.maxTs
@@ -174,7 +174,7 @@ func (l *Log) readTail(s *segment) error {
 			h.BaseOffset < next || h.LastOffsetDelta < 0 {
 			return fmt.Errorf("%w: %s at byte %d: bad batch header", ErrLogCorrupt, s.logPath, pos)
 		}
-		s.noteBatch(h.BaseOffset, h.MaxTimestamp, false)
+		s.noteBatch(h.LastOffset(), h.MaxTimestamp, false)
 		next = h.NextOffset()
 		pos += int64(h.TotalSize())
 	}

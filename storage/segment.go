@@ -37,7 +37,7 @@ type segment struct {
 	lastTimeTs   int64 // timestamp of the last time-index entry, -1 if none
 	maxTsLoaded  bool  // maxTs/maxTsOff are known (closed segments load lazily)
 	maxTs        int64 // largest batch max timestamp, -1 if none
-	maxTsOff     int64 // base offset of the batch holding maxTs
+	maxTsOff     int64 // last offset of the batch holding maxTs (Kafka's time-index offset)
 	rollTs       int64 // max timestamp of the first batch, -1 until there is one
 	createdMs    int64 // when this process created or loaded the segment
 	synced       int64 // bytes of the .log known durable
@@ -132,8 +132,11 @@ func (s *segment) idxFull(need int) bool {
 	return s.idxN+need > s.idxMax || s.timeN+need > s.timeMax
 }
 
-// writeIndexEntry indexes the batch at pos; the caller has checked capacity.
-func (s *segment) writeIndexEntry(fc *FileCache, base, pos int64, scratch []byte) error {
+// writeIndexEntry indexes the batch at pos by its last offset, as Kafka's
+// offset index does (so Kafka's tools and brokers read Spool's indexes);
+// lookups scan forward from the entry, so either end of the batch would
+// serve Spool itself. The caller has checked capacity.
+func (s *segment) writeIndexEntry(fc *FileCache, last, pos int64, scratch []byte) error {
 	if err := createIndex(s.idxPath, &s.noIdx, int64(s.idxMax)*offsetEntrySize); err != nil {
 		return err
 	}
@@ -143,7 +146,7 @@ func (s *segment) writeIndexEntry(fc *FileCache, base, pos int64, scratch []byte
 	}
 	defer fc.Unpin(ref)
 	e := scratch[:offsetEntrySize]
-	putOffsetEntry(e, base-s.base, pos)
+	putOffsetEntry(e, last-s.base, pos)
 	if _, err := ref.f.WriteAt(e, int64(s.idxN)*offsetEntrySize); err != nil {
 		return fmt.Errorf("write %s: %w", s.idxPath, err)
 	}
@@ -172,14 +175,15 @@ func (s *segment) writeTimeEntry(fc *FileCache, scratch []byte) error {
 	return nil
 }
 
-// noteBatch folds a batch into the segment's timestamp bookkeeping; first
-// marks the segment's first batch, whose timestamp drives time-based rolls.
-func (s *segment) noteBatch(base, maxTs int64, first bool) {
+// noteBatch folds a batch (its last offset and max timestamp) into the
+// segment's timestamp bookkeeping; first marks the segment's first batch,
+// whose timestamp drives time-based rolls.
+func (s *segment) noteBatch(last, maxTs int64, first bool) {
 	if first {
 		s.rollTs = max(maxTs, -1)
 	}
 	if maxTs > s.maxTs {
-		s.maxTs, s.maxTsOff = maxTs, base
+		s.maxTs, s.maxTsOff = maxTs, last
 	}
 	s.maxTsLoaded = true
 }

@@ -121,7 +121,8 @@ func (l *Log) MaxTimestamp() (ts int64, offset int64) {
 	}
 	off, err := l.maxTsRecord(best)
 	if err != nil {
-		// The batch's base offset is still a correct lower bound.
+		// The batch's last offset, which Kafka answered before it looked
+		// inside the batch.
 		return best.maxTs, max(best.maxTsOff, l.start)
 	}
 	return best.maxTs, off
