@@ -40,6 +40,13 @@ const toolTimeout = 60 * time.Second
 // non-zero exit is an error carrying the exit status and the end of the
 // tool's output.
 func (k *checkCell) tool(ctx context.Context, stdin string, name string, args ...string) (string, error) {
+	out, _, err := k.toolStreams(ctx, stdin, name, args...)
+	return out, err
+}
+
+// toolStreams is tool returning stdout and stderr apart: some tools (such
+// as kafka-dump-log's index checks) report problems on stderr.
+func (k *checkCell) toolStreams(ctx context.Context, stdin string, name string, args ...string) (string, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, toolTimeout)
 	defer cancel()
 	cmd := kafkapeer.Tool(ctx, name, args...)
@@ -54,7 +61,7 @@ func (k *checkCell) tool(ctx context.Context, stdin string, name string, args ..
 	k.logf("$ %s %s  (%v)\n%s%s", name, strings.Join(args, " "), time.Since(start).Round(time.Millisecond),
 		tail(stdout.String(), 3000), tail(stderr.String(), 2000))
 	if ctx.Err() != nil {
-		return stdout.String(), fmt.Errorf("%s did not finish within %v", name, toolTimeout)
+		return stdout.String(), stderr.String(), fmt.Errorf("%s did not finish within %v", name, toolTimeout)
 	}
 	if err != nil {
 		why := lastLine(stderr.String())
@@ -64,9 +71,9 @@ func (k *checkCell) tool(ctx context.Context, stdin string, name string, args ..
 		if why == "" {
 			why = lastLine(stdout.String())
 		}
-		return stdout.String(), fmt.Errorf("%s %s: %v: %s", name, firstArgs(args), err, why)
+		return stdout.String(), stderr.String(), fmt.Errorf("%s %s: %v: %s", name, firstArgs(args), err, why)
 	}
-	return stdout.String(), nil
+	return stdout.String(), stderr.String(), nil
 }
 
 // toolFails runs a tool that must fail, and returns its combined output.
