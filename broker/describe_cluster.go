@@ -14,7 +14,7 @@ func (b *Broker) handleDescribeCluster(req *protocol.Request, respond func(proto
 	img := b.Image()
 	resp.ClusterID = b.cfg.ClusterID
 	resp.ControllerID = b.cfg.NodeID
-	resp.ClusterAuthorizedOperations = authorizedOperationsUnset
+	resp.ClusterAuthorizedOperations = authorizedOperations(r.IncludeClusterAuthorizedOperations, clusterOperations)
 	for _, br := range img.Brokers {
 		ep, ok := br.Endpoint(req.Listener)
 		if !ok || (br.Fenced && !r.IncludeFencedBrokers) {

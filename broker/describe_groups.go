@@ -22,6 +22,9 @@ func (b *Broker) handleDescribeGroups(req *protocol.Request, respond func(protoc
 		case !found:
 			dg = group.DescribeUnknown(id)
 		}
+		if dg.ErrorCode == 0 {
+			dg.AuthorizedOperations = authorizedOperations(r.IncludeAuthorizedOperations, groupOperations)
+		}
 		resp.Groups = append(resp.Groups, dg)
 	}
 	respond(protocol.Msg(resp))

@@ -18,9 +18,6 @@ import (
 // retries, as it would against Kafka.
 const autoCreateWait = 5 * time.Second
 
-// authorizedOperationsUnset is Kafka's "not requested" value.
-const authorizedOperationsUnset = -2147483648
-
 func (b *Broker) handleMetadata(req *protocol.Request, respond func(protocol.Response)) {
 	r := req.Msg.(*kmsg.MetadataRequest)
 	missing := b.topicsToCreate(b.Image(), r)
@@ -96,19 +93,30 @@ func (b *Broker) metadataResponse(img *metadata.Image, r *kmsg.MetadataRequest, 
 	resp.ControllerID = b.cfg.NodeID
 	resp.Brokers = brokersFor(img, listener)
 
-	all := r.Topics == nil || (r.Version == 0 && len(r.Topics) == 0)
-	if all {
-		img.Topics.Range(func(t *metadata.Topic) bool {
-			resp.Topics = append(resp.Topics, b.topicMetadata(t, r.Version))
-			return true
-		})
-		sort.Slice(resp.Topics, func(i, j int) bool { return *resp.Topics[i].Topic < *resp.Topics[j].Topic })
-		return resp
-	}
-	for _, rt := range r.Topics {
-		resp.Topics = append(resp.Topics, b.requestedTopic(img, rt, r, createErrs))
+	resp.Topics = b.metadataTopics(img, r, createErrs)
+	// Versions 8-10 carry the cluster's; every version from 8 the topics'.
+	resp.AuthorizedOperations = authorizedOperations(r.IncludeClusterAuthorizedOperations, clusterOperations)
+	for i := range resp.Topics {
+		resp.Topics[i].AuthorizedOperations = authorizedOperations(r.IncludeTopicAuthorizedOperations, topicOperations)
 	}
 	return resp
+}
+
+// metadataTopics describes every topic, or the requested ones.
+func (b *Broker) metadataTopics(img *metadata.Image, r *kmsg.MetadataRequest, createErrs map[string]int16) []kmsg.MetadataResponseTopic {
+	var out []kmsg.MetadataResponseTopic
+	if r.Topics == nil || (r.Version == 0 && len(r.Topics) == 0) {
+		img.Topics.Range(func(t *metadata.Topic) bool {
+			out = append(out, b.topicMetadata(t, r.Version))
+			return true
+		})
+		sort.Slice(out, func(i, j int) bool { return *out[i].Topic < *out[j].Topic })
+		return out
+	}
+	for _, rt := range r.Topics {
+		out = append(out, b.requestedTopic(img, rt, r, createErrs))
+	}
+	return out
 }
 
 func (b *Broker) requestedTopic(img *metadata.Image, rt kmsg.MetadataRequestTopic, r *kmsg.MetadataRequest, createErrs map[string]int16) kmsg.MetadataResponseTopic {
@@ -123,7 +131,6 @@ func (b *Broker) requestedTopic(img *metadata.Image, rt kmsg.MetadataRequestTopi
 	}
 	mt := kmsg.NewMetadataResponseTopic()
 	mt.Topic, mt.TopicID = rt.Topic, rt.TopicID
-	mt.AuthorizedOperations = authorizedOperationsUnset
 	switch {
 	case rt.Topic == nil:
 		mt.ErrorCode = kerr.UnknownTopicID.Code
@@ -146,7 +153,6 @@ func (b *Broker) topicMetadata(t *metadata.Topic, version int16) kmsg.MetadataRe
 	mt := kmsg.NewMetadataResponseTopic()
 	name := t.Name
 	mt.Topic, mt.TopicID, mt.IsInternal = &name, t.ID, isInternal(t.Name)
-	mt.AuthorizedOperations = authorizedOperationsUnset
 	img := b.Image()
 	for _, p := range t.Partitions {
 		mp := kmsg.NewMetadataResponseTopicPartition()
