@@ -14,6 +14,8 @@ command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
 "$py" -c 'import snappy' >/dev/null 2>&1 || need_apt+=(python3-snappy)
 "$py" -c 'import lz4.frame' >/dev/null 2>&1 || need_apt+=(python3-lz4)
 "$py" -c 'import zstandard' >/dev/null 2>&1 || need_apt+=(python3-zstandard)
+# The PyPI clients go into a virtualenv made by Debian's python3 -m venv.
+"$py" -c 'import ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 # kafkajs runs on Node.js; confluent-kafka-go links its bundled librdkafka with cgo.
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
@@ -44,6 +46,22 @@ if [ ! -d "$js/node_modules/kafkajs" ] || [ ! -d "$js/node_modules/kafkajs-snapp
 		echo "install it with: (cd $js && npm ci)" >&2
 		exit 1
 	fi
+fi
+
+# The current PyPI clients (confluent-kafka, kafka-python 2.x, aiokafka),
+# pinned by requirements.txt, in the project's own virtualenv; remade when
+# the requirements change.
+venv=test/clients/python/.venv
+req=test/clients/python/requirements.txt
+if [ ! -f "$venv/.installed" ] || [ "$req" -nt "$venv/.installed" ]; then
+	echo "installing the PyPI clients into $venv (pip install -r $req)"
+	rm -rf "$venv"
+	"$py" -m venv "$venv"
+	if ! "$venv/bin/pip" install -q --disable-pip-version-check --no-input -r "$req"; then
+		echo "could not install the PyPI clients: $py -m venv $venv && $venv/bin/pip install -r $req" >&2
+		exit 1
+	fi
+	touch "$venv/.installed"
 fi
 
 # The Java runners (kafka-clients and Kafka Streams, pinned in pom.xml),
