@@ -45,6 +45,12 @@ const (
 	naKafkaPythonTxn  = "kafka-python 2.0.2 (Debian's) has no transactional producer."
 	naKcatTxnOffsets  = "kcat cannot commit consumed offsets in a transaction."
 	naKafkajsCodec    = "kafkajs's lz4 and zstd codecs are separate npm packages with native builds that do not install here; gzip is built in and snappy comes from kafkajs-snappy (pure JavaScript)."
+	naSarama848       = "sarama has no consumer for the KIP-848 group protocol (it sends no ConsumerGroupHeartbeat)."
+	naKafkaGo848      = "kafka-go has no consumer for the KIP-848 group protocol."
+	naOldRdkafka848   = "Debian's librdkafka 2.0.2 predates the KIP-848 group protocol (librdkafka 2.10)."
+	naKafkaPython848  = "kafka-python 2.x has no consumer for the KIP-848 group protocol."
+	naKafkajs848      = "kafkajs has no consumer for the KIP-848 group protocol."
+	naAiokafka848     = "aiokafka has no consumer for the KIP-848 group protocol."
 )
 
 var clients = []*client{
@@ -57,12 +63,13 @@ var clients = []*client{
 		name:    "sarama",
 		prepare: goRunner("sarama"),
 		version: goModVersion("github.com/IBM/sarama"),
+		na:      map[string]string{"group-kip848": naSarama848},
 	},
 	{
 		name:           "kafka-go",
 		prepare:        goRunner("kafkago"),
 		version:        goModVersion("github.com/segmentio/kafka-go"),
-		na:             map[string]string{"idempotent": naKafkaGoIdem, "transactions": naKafkaGoTxn, "txn-offsets": naKafkaGoTxn},
+		na:             map[string]string{"idempotent": naKafkaGoIdem, "transactions": naKafkaGoTxn, "txn-offsets": naKafkaGoTxn, "group-kip848": naKafkaGo848},
 		nullReadsEmpty: true,
 	},
 	{
@@ -79,7 +86,7 @@ var clients = []*client{
 			return goRunner("kcat")(b)
 		},
 		version: kcatVersion,
-		na:      map[string]string{"admin": naKcatAdmin, "transactions": naKcatTxn, "txn-offsets": naKcatTxnOffsets},
+		na:      map[string]string{"admin": naKcatAdmin, "transactions": naKcatTxn, "txn-offsets": naKcatTxnOffsets, "group-kip848": naOldRdkafka848},
 	},
 	{
 		name:    "confluent-kafka-python",
@@ -87,12 +94,13 @@ var clients = []*client{
 		version: func(ctx context.Context, b *builds) string {
 			return debVersion(ctx, "python3-confluent-kafka") + " (librdkafka " + debVersion(ctx, "librdkafka1") + ")"
 		},
+		na: map[string]string{"group-kip848": naOldRdkafka848},
 	},
 	{
 		name:    "kafka-python",
 		prepare: pythonRunner("kafka_python_runner.py", "kafka", "python3-kafka"),
 		version: func(ctx context.Context, b *builds) string { return debVersion(ctx, "python3-kafka") },
-		na:      map[string]string{"idempotent": naKafkaPythonIdem, "transactions": naKafkaPythonTxn, "txn-offsets": naKafkaPythonTxn},
+		na:      map[string]string{"idempotent": naKafkaPythonIdem, "transactions": naKafkaPythonTxn, "txn-offsets": naKafkaPythonTxn, "group-kip848": naKafkaPython848},
 	},
 	{
 		name:    "java",
@@ -112,7 +120,7 @@ var clients = []*client{
 			return []string{"node", filepath.Join(dir, "runner.js")}, nil
 		},
 		version:          kafkajsVersion,
-		na:               map[string]string{"lz4": naKafkajsCodec, "zstd": naKafkajsCodec},
+		na:               map[string]string{"lz4": naKafkajsCodec, "zstd": naKafkajsCodec, "group-kip848": naKafkajs848},
 		readsBackInGroup: true,
 	},
 }
@@ -128,6 +136,10 @@ type builds struct {
 	cfOnce sync.Once
 	cfErr  error
 	cfBin  string
+
+	// toolsJVM are the JVM options of Kafka's tools, with the class-data
+	// archive prepareTools made.
+	toolsJVM string
 }
 
 func goRunner(pkg string) func(*builds) ([]string, error) {

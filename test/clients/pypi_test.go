@@ -48,11 +48,13 @@ var pypiClients = []*client{
 		name:    "kafka-python-pypi",
 		prepare: venvRunner("kafka_python_runner.py", "kafka"),
 		version: venvVersion("kafka", "kafka.__version__"),
+		na:      map[string]string{"group-kip848": naKafkaPython848},
 	},
 	{
 		name:    "aiokafka",
 		prepare: venvRunner("aiokafka_runner.py", "aiokafka"),
 		version: venvVersion("aiokafka", "aiokafka.__version__"),
+		na:      map[string]string{"group-kip848": naAiokafka848},
 	},
 }
 

@@ -35,6 +35,7 @@ const (
 	issueGroups   = 4
 	issueCluster  = 6
 	issueTxn      = 10
+	issueKIP848   = 23 // the consumer group protocol (group.protocol=consumer)
 )
 
 // maxMessageBytes makes room on the topic for the 1 MiB records and their
@@ -52,6 +53,7 @@ var scenarios = []*scenario{
 	{name: "transactions", issues: []int{issueDataPath, issueTxn}, run: runTransactions},
 	{name: "txn-offsets", issues: []int{issueDataPath, issueGroups, issueTxn}, run: runTxnOffsets},
 	{name: "group", issues: []int{issueDataPath, issueGroups}, run: runGroup},
+	{name: "group-kip848", issues: []int{issueDataPath, issueGroups, issueKIP848}, run: runGroupKIP848},
 	{name: "commit-resume", issues: []int{issueDataPath, issueGroups}, run: runResume},
 	{name: "offsets-by-time", issues: []int{issueDataPath}, run: runOffsets},
 	{name: "autocreate-on", run: autocreate(true)},
@@ -337,9 +339,10 @@ func (c *cell) setupConsume(ctx context.Context, recs []spec.Record) ([]spec.Rec
 	return c.d.oracle.produce(ctx, c.topic, recs)
 }
 
-func (c *cell) consume(ctx context.Context, n int) ([]spec.Record, error) {
+func (c *cell) consume(ctx context.Context, n int, extra ...string) ([]spec.Record, error) {
 	out := c.path(fmt.Sprintf("group-%d.jsonl", time.Now().UnixNano()))
-	if err := c.runner(ctx, c.d.seeds, 30*time.Second, "--scenario", "group", "--group", c.group, "--count", strconv.Itoa(n), "--out", out); err != nil {
+	args := append([]string{"--scenario", "group", "--group", c.group, "--count", strconv.Itoa(n), "--out", out}, extra...)
+	if err := c.runner(ctx, c.d.seeds, 30*time.Second, args...); err != nil {
 		return nil, err
 	}
 	return readRecords(out)

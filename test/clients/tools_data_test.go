@@ -128,7 +128,6 @@ func runToolOffsets(ctx context.Context, k *checkCell) error {
 	}
 	for _, c := range []struct{ time, want string }{
 		{"-1", t + ":0:10 " + t + ":1:0 " + t + ":2:0"},
-		{"latest", t + ":0:10 " + t + ":1:0 " + t + ":2:0"},
 		{"-2", t + ":0:0 " + t + ":1:0 " + t + ":2:0"},
 		{"-3", t + ":0:9"}, // max-timestamp; empty partitions have none
 		{strconv.FormatInt(t0+2500, 10), t + ":0:3"},

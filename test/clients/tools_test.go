@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -17,7 +19,7 @@ import (
 
 var toolsFamily = &family{
 	name:    "Kafka tools",
-	prepare: func(*builds) error { return kafkapeer.Installed() },
+	prepare: prepareTools,
 	version: func(ctx context.Context, _ *builds) string {
 		out, err := kafkapeer.Tool(ctx, "kafka-topics", "--version").Output()
 		if err != nil {
@@ -31,6 +33,36 @@ var toolsFamily = &family{
 		}
 		return v
 	},
+}
+
+// toolJVM are tool.sh's own choices for short-lived tools (C1 only, the
+// serial collector).
+const toolJVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+
+// prepareTools checks the peer's jars and records the classes a tool loads
+// in a class-data archive, which halves the start-up of each of the many
+// tool runs. Without the archive the tools just start slower.
+func prepareTools(b *builds) error {
+	if err := kafkapeer.Installed(); err != nil {
+		return err
+	}
+	b.toolsJVM = toolJVM
+	jsa := filepath.Join(b.dir, "kafka-tools.jsa")
+	props := filepath.Join(b.dir, "kafka-tools-archive.properties")
+	if err := os.WriteFile(props, []byte("request.timeout.ms=300\ndefault.api.timeout.ms=600\n"), 0o644); err != nil {
+		return err
+	}
+	// A listing against a closed port loads the admin client and fails
+	// quickly; the archive is written as the JVM exits.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := kafkapeer.Tool(ctx, "kafka-consumer-groups", "--bootstrap-server", "127.0.0.1:1", "--list", "--timeout", "500", "--command-config", props)
+	cmd.Env = append(os.Environ(), "KAFKA_TOOL_JVM_OPTS="+toolJVM+" -XX:ArchiveClassesAtExit="+jsa)
+	_ = cmd.Run()
+	if st, err := os.Stat(jsa); err == nil && st.Size() > 0 {
+		b.toolsJVM = toolJVM + " -XX:SharedArchiveFile=" + jsa
+	}
+	return nil
 }
 
 // toolTimeout bounds one tool run: a JVM start and a few requests.
@@ -50,6 +82,7 @@ func (k *checkCell) toolStreams(ctx context.Context, stdin string, name string, 
 	ctx, cancel := context.WithTimeout(ctx, toolTimeout)
 	defer cancel()
 	cmd := kafkapeer.Tool(ctx, name, args...)
+	cmd.Env = append(os.Environ(), "KAFKA_TOOL_JVM_OPTS="+k.b.toolsJVM)
 	cmd.WaitDelay = 5 * time.Second
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)
@@ -80,7 +113,9 @@ func (k *checkCell) toolStreams(ctx context.Context, stdin string, name string, 
 func (k *checkCell) toolFails(ctx context.Context, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, toolTimeout)
 	defer cancel()
-	out, err := kafkapeer.Tool(ctx, name, args...).CombinedOutput()
+	cmd := kafkapeer.Tool(ctx, name, args...)
+	cmd.Env = append(os.Environ(), "KAFKA_TOOL_JVM_OPTS="+k.b.toolsJVM)
+	out, err := cmd.CombinedOutput()
 	k.logf("$ %s %s  (must fail)\n%s", name, strings.Join(args, " "), tail(string(out), 2000))
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) {

@@ -47,6 +47,7 @@ type args struct {
 	timeout                                           time.Duration
 	to                                                string // transform: the topic it produces to
 	abort                                             bool   // transform: abort instead of committing
+	groupProtocol                                     string // group: classic, or consumer (KIP-848)
 }
 
 func main() {
@@ -59,6 +60,7 @@ func main() {
 	flag.StringVar(&a.in, "in", "", "")
 	flag.StringVar(&a.out, "out", "", "")
 	flag.StringVar(&a.group, "group", "", "")
+	flag.StringVar(&a.groupProtocol, "group-protocol", "classic", "group scenario: classic, or consumer (KIP-848)")
 	flag.IntVar(&a.count, "count", 0, "")
 	flag.StringVar(&a.codec, "codec", "none", "")
 	flag.BoolVar(&a.idempotent, "idempotent", false, "")
@@ -281,7 +283,7 @@ func readBack(ctx context.Context, a args, want map[int32]int) {
 // group reads --count records in the group from the earliest offset,
 // commits exactly those synchronously, and leaves.
 func group(ctx context.Context, a args) {
-	c := consumer(a, "group.id", a.group, "auto.offset.reset", "earliest")
+	c := consumer(a, "group.id", a.group, "auto.offset.reset", "earliest", "group.protocol", a.groupProtocol)
 	check(c.Subscribe(a.topic, nil), "subscribe")
 	var out []record
 	for len(out) < a.count {

@@ -202,12 +202,19 @@ func fromKgo(r *kgo.Record) spec.Record {
 // group consumes --count records in --group from the earliest offset,
 // commits exactly those, and leaves.
 func group(ctx context.Context, a spec.Args) {
-	cl := client(a,
+	opts := []kgo.Opt{
 		kgo.ConsumerGroup(a.Group),
 		kgo.ConsumeTopics(a.Topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.DisableAutoCommit(),
-	)
+	}
+	if a.GroupProtocol == "consumer" {
+		// KIP-848 wants a balancer the broker can run; franz-go falls
+		// back to the classic protocol where the broker has none, which
+		// the matrix's oracle catches.
+		opts = append(opts, kgo.ServerSideBalancer(), kgo.Balancers(kgo.RangeBalancer()))
+	}
+	cl := client(a, opts...)
 	defer cl.Close()
 	var recs []*kgo.Record
 	for len(recs) < a.Count {

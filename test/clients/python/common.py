@@ -36,6 +36,7 @@ def parse_args():
     p.add_argument("--transactional", action="store_true")
     p.add_argument("--to", default="")
     p.add_argument("--abort", action="store_true")
+    p.add_argument("--group-protocol", default="classic")
     p.add_argument("--partitions", type=int, default=3)
     p.add_argument("--rf", type=int, default=1)
     p.add_argument("--timestamps", default="")

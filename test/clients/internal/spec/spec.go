@@ -66,12 +66,15 @@ type Args struct {
 	// produces each to the same partition of --to and commits the
 	// consumed offsets to the group. Abort aborts that transaction
 	// instead of committing it.
-	To         string
-	Abort      bool
-	Partitions int
-	RF         int
-	Timestamps []int64
-	Timeout    time.Duration
+	To    string
+	Abort bool
+	// GroupProtocol is the group scenario's protocol: classic, or
+	// consumer (KIP-848).
+	GroupProtocol string
+	Partitions    int
+	RF            int
+	Timestamps    []int64
+	Timeout       time.Duration
 }
 
 // Parse reads the flags from os.Args.
@@ -91,6 +94,7 @@ func Parse() Args {
 	flag.BoolVar(&a.Transactional, "transactional", false, "abort one transaction of the records, commit another")
 	flag.StringVar(&a.To, "to", "", "topic the transform scenario produces to")
 	flag.BoolVar(&a.Abort, "abort", false, "transform: abort the transaction instead of committing it")
+	flag.StringVar(&a.GroupProtocol, "group-protocol", "classic", "group: classic, or consumer (KIP-848)")
 	flag.IntVar(&a.Partitions, "partitions", 3, "partitions for admin create")
 	flag.IntVar(&a.RF, "rf", 1, "replication factor for admin create")
 	flag.StringVar(&ts, "timestamps", "", "comma-separated millisecond timestamps")
