@@ -47,7 +47,7 @@ const (
 	naKafkajsCodec    = "kafkajs's lz4 and zstd codecs are separate npm packages with native builds that do not install here; gzip is built in and snappy comes from kafkajs-snappy (pure JavaScript)."
 	naSarama848       = "sarama has no consumer for the KIP-848 group protocol (it sends no ConsumerGroupHeartbeat)."
 	naKafkaGo848      = "kafka-go has no consumer for the KIP-848 group protocol."
-	naOldRdkafka848   = "Debian's librdkafka 2.0.2 predates the KIP-848 group protocol (librdkafka 2.10)."
+	naOldRdkafka848   = "Debian's librdkafka 2.0.2 predates the KIP-848 group protocol."
 	naKafkaPython848  = "kafka-python 2.x has no consumer for the KIP-848 group protocol."
 	naKafkajs848      = "kafkajs has no consumer for the KIP-848 group protocol."
 	naAiokafka848     = "aiokafka has no consumer for the KIP-848 group protocol."

@@ -42,7 +42,7 @@ var pypiClients = []*client{
 	{
 		name:    "confluent-kafka-pypi",
 		prepare: venvRunner("confluent_runner.py", "confluent_kafka"),
-		version: venvVersion("confluent_kafka", `confluent_kafka.version()[0] + " (bundled librdkafka " + confluent_kafka.libversion()[0] + ")"`),
+		version: venvVersion("confluent_kafka", `confluent_kafka.__version__ + " (bundled librdkafka " + confluent_kafka.libversion()[0] + ")"`),
 	},
 	{
 		name:    "kafka-python-pypi",
