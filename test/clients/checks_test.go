@@ -120,15 +120,8 @@ func runCheck(t *testing.T, k *checkCell, prepErr error, open map[int]bool) resu
 		return r
 	}
 	r.status, r.reason = fail, err.Error()
-	for _, group := range [][]int{k.k.issues, k.d.issues} {
-		for _, issue := range group {
-			if open[issue] && issue > r.issue {
-				r.status, r.issue = pending, issue
-			}
-		}
-		if r.status == pending {
-			break
-		}
+	if r.issue = pendingIssue(open, k.k.issues, k.d.issues); r.issue != 0 {
+		r.status = pending
 	}
 	t.Logf("%s / %s: %s in %v: %s\n%s", k.d.name, k.k.name, r.status, r.took.Round(time.Millisecond), r.reason, k.logText())
 	return r

@@ -12,21 +12,7 @@ import (
 // the classic protocol when the broker lacks the new one, so the oracle
 // also checks that the group the client left behind is a consumer group.
 func runGroupKIP848(ctx context.Context, c *cell) error {
-	want, err := c.setupConsume(ctx, basicRecords())
-	if err != nil {
-		return err
-	}
-	got, err := c.consume(ctx, len(want), "--group-protocol", "consumer")
-	if err != nil {
-		return err
-	}
-	if err := c.sameRead(want, got); err != nil {
-		return err
-	}
-	if err := sameOffsets(want, got); err != nil {
-		return err
-	}
-	if err := c.checkCommitted(ctx, got); err != nil {
+	if err := consumeAll(ctx, c, "--group-protocol", "consumer"); err != nil {
 		return err
 	}
 	return c.d.oracle.groupType(ctx, c.group, "consumer")

@@ -214,24 +214,33 @@ func runCell(t *testing.T, c *cell, prepErr error, open map[int]bool) result {
 		return r
 	}
 	r.status, r.reason = fail, err.Error()
-	// The scenario's own issues first, the highest open one (later issues
-	// build on earlier ones); the deployment's only when none is open.
 	issues := slices.Clone(c.s.issues)
 	if rb := (readBackError{}); errors.As(err, &rb) && c.c.readsBackInGroup {
 		issues = append(issues, issueGroups)
 	}
-	for _, group := range [][]int{issues, c.d.issues} {
-		for _, issue := range group {
-			if open[issue] && issue > r.issue {
-				r.status, r.issue = pending, issue
-			}
-		}
-		if r.status == pending {
-			break
-		}
+	if r.issue = pendingIssue(open, issues, c.d.issues); r.issue != 0 {
+		r.status = pending
 	}
 	t.Logf("%s / %s / %s: %s in %v: %s\n%s", c.d.name, c.c.name, c.s.name, r.status, r.took.Round(time.Millisecond), r.reason, c.log.String())
 	return r
+}
+
+// pendingIssue is the open issue a failure waits on, or 0: the cell's own
+// issues first, the highest open one (later issues build on earlier ones);
+// the deployment's only when none of those is open.
+func pendingIssue(open map[int]bool, own, deployment []int) int {
+	for _, group := range [][]int{own, deployment} {
+		best := 0
+		for _, issue := range group {
+			if open[issue] && issue > best {
+				best = issue
+			}
+		}
+		if best != 0 {
+			return best
+		}
+	}
+	return 0
 }
 
 // readPending reads the open issues the matrix waits on: one number a line,

@@ -278,12 +278,15 @@ func checkTransactions(ctx context.Context, o *oracle, topic string, want []spec
 
 // runGroup: the oracle produces, the client consumes everything from the
 // earliest offset in a group and commits.
-func runGroup(ctx context.Context, c *cell) error {
+func runGroup(ctx context.Context, c *cell) error { return consumeAll(ctx, c) }
+
+// consumeAll is the group scenario, with extra runner arguments.
+func consumeAll(ctx context.Context, c *cell, extra ...string) error {
 	want, err := c.setupConsume(ctx, basicRecords())
 	if err != nil {
 		return err
 	}
-	got, err := c.consume(ctx, len(want))
+	got, err := c.consume(ctx, len(want), extra...)
 	if err != nil {
 		return err
 	}
