@@ -140,6 +140,9 @@ type builds struct {
 	// toolsJVM are the JVM options of Kafka's tools, with the class-data
 	// archive prepareTools made.
 	toolsJVM string
+
+	jsaOnce sync.Once
+	jsa     string // the Java runners' class-data archive, if made
 }
 
 func goRunner(pkg string) func(*builds) ([]string, error) {
