@@ -25,6 +25,7 @@ var brokerDefs = []Def{
 
 	// Network.
 	def("socket.request.max.bytes", TypeInt, "104857600", "Largest request frame accepted; larger frames close the connection.").rule(atLeast(1)),
+	def("queued.max.request.bytes", TypeLong, "-1", "Bytes of requests read and not yet answered, over all connections; a connection whose next request does not fit waits. -1: an eighth of the memory available (GOMEMLIMIT, cgroup or physical), between two requests of socket.request.max.bytes and 1 GiB.").rule(atLeast(-1)),
 	def("max.connections", TypeInt, maxInt, "Most connections the broker accepts at once over all listeners except the inter-broker one; more are closed at once.").rule(atLeast(0)),
 	def("max.connections.per.ip", TypeInt, maxInt, "Most connections from one IP address; more are closed at once.").rule(atLeast(0)),
 	def("max.connections.per.ip.overrides", TypeString, "", "Per-IP or per-host limits that replace max.connections.per.ip, as host:count,ip:count.").rule(connectionOverrides),

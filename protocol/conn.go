@@ -113,10 +113,13 @@ func (c *conn) readLoop() {
 				zap.Int32("size", n), zap.Int("socket.request.max.bytes", c.srv.MaxRequestSize))
 			return
 		}
+		frame := c.srv.allocFrame(int(n), c.closing)
+		if frame == nil {
+			return
+		}
 		c.nc.SetReadDeadline(time.Now().Add(c.srv.Limits.FrameTimeout))
-		frame := c.srv.frames.get(int(n))
 		if _, err := io.ReadFull(c.nc, *frame); err != nil {
-			c.srv.frames.put(frame)
+			c.srv.freeFrame(frame)
 			if isTimeout(err) {
 				c.srv.Stats.SlowClosed.Add(1)
 				c.badFrame("request frame arrived too slowly; closing connection", zap.Int32("size", n),
@@ -191,7 +194,7 @@ func (c *conn) dispatch(frame *[]byte) bool {
 	hdr, msg, body, err := parseHeader(*frame)
 	if err != nil {
 		c.badFrame("unparseable request header; closing connection", zap.Error(err))
-		c.srv.frames.put(frame)
+		c.srv.freeFrame(frame)
 		return false
 	}
 	s := &slot{done: make(chan struct{}), hdr: hdr, frame: frame}
@@ -203,7 +206,7 @@ func (c *conn) dispatch(frame *[]byte) bool {
 	case c.slots <- s:
 	case <-c.closing:
 		c.inflight.Add(-1)
-		c.srv.frames.put(frame)
+		c.srv.freeFrame(frame)
 		return false
 	}
 	req := &Request{Header: hdr, Listener: c.listener, Remote: c.nc.RemoteAddr(), Body: body, Msg: msg, ConnID: c.id, ctx: c.ctx, conn: c}
@@ -267,7 +270,7 @@ func (c *conn) writeLoop() {
 		} else if s.resp.Body != nil {
 			s.resp.Body.Release()
 		}
-		c.srv.frames.put(s.frame)
+		c.srv.freeFrame(s.frame)
 		c.inflight.Add(-1)
 		if !broken && len(c.slots) == 0 {
 			if err := w.Flush(); err != nil {

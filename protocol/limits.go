@@ -29,6 +29,9 @@ type Limits struct {
 	// its size has (socket.request.read.timeout.ms): a sender trickling a
 	// byte a second is closed instead of holding a connection forever.
 	FrameTimeout time.Duration
+	// QueuedBytes is queued.max.request.bytes, the bytes of request frames
+	// read and not yet answered; 0 derives it (see QueuedBytes).
+	QueuedBytes int64
 }
 
 // DefaultLimits are the limits of the config table's defaults.
@@ -45,6 +48,7 @@ func LimitsFromConfig(c *config.Config, exempt ...string) (Limits, error) {
 		MaxPerIP:       int(c.Int("max.connections.per.ip")),
 		Idle:           time.Duration(c.Int("connections.max.idle.ms")) * time.Millisecond,
 		FrameTimeout:   time.Duration(c.Int("socket.request.read.timeout.ms")) * time.Millisecond,
+		QueuedBytes:    QueuedBytes(c.Int("queued.max.request.bytes"), int(c.Int("socket.request.max.bytes"))),
 		Exempt:         map[string]bool{},
 		PerIP:          map[netip.Addr]int{},
 	}

@@ -56,7 +56,8 @@ func (r *Request) badInput(log *zap.Logger, msg string, fields ...zap.Field) {
 	log.Info(msg, fields...)
 }
 
-// Decode parses Body into Msg. Only Produce decodes in place: its record
+// Decode parses Body into Msg. A Produce request whose decoded form would
+// be out of proportion to its size is refused before it is built. Only Produce decodes in place: its record
 // bytes alias Body, which is appended straight to the log, and nothing of it
 // outlives the response. Every other request is decoded into copies,
 // because handlers keep its strings (topic names in images, member ids in
@@ -66,6 +67,9 @@ func (r *Request) Decode() error {
 		return errUnknownKey
 	}
 	if u, ok := r.Msg.(kmsg.UnsafeReadFrom); ok && r.Key == produceKey {
+		if err := checkProduceBound(r.Version, r.Body); err != nil {
+			return err
+		}
 		return u.UnsafeReadFrom(r.Body)
 	}
 	return r.Msg.ReadFrom(r.Body)

@@ -22,6 +22,7 @@ type Server struct {
 	Limits Limits
 
 	frames framePool
+	budget *budget
 	nextID atomic.Uint64
 	count  *connCounter
 	// ctx is every connection's parent: cancelled when Shutdown gives up
@@ -51,6 +52,9 @@ func NewServer(h Handler, maxRequestSize int, log *zap.Logger) *Server {
 // Shutdown. It returns at once; accepting runs in the background.
 func (s *Server) Serve(ln net.Listener, listener string) {
 	s.mu.Lock()
+	if s.budget == nil {
+		s.budget = newBudget(QueuedBytes(s.Limits.QueuedBytes, s.MaxRequestSize))
+	}
 	s.lns = append(s.lns, ln)
 	s.mu.Unlock()
 	s.wg.Add(1)
@@ -133,6 +137,32 @@ func (s *Server) startConn(nc net.Conn, listener string) {
 		s.mu.Unlock()
 		s.count.release(&s.Limits, listener, ip)
 	}()
+}
+
+// allocFrame takes n bytes from the request budget, waiting while they do
+// not fit, and returns a buffer for the frame; nil if stop closed first.
+func (s *Server) allocFrame(n int, stop <-chan struct{}) *[]byte {
+	if !s.budget.acquire(int64(n), stop) {
+		return nil
+	}
+	return s.frames.get(n)
+}
+
+// freeFrame returns a frame's buffer and its bytes of the budget.
+func (s *Server) freeFrame(b *[]byte) {
+	if b == nil {
+		return
+	}
+	s.budget.release(int64(len(*b)))
+	s.frames.put(b)
+}
+
+// QueuedBytes is the request bytes held now (read and not yet answered).
+func (s *Server) QueuedBytes() int64 {
+	if s.budget == nil {
+		return 0
+	}
+	return s.budget.inUse()
 }
 
 func (s *Server) shuttingDown() bool {
