@@ -33,6 +33,11 @@ type Config struct {
 	MetadataLogDir  string
 	Files           *storage.FileCache
 	Logger          *zap.Logger
+	// InterBrokerDial connects to other brokers' inter-broker listener and
+	// ControllerDial to the controllers, with the configured protocol and
+	// SASL mechanism; nil means plain TCP.
+	InterBrokerDial protocol.DialFunc
+	ControllerDial  protocol.DialFunc
 }
 
 // Broker is the data plane of one node.
@@ -63,7 +68,7 @@ type Broker struct {
 // New prepares a broker; Start runs it.
 func New(cfg Config) (*Broker, error) {
 	b := &Broker{cfg: cfg, log: cfg.Logger.Named("broker")}
-	b.controllers = newControllerClient(cfg.Node.Voters, fmt.Sprintf("spool-broker-%d", cfg.NodeID))
+	b.controllers = newControllerClient(cfg.Node.Voters, fmt.Sprintf("spool-broker-%d", cfg.NodeID), cfg.ControllerDial)
 	var store *storage.Log
 	if cfg.KeepMetadataLog {
 		var err error
@@ -74,7 +79,7 @@ func New(cfg Config) (*Broker, error) {
 	}
 	// The follower fetches over its own connections: its long polls would
 	// otherwise hold up registration and heartbeats.
-	b.meta = newMetadataFollower(newControllerClient(cfg.Node.Voters, fmt.Sprintf("spool-broker-%d-metadata", cfg.NodeID)), store, b.log.Named("metadata"))
+	b.meta = newMetadataFollower(newControllerClient(cfg.Node.Voters, fmt.Sprintf("spool-broker-%d-metadata", cfg.NodeID), cfg.ControllerDial), store, b.log.Named("metadata"))
 	b.meta.snapshotBytes = cfg.Static.Int("metadata.log.max.record.bytes.between.snapshots")
 	b.meta.fetchTimeout = time.Duration(cfg.Static.Int("controller.quorum.fetch.timeout.ms")) * time.Millisecond
 	b.replicas = newReplicaManager(b)
@@ -195,6 +200,10 @@ func (b *Broker) Register(mux *protocol.Mux) {
 	mux.Handle(44, 0, 1, b.async(b.handleIncrementalAlterConfigs))
 	mux.Handle(61, 0, 0, b.handleDescribeProducers)
 	mux.Handle(27, 1, 1, b.async(b.handleWriteTxnMarkers))
+	mux.Handle(50, 0, 0, b.handleDescribeUserScramCredentials)
+	mux.Handle(51, 0, 0, b.async(b.handleAlterUserScramCredentials))
+	mux.Handle(17, 0, 1, b.handleSaslHandshake)
+	mux.Handle(36, 0, 2, b.handleSaslAuthenticate)
 	mux.HandleRaw(protocol.CleanerStatusKey, b.handleCleanerStatus)
 	mux.Features = b.apiVersionFeatures
 }

@@ -23,10 +23,11 @@ type controllerClient struct {
 	cur    int
 	conns  map[int32]*protocol.Client
 	id     string
+	dial   protocol.DialFunc
 }
 
-func newControllerClient(voters []config.Voter, clientID string) *controllerClient {
-	return &controllerClient{voters: voters, conns: map[int32]*protocol.Client{}, id: clientID}
+func newControllerClient(voters []config.Voter, clientID string, dial protocol.DialFunc) *controllerClient {
+	return &controllerClient{voters: voters, conns: map[int32]*protocol.Client{}, id: clientID, dial: dial}
 }
 
 func (cc *controllerClient) current() (*protocol.Client, int) {
@@ -35,7 +36,7 @@ func (cc *controllerClient) current() (*protocol.Client, int) {
 	v := cc.voters[cc.cur%len(cc.voters)]
 	c, ok := cc.conns[v.ID]
 	if !ok {
-		c = protocol.NewClient(v.Addr(), cc.id)
+		c = protocol.NewClientDial(v.Addr(), cc.id, cc.dial)
 		cc.conns[v.ID] = c
 	}
 	return c, cc.cur

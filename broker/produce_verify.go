@@ -228,7 +228,7 @@ func (v *txnVerifier) client(id int32) *protocol.Client {
 		if c != nil {
 			c.Close()
 		}
-		c = protocol.NewClient(addr, fmt.Sprintf("spool-txn-verify-%d", v.b.cfg.NodeID))
+		c = protocol.NewClientDial(addr, fmt.Sprintf("spool-txn-verify-%d", v.b.cfg.NodeID), v.b.cfg.InterBrokerDial)
 		v.clients[id] = c
 	}
 	return c

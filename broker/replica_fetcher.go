@@ -122,7 +122,7 @@ func (f *replicaFetcher) run(ctx context.Context) {
 			if client != nil {
 				client.Close()
 			}
-			client = protocol.NewClient(addr, "spool-replica-fetcher-"+strconv.Itoa(int(f.m.b.cfg.NodeID)))
+			client = protocol.NewClientDial(addr, "spool-replica-fetcher-"+strconv.Itoa(int(f.m.b.cfg.NodeID)), f.m.b.cfg.InterBrokerDial)
 			// handle is done with each response before the next fetch.
 			client.ReuseResponses()
 		}

@@ -302,7 +302,7 @@ func (s *markerSender) send(d *markerDest, jobs []*markerJob, client *protocol.C
 			if client != nil {
 				client.Close()
 			}
-			client = protocol.NewClient(addr, "spool-txn-markers-"+strconv.Itoa(int(s.c.b.cfg.NodeID)))
+			client = protocol.NewClientDial(addr, "spool-txn-markers-"+strconv.Itoa(int(s.c.b.cfg.NodeID)), s.c.b.cfg.InterBrokerDial)
 		}
 		raw, err := client.Request(ctx, req)
 		if err != nil {

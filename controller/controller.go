@@ -45,6 +45,13 @@ type Config struct {
 	SnapshotBytes int64
 	// Fsync replaces fdatasync of metadata log files (tests record order).
 	Fsync func(*os.File) error
+	// Dial connects to the other controllers (raft, snapshots) with the
+	// controller listener's protocol and mechanism; nil is plain TCP.
+	Dial protocol.DialFunc
+	// Bootstrap are records a new cluster's first active controller writes
+	// after metadata.version (the SCRAM credentials of `storage format
+	// --add-scram`).
+	Bootstrap []metadata.Record
 }
 
 // ErrNotController means this node is not the active controller (or not
@@ -160,7 +167,7 @@ func (c *Controller) initRaft() error {
 	for _, v := range c.cfg.Voters {
 		addrs[raftID(v.ID)] = v.Addr()
 	}
-	c.trans = newTransport(raftID(c.cfg.NodeID), addrs, c.cfg.ElectionTimeout, c.log.Named("transport"))
+	c.trans = newTransport(raftID(c.cfg.NodeID), addrs, c.cfg.ElectionTimeout, c.cfg.Dial, c.log.Named("transport"))
 	c.send = c.trans.send
 	c.store.download = c.downloadSnapshot
 	return nil
@@ -171,7 +178,7 @@ func (c *Controller) downloadSnapshot(id metadata.SnapshotID, w io.Writer) error
 	lead := c.rn.BasicStatus().Lead
 	for _, v := range c.cfg.Voters {
 		if raftID(v.ID) == lead {
-			cl := protocol.NewClient(v.Addr(), "spool-snapshot")
+			cl := protocol.NewClientDial(v.Addr(), "spool-snapshot", c.cfg.Dial)
 			defer cl.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()

@@ -33,6 +33,9 @@ func (c *Controller) Register(mux *protocol.Mux) {
 	mux.Handle(62, 0, 4, async(c.serveBrokerRegistration))
 	mux.Handle(63, 0, 1, async(c.serveBrokerHeartbeat))
 	mux.Handle(67, 0, 0, async(c.serveAllocateProducerIDs))
+	mux.Handle(51, 0, 0, async(c.serveAlterUserScramCredentials))
+	mux.Handle(17, 0, 1, protocol.ServeSaslHandshake)
+	mux.Handle(36, 0, 2, protocol.ServeSaslAuthenticate)
 }
 
 // async runs a handler that waits for a commit off the connection's reading
@@ -137,4 +140,8 @@ func (c *Controller) describeQuorum(rp *kmsg.DescribeQuorumResponseTopicPartitio
 		rv.LastFetchTimestamp, rv.LastCaughtUpTimestamp = v.lastContact, v.lastContact
 		rp.CurrentVoters = append(rp.CurrentVoters, rv)
 	}
+}
+
+func (c *Controller) serveAlterUserScramCredentials(ctx context.Context, req *protocol.Request) protocol.Response {
+	return protocol.Msg(c.AlterUserScramCredentials(ctx, req.Msg.(*kmsg.AlterUserSCRAMCredentialsRequest)))
 }

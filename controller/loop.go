@@ -177,7 +177,7 @@ func (c *Controller) maybeBootstrap() {
 		return
 	}
 	rec := &metadata.FeatureLevelRecord{Name: metadata.MetadataVersionFeature, FeatureLevel: MetadataVersion}
-	c.propose([]metadata.Record{rec}, func(error) {})
+	c.propose(append([]metadata.Record{rec}, c.cfg.Bootstrap...), func(error) {})
 }
 
 // propose encodes recs as one batch, applies them to the speculative image

@@ -32,13 +32,13 @@ type peer struct {
 // messages, so a full queue drops rather than blocks.
 const peerQueue = 4096
 
-func newTransport(self uint64, addrs map[uint64]string, timeout time.Duration, log *zap.Logger) *transport {
+func newTransport(self uint64, addrs map[uint64]string, timeout time.Duration, dial protocol.DialFunc, log *zap.Logger) *transport {
 	t := &transport{self: self, peers: map[uint64]*peer{}, log: log, timeout: timeout, unreachable: make(chan uint64, 64)}
 	for id, addr := range addrs {
 		if id == self {
 			continue
 		}
-		t.peers[id] = &peer{id: id, client: protocol.NewClient(addr, "spool-raft"), queue: make(chan *raftpb.Message, peerQueue)}
+		t.peers[id] = &peer{id: id, client: protocol.NewClientDial(addr, "spool-raft", dial), queue: make(chan *raftpb.Message, peerQueue)}
 	}
 	return t
 }

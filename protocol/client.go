@@ -20,7 +20,7 @@ import (
 type Client struct {
 	addr     string
 	clientID string
-	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
+	dial     DialFunc
 
 	mu   sync.Mutex
 	nc   net.Conn
@@ -46,11 +46,28 @@ func (c *Client) ReuseResponses() {
 	c.mu.Unlock()
 }
 
-// NewClient returns a client for addr.
+// DialFunc opens a connection ready for requests: plain TCP, or TCP with
+// TLS and SASL done (security.ClientConfig.Dialer).
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// NewClient returns a client for addr over plain TCP.
 func NewClient(addr, clientID string) *Client {
-	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	return &Client{addr: addr, clientID: clientID, dial: d.DialContext}
+	return NewClientDial(addr, clientID, nil)
 }
+
+// NewClientDial returns a client for addr that connects with dial (nil:
+// plain TCP).
+func NewClientDial(addr, clientID string, dial DialFunc) *Client {
+	if dial == nil {
+		d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+		dial = d.DialContext
+	}
+	return &Client{addr: addr, clientID: clientID, dial: dial}
+}
+
+// expiring is a connection whose SASL session ends (KIP-368): the client
+// dials again, authenticating anew, before the server would close it.
+type expiring interface{ Expired(time.Time) bool }
 
 // Addr is the address the client talks to.
 func (c *Client) Addr() string { return c.addr }
@@ -101,6 +118,9 @@ func (c *Client) RequestRaw(ctx context.Context, key, version int16, payload []b
 func (c *Client) roundTrip(ctx context.Context, encode func([]byte, int32) []byte, flexHeader bool) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if e, ok := c.nc.(expiring); ok && e.Expired(time.Now()) {
+		c.drop()
+	}
 	if c.nc == nil {
 		nc, err := c.dial(ctx, "tcp", c.addr)
 		if err != nil {

@@ -33,8 +33,12 @@ type slot struct {
 }
 
 type conn struct {
-	srv      *Server
-	nc       net.Conn
+	srv *Server
+	nc  net.Conn
+	// tcp is the accepted socket under nc (nc is a *tls.Conn on TLS
+	// listeners); Shutdown half-closes it.
+	tcp      net.Conn
+	auth     *ConnAuth
 	id       uint64
 	listener string
 	log      *zap.Logger
@@ -79,6 +83,9 @@ func (c *conn) badFrame(msg string, fields ...zap.Field) {
 
 // serve runs the reader on the calling goroutine and the writer beside it.
 func (c *conn) serve() {
+	if !c.secure() {
+		return
+	}
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
@@ -108,9 +115,9 @@ func (c *conn) readLoop() {
 			return
 		}
 		n := int32(binary.BigEndian.Uint32(size[:]))
-		if n < 0 || int(n) > c.srv.MaxRequestSize {
+		if limit := c.maxFrame(); n < 0 || int(n) > limit {
 			c.badFrame("request frame too large; closing connection",
-				zap.Int32("size", n), zap.Int("socket.request.max.bytes", c.srv.MaxRequestSize))
+				zap.Int32("size", n), zap.Int("limit", limit))
 			return
 		}
 		frame := c.srv.allocFrame(int(n), c.closing)
@@ -128,6 +135,12 @@ func (c *conn) readLoop() {
 			}
 			c.logReadErr(err)
 			return
+		}
+		if c.auth.SASL != nil && c.auth.SASL.RawTokens() {
+			if !c.rawToken(frame) {
+				return
+			}
+			continue
 		}
 		if !c.dispatch(frame) {
 			return
@@ -197,6 +210,10 @@ func (c *conn) dispatch(frame *[]byte) bool {
 		c.srv.freeFrame(frame)
 		return false
 	}
+	if !c.admit(hdr.Key) {
+		c.srv.frames.put(frame)
+		return false
+	}
 	s := &slot{done: make(chan struct{}), hdr: hdr, frame: frame}
 	if msg != nil {
 		s.flexible = msg.IsFlexible()
@@ -209,7 +226,8 @@ func (c *conn) dispatch(frame *[]byte) bool {
 		c.srv.freeFrame(frame)
 		return false
 	}
-	req := &Request{Header: hdr, Listener: c.listener, Remote: c.nc.RemoteAddr(), Body: body, Msg: msg, ConnID: c.id, ctx: c.ctx, conn: c}
+	req := &Request{Header: hdr, Listener: c.listener, Remote: c.nc.RemoteAddr(), Body: body, Msg: msg, ConnID: c.id, ctx: c.ctx, conn: c,
+		Principal: c.auth.Principal, Auth: c.auth}
 	c.callHandler(req, s)
 	select {
 	case <-c.closing:
@@ -304,6 +322,10 @@ func (c *conn) writeResponse(w *Writer, s *slot) error {
 		}
 		if err := r.Body.WriteTo(w); err != nil {
 			return fmt.Errorf("write response body: %w", err)
+		}
+	case r.Frame != nil:
+		if _, err := w.Write(r.Frame); err != nil {
+			return err
 		}
 	case r.Raw != nil:
 		var hb [9]byte

@@ -6,6 +6,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
+
+	"spool/security"
 )
 
 // Request is one request read from a connection.
@@ -22,6 +24,14 @@ type Request struct {
 	Msg kmsg.Request
 	// ConnID identifies the connection (for fetch sessions, SASL state).
 	ConnID uint64
+
+	// Principal is who the connection had authenticated as when the
+	// request was read: ANONYMOUS on PLAINTEXT, the mapped certificate name
+	// with mTLS, the SASL user on SASL listeners.
+	Principal security.Principal
+	// Auth is the connection's authentication state, for the SASL
+	// handlers; nil for requests that came from no connection.
+	Auth *ConnAuth
 
 	ctx  context.Context
 	conn *conn

@@ -13,6 +13,9 @@ type Response struct {
 	Body Body
 	// Raw, when set, is a body sent as is (private Spool APIs).
 	Raw []byte
+	// Frame is a whole frame sent as is, length included and no response
+	// header (a raw SASL token after SaslHandshake v0).
+	Frame []byte
 	// None sends nothing back (acks=0 produce). The slot is still
 	// consumed in order.
 	None bool

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"spool/security"
 )
 
 // Server accepts connections on any number of listeners and serves them
@@ -36,6 +38,8 @@ type Server struct {
 	conns    map[*conn]struct{}
 	wg       sync.WaitGroup
 	closed   bool
+	// security is each listener's TLS and SASL (SetSecurity).
+	security map[string]*security.Listener
 }
 
 // NewServer returns a server; maxRequestSize is socket.request.max.bytes.
@@ -112,7 +116,7 @@ func (s *Server) startConn(nc net.Conn, listener string) {
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	c := &conn{
-		srv: s, nc: nc, id: s.nextID.Add(1), listener: listener, ctx: ctx, cancel: cancel,
+		srv: s, nc: nc, tcp: nc, id: s.nextID.Add(1), listener: listener, ctx: ctx, cancel: cancel,
 		slots: make(chan *slot, maxInFlight), closing: make(chan struct{}),
 		log:     s.Logger.With(zap.String("listener", listener), zap.Stringer("remote", nc.RemoteAddr())),
 		badLogs: logLimiter{every: badFrameLogInterval},
@@ -196,7 +200,7 @@ func (s *Server) Shutdown(ctx context.Context) {
 	}
 	for c := range s.conns {
 		// Unblock the reader; the writer keeps draining answered slots.
-		if tc, ok := c.nc.(*net.TCPConn); ok {
+		if tc, ok := c.tcp.(*net.TCPConn); ok {
 			tc.CloseRead()
 		} else {
 			c.close()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -31,6 +32,10 @@ type Stats struct {
 	// BadFrames counts requests that closed their connection: oversized,
 	// unparseable, an unknown key or version, a body that does not decode.
 	BadFrames atomic.Int64
+	// TLSFailed counts failed TLS handshakes (a plaintext client on a TLS
+	// port, an untrusted certificate); AuthFailed failed authentications.
+	TLSFailed  atomic.Int64
+	AuthFailed atomic.Int64
 }
 
 // Writer writes responses to one connection, buffering small writes and
@@ -143,9 +148,17 @@ func (w *Writer) SendFile(f *os.File, off int64, n int) error {
 	return nil
 }
 
-// copyFile is the fallback for connections without a socket descriptor.
+// copyBufs are copyFile's buffers: a TLS fetch copies every region, and
+// must not allocate for each.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// copyFile is the path for connections that cannot sendfile: TLS, whose
+// records must be encrypted in user space (Kafka cannot sendfile over TLS
+// either), and connections without a socket descriptor.
 func (w *Writer) copyFile(f *os.File, off int64, n int) error {
-	buf := make([]byte, min(n, 256<<10))
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
 	for n > 0 {
 		chunk := buf[:min(n, len(buf))]
 		read, err := f.ReadAt(chunk, off)

@@ -230,17 +230,17 @@ func credentialFromPairs(mech int8, kv map[string]string) (ScramCredential, erro
 		if err != nil || len(sp) == 0 {
 			return ScramCredential{}, fmt.Errorf("saltedpassword is not base64")
 		}
-		return credentialFromSalted(mech, sp, salt, iters)
+		return CredentialFromSalted(mech, sp, salt, iters)
 	case pass == "":
 		return ScramCredential{}, fmt.Errorf("password is required")
 	}
 	return NewScramCredential(mech, pass, salt, iters)
 }
 
-// credentialFromSalted derives the keys from an already salted password
+// CredentialFromSalted derives the keys from an already salted password
 // (RFC 5802: ClientKey = HMAC(SaltedPassword, "Client Key"), StoredKey =
 // H(ClientKey), ServerKey = HMAC(SaltedPassword, "Server Key")).
-func credentialFromSalted(mech int8, salted, salt []byte, iters int) (ScramCredential, error) {
+func CredentialFromSalted(mech int8, salted, salt []byte, iters int) (ScramCredential, error) {
 	if iters < MinScramIterations || iters > MaxScramIterations {
 		return ScramCredential{}, fmt.Errorf("iterations %d: must be between %d and %d", iters, MinScramIterations, MaxScramIterations)
 	}

@@ -98,7 +98,8 @@ type AuthResult struct {
 	Token    []byte
 	Lifetime time.Duration // SessionLifetimeMs (v1+), 0 when unlimited
 	// Done: the client is (re)authenticated as Principal.
-	Done bool
+	Done      bool
+	Principal string
 	// Close: close the connection after the answer (a failure).
 	Close bool
 	// Err is the cause of a failure, for the log.
@@ -129,7 +130,7 @@ func (s *Session) Authenticate(token []byte, now time.Time) AuthResult {
 		return AuthResult{Code: CodeSaslAuthenticationFailed, Close: true,
 			Message: "Cannot change principals during re-authentication from User:" + s.principal + ": User:" + principal}
 	}
-	res := AuthResult{Token: challenge, Done: true}
+	res := AuthResult{Token: challenge, Done: true, Principal: principal}
 	s.expires = time.Time{}
 	if window := s.cfg.MaxReauth[s.mech]; window > 0 {
 		// KIP-368: the session lasts the window, or until the credential

@@ -84,7 +84,7 @@ func cleanerStatuses(s *session, topics []string, leaders map[int32]bool) (by ma
 		}
 		addr := net.JoinHostPort(b.Host, strconv.Itoa(int(b.Port)))
 		wg.Go(func() {
-			list, err := requestCleanerStatus(s.ctx, addr, body)
+			list, err := requestCleanerStatus(s.ctx, addr, body, s.dial)
 			if err != nil {
 				return
 			}
@@ -105,10 +105,10 @@ func cleanerStatuses(s *session, topics []string, leaders map[int32]bool) (by ma
 
 // requestCleanerStatus sends one CleanerStatusKey request to addr. kgo
 // cannot send a key it does not know, so this dials on its own.
-func requestCleanerStatus(ctx context.Context, addr string, body []byte) ([]protocol.CleanerStatus, error) {
+func requestCleanerStatus(ctx context.Context, addr string, body []byte, dial protocol.DialFunc) ([]protocol.CleanerStatus, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	c := protocol.NewClient(addr, "spool-cli")
+	c := protocol.NewClientDial(addr, "spool-cli", dial)
 	defer c.Close()
 	raw, err := c.RequestRaw(ctx, protocol.CleanerStatusKey, 0, body)
 	if err != nil {

@@ -16,6 +16,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"spool/config"
+	"spool/protocol"
+	"spool/security"
 )
 
 // defaultBootstrap is where a `make run` node listens.
@@ -36,7 +38,7 @@ type clientFlags struct {
 
 func (f *clientFlags) register(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 30*time.Second, "how long to wait for the cluster before giving up")
-	cmd.Flags().StringVar(&f.commandConfig, "command-config", "", "client properties file (security.protocol=PLAINTEXT, client.id, request.timeout.ms)")
+	cmd.Flags().StringVar(&f.commandConfig, "command-config", "", "client properties file, as Kafka's tools take (security.protocol, ssl.*, sasl.mechanism, sasl.jaas.config, client.id, request.timeout.ms)")
 }
 
 // session is a connected client for one command run.
@@ -46,6 +48,9 @@ type session struct {
 	cl     *kgo.Client
 	adm    *kadm.Client
 	addrs  []string
+	// dial connects with --command-config's TLS and SASL, for requests
+	// kgo cannot send; nil is plain TCP.
+	dial protocol.DialFunc
 }
 
 func (s *session) close() {
@@ -79,7 +84,7 @@ func (a *app) connect(cmd *cobra.Command, f *clientFlags, extra ...kgo.Opt) (*se
 	if err != nil {
 		return nil, err
 	}
-	opts, err := f.options()
+	opts, dial, err := f.security()
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +98,7 @@ func (a *app) connect(cmd *cobra.Command, f *clientFlags, extra ...kgo.Opt) (*se
 		return nil, usageErrorf("%v", err)
 	}
 	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
-	s := &session{ctx: ctx, cancel: cancel, cl: cl, adm: kadm.NewClient(cl), addrs: addrs}
+	s := &session{ctx: ctx, cancel: cancel, cl: cl, adm: kadm.NewClient(cl), addrs: addrs, dial: dial}
 	s.adm.SetTimeoutMillis(int32(min(f.timeout.Milliseconds(), 1<<31-1)))
 	if err := cl.Ping(ctx); err != nil {
 		s.close()
@@ -102,18 +107,28 @@ func (a *app) connect(cmd *cobra.Command, f *clientFlags, extra ...kgo.Opt) (*se
 	return s, nil
 }
 
-// options turns --command-config into client options. Only what Spool's
-// CLI can honour is accepted; anything security-related fails loudly rather
-// than silently connecting without it.
+// options turns --command-config into client options: Kafka's client
+// properties for security (security.protocol, ssl.*, sasl.mechanism,
+// sasl.jaas.config), client.id and request.timeout.ms. Anything else, or a
+// security setting Spool cannot honour, fails loudly rather than
+// connecting without it.
 func (f *clientFlags) options() ([]kgo.Opt, error) {
+	opts, _, err := f.security()
+	return opts, err
+}
+
+// security is options plus a dialer for requests kgo cannot send (Spool's
+// private APIs), with the same TLS and SASL.
+func (f *clientFlags) security() ([]kgo.Opt, protocol.DialFunc, error) {
 	if f.commandConfig == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	props, err := config.ReadPropertiesFile(f.commandConfig)
 	if err != nil {
-		return nil, usageErrorf("--command-config: %v", err)
+		return nil, nil, usageErrorf("--command-config: %v", err)
 	}
 	var opts []kgo.Opt
+	secProps := map[string]string{}
 	keys := make([]string, 0, len(props))
 	for k := range props {
 		keys = append(keys, k)
@@ -122,25 +137,43 @@ func (f *clientFlags) options() ([]kgo.Opt, error) {
 	for _, k := range keys {
 		v := strings.TrimSpace(props[k])
 		switch {
-		case k == "security.protocol":
-			if !strings.EqualFold(v, "PLAINTEXT") {
-				return nil, usageErrorf("--command-config %s: security.protocol=%s is not supported; only PLAINTEXT is", f.commandConfig, v)
-			}
+		case security.IsClientSecurityKey(k), strings.HasPrefix(k, "sasl."), strings.HasPrefix(k, "ssl."):
+			secProps[k] = v
 		case k == "client.id":
 			opts = append(opts, kgo.ClientID(v))
 		case k == "request.timeout.ms":
 			ms, err := strconv.ParseInt(v, 10, 32)
 			if err != nil || ms <= 0 {
-				return nil, usageErrorf("--command-config %s: request.timeout.ms=%s is not a positive number of milliseconds", f.commandConfig, v)
+				return nil, nil, usageErrorf("--command-config %s: request.timeout.ms=%s is not a positive number of milliseconds", f.commandConfig, v)
 			}
 			opts = append(opts, kgo.RequestTimeoutOverhead(time.Duration(ms)*time.Millisecond))
-		case strings.HasPrefix(k, "sasl."), strings.HasPrefix(k, "ssl."):
-			return nil, usageErrorf("--command-config %s: %s is not supported (SASL and TLS are not available in this CLI)", f.commandConfig, k)
 		default:
-			return nil, usageErrorf("--command-config %s: unsupported client property %s (supported: security.protocol=PLAINTEXT, client.id, request.timeout.ms)", f.commandConfig, k)
+			return nil, nil, usageErrorf("--command-config %s: unsupported client property %s (supported: security.protocol, ssl.*, sasl.mechanism, sasl.jaas.config, sasl.oauthbearer.token, client.id, request.timeout.ms)", f.commandConfig, k)
 		}
 	}
-	return opts, nil
+	cc, err := security.ParseClientProperties(secProps)
+	if err != nil {
+		return nil, nil, usageErrorf("--command-config %s: %v", f.commandConfig, err)
+	}
+	tlsCfg, err := cc.TLSConfig("")
+	if err != nil {
+		return nil, nil, usageErrorf("--command-config %s: %v", f.commandConfig, err)
+	}
+	if tlsCfg != nil {
+		opts = append(opts, kgo.DialTLSConfig(tlsCfg))
+	}
+	mech, err := cc.SASL()
+	if err != nil {
+		return nil, nil, usageErrorf("--command-config %s: %v", f.commandConfig, err)
+	}
+	if mech != nil {
+		opts = append(opts, kgo.SASL(mech))
+	}
+	var dial protocol.DialFunc
+	if cc.Protocol != "PLAINTEXT" {
+		dial = cc.Dialer("spool-cli")
+	}
+	return opts, dial, nil
 }
 
 // interruptible returns a context cancelled by Ctrl-C or SIGTERM, for

@@ -14,7 +14,9 @@ import (
 	"spool/broker"
 	"spool/config"
 	"spool/controller"
+	"spool/controller/metadata"
 	"spool/protocol"
+	"spool/security"
 	"spool/storage"
 )
 
@@ -33,6 +35,7 @@ type node struct {
 	brkServer  *protocol.Server
 	ctrlLns    []listener
 	brkLns     []listener
+	sec        *nodeSecurity
 	failed     chan error
 }
 
@@ -52,7 +55,28 @@ func prepareNode(static *config.Config, cfg *config.Node, dev bool, clusterID st
 	if err := n.checkFormat(dev, clusterID); err != nil {
 		return nil, err
 	}
+	sec, err := buildSecurity(static, cfg, func(controller bool) security.ScramLookup {
+		if controller {
+			return scramLookup(func() *metadata.Image {
+				if n.ctrl == nil {
+					return nil
+				}
+				return n.ctrl.Image()
+			})
+		}
+		return scramLookup(func() *metadata.Image {
+			if n.brk == nil {
+				return nil
+			}
+			return n.brk.Image()
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	n.sec = sec
 	if err := n.bind(); err != nil {
+		sec.close()
 		return nil, err
 	}
 	return n, nil
@@ -165,7 +189,12 @@ func (n *node) start() error {
 	// Kafka exempts the inter-broker listener from max.connections.
 	brkLimits, _ := protocol.LimitsFromConfig(n.static, n.cfg.InterBrokerListener)
 	if n.cfg.Controller {
+		boot, err := readBootstrap(n.cfg.MetadataLogDir)
+		if err != nil {
+			return err
+		}
 		c, err := controller.New(controller.Config{
+			Dial: n.sec.controllerDial, Bootstrap: boot,
 			NodeID: n.cfg.NodeID, ClusterID: n.clusterID, MetadataLogDir: n.cfg.MetadataLogDir,
 			Voters:                  n.cfg.Voters,
 			ElectionTimeout:         time.Duration(n.static.Int("controller.quorum.election.timeout.ms")) * time.Millisecond,
@@ -184,6 +213,9 @@ func (n *node) start() error {
 		n.ctrlServer.Limits = ctrlLimits
 		c.Start()
 		for _, l := range n.ctrlLns {
+			if sec := n.sec.listeners[l.name]; sec != nil {
+				n.ctrlServer.SetSecurity(l.name, sec)
+			}
 			n.ctrlServer.Serve(l.ln, l.name)
 		}
 	}
@@ -194,6 +226,7 @@ func (n *node) start() error {
 			HeartbeatInterval: time.Duration(n.static.Int("broker.heartbeat.interval.ms")) * time.Millisecond,
 			KeepMetadataLog:   !n.cfg.Controller, MetadataLogDir: n.cfg.MetadataLogDir,
 			Files: n.files, Logger: n.log,
+			InterBrokerDial: n.sec.interBrokerDial, ControllerDial: n.sec.controllerDial,
 		})
 		if err != nil {
 			return err
@@ -204,6 +237,11 @@ func (n *node) start() error {
 		n.brkServer = protocol.NewServer(mux, maxReq, n.log.Named("broker-net"))
 		n.brkServer.Stats = b.NetStats()
 		n.brkServer.Limits = brkLimits
+		for name, sec := range n.sec.listeners {
+			if !n.cfg.IsControllerListener(name) {
+				n.brkServer.SetSecurity(name, sec)
+			}
+		}
 		if err := b.Start(); err != nil {
 			return err
 		}
@@ -249,6 +287,9 @@ func (n *node) stop(ctx context.Context) {
 		}
 	}
 	n.closeListeners()
+	if n.sec != nil {
+		n.sec.close()
+	}
 }
 
 // rebalanceInterval is how often the controller moves leadership back to

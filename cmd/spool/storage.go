@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"spool/config"
+	"spool/controller/metadata"
+	"spool/security"
 	"spool/storage"
 )
 
@@ -36,6 +38,7 @@ func newFormatCmd() *cobra.Command {
 	var flags serverFlags
 	var clusterID string
 	var ignoreFormatted bool
+	var addScram []string
 	cmd := &cobra.Command{
 		Use:   "format --config FILE --cluster-id ID",
 		Short: "Write meta.properties to every log dir of a node",
@@ -56,6 +59,10 @@ func newFormatCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			boot, err := scramBootstrap(addScram, node)
+			if err != nil {
+				return err
+			}
 			for _, dir := range formatDirs(node) {
 				mp, err := storage.ReadMetaProperties(dir)
 				switch {
@@ -70,6 +77,11 @@ func newFormatCmd() *cobra.Command {
 				if err := storage.WriteMetaProperties(dir, storage.MetaProperties{ClusterID: clusterID, NodeID: node.NodeID}); err != nil {
 					return fmt.Errorf("format %s: %w", dir, err)
 				}
+				if dir == node.MetadataLogDir {
+					if err := writeBootstrap(dir, boot); err != nil {
+						return fmt.Errorf("format %s: %w", dir, err)
+					}
+				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Formatted %s with cluster.id %s and node.id %d\n", dir, clusterID, node.NodeID)
 			}
 			return nil
@@ -78,6 +90,7 @@ func newFormatCmd() *cobra.Command {
 	flags.register(cmd, false)
 	cmd.Flags().StringVar(&clusterID, "cluster-id", "", "cluster id (from `spool storage random-uuid`)")
 	cmd.Flags().BoolVar(&ignoreFormatted, "ignore-formatted", false, "skip dirs that are already formatted instead of failing")
+	cmd.Flags().StringArrayVar(&addScram, "add-scram", nil, "a SCRAM credential the new cluster starts with, as kafka-storage takes it: 'SCRAM-SHA-512=[name=admin,password=admin-secret]' (repeatable; controllers only)")
 	return cmd
 }
 
@@ -132,4 +145,25 @@ func newStorageInfoCmd() *cobra.Command {
 	}
 	flags.register(cmd, false)
 	return cmd
+}
+
+// scramBootstrap parses --add-scram values into the records the first
+// active controller writes.
+func scramBootstrap(specs []string, node *config.Node) ([]metadata.Record, error) {
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	if !node.Controller {
+		return nil, usageErrorf("--add-scram: only controllers keep the bootstrap records; format the controllers with it")
+	}
+	var recs []metadata.Record
+	for _, s := range specs {
+		user, c, err := security.ParseScramSpec(s)
+		if err != nil {
+			return nil, usageErrorf("--add-scram %v", err)
+		}
+		recs = append(recs, &metadata.UserScramCredentialRecord{Name: user, Mechanism: c.Mechanism, Salt: c.Salt,
+			StoredKey: c.StoredKey, ServerKey: c.ServerKey, Iterations: c.Iterations})
+	}
+	return recs, nil
 }

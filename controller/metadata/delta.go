@@ -20,6 +20,7 @@ type Delta struct {
 	brokers   brokersDelta
 	topics    topicsDelta
 	configs   configsDelta
+	scram     scramDelta
 	nextPID   int64
 	pidSet    bool
 	applied   bool
@@ -33,6 +34,7 @@ func NewDelta(base *Image) *Delta {
 		brokers:  brokersDelta{base: base.Brokers},
 		topics:   newTopicsDelta(base.Topics),
 		configs:  configsDelta{base: base.Configs},
+		scram:    scramDelta{base: base.ScramCredentials},
 	}
 }
 
@@ -88,6 +90,10 @@ func (d *Delta) replay(r Record) error {
 		d.configs.set(ConfigResource{r.ResourceType, r.ResourceName}, r.Name, r.Value)
 	case *ProducerIdsRecord:
 		d.nextPID, d.pidSet = r.NextProducerID, true
+	case *UserScramCredentialRecord:
+		return d.scram.set(r)
+	case *RemoveUserScramCredentialRecord:
+		return d.scram.remove(r)
 	case *NoOpRecord:
 	default:
 		return fmt.Errorf("no replay for %T", r)
@@ -101,13 +107,14 @@ func (d *Delta) replay(r Record) error {
 func (d *Delta) Apply() *Image {
 	d.applied = true
 	img := &Image{
-		Offset:         d.base.Offset,
-		Epoch:          d.base.Epoch,
-		Features:       d.features.current(),
-		Brokers:        d.brokers.current(),
-		Topics:         d.base.Topics.withChanges(d.topics.changed, d.topics.removed),
-		Configs:        d.configs.current(),
-		NextProducerID: d.base.NextProducerID,
+		Offset:           d.base.Offset,
+		Epoch:            d.base.Epoch,
+		Features:         d.features.current(),
+		Brokers:          d.brokers.current(),
+		Topics:           d.base.Topics.withChanges(d.topics.changed, d.topics.removed),
+		Configs:          d.configs.current(),
+		NextProducerID:   d.base.NextProducerID,
+		ScramCredentials: d.scram.current(),
 	}
 	if d.offsetSet {
 		img.Offset, img.Epoch = d.offset, d.epoch

@@ -19,6 +19,8 @@ type Image struct {
 	Topics         *Topics
 	Configs        map[ConfigResource]map[string]string // a nil value deletes
 	NextProducerID int64
+	// ScramCredentials are the users' SCRAM credentials.
+	ScramCredentials map[ScramKey]*ScramUser
 }
 
 // Empty returns the image before the first record: offset -1, nothing else.
@@ -50,6 +52,7 @@ func (img *Image) Records() []Record {
 	}
 	recs = img.appendTopicRecords(recs)
 	recs = img.appendConfigRecords(recs)
+	recs = img.appendScramRecords(recs)
 	if img.NextProducerID > 0 {
 		recs = append(recs, &ProducerIdsRecord{BrokerID: -1, BrokerEpoch: -1, NextProducerID: img.NextProducerID})
 	}

@@ -68,6 +68,10 @@ func NewRecord(t int16) Record {
 		return new(BrokerRegistrationChangeRecord)
 	case TypeNoOp:
 		return new(NoOpRecord)
+	case TypeUserScramCredential:
+		return new(UserScramCredentialRecord)
+	case TypeRemoveUserScramCredential:
+		return new(RemoveUserScramCredentialRecord)
 	}
 	return nil
 }
