@@ -8,6 +8,7 @@ package harness
 
 import (
 	"bytes"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -78,6 +79,9 @@ type Node struct {
 	Addr       string // client listener host:port
 	CtrlAddr   string
 	ClusterID  string
+	// ClientTLS, when set, is how WaitServing reaches a TLS client
+	// listener.
+	ClientTLS *tls.Config
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -166,7 +170,7 @@ func (n *Node) WaitServing(timeout time.Duration) {
 			n.t.Fatalf("spool exited before serving: %v\n%s", n.exit, n.Output())
 		default:
 		}
-		if apiVersionsAnswered(n.Addr) {
+		if apiVersionsAnswered(n.Addr, n.ClientTLS) {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -175,8 +179,14 @@ func (n *Node) WaitServing(timeout time.Duration) {
 }
 
 // apiVersionsAnswered sends ApiVersions v0 and waits briefly for any answer.
-func apiVersionsAnswered(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
+func apiVersionsAnswered(addr string, tlsCfg *tls.Config) bool {
+	var c net.Conn
+	var err error
+	if tlsCfg != nil {
+		c, err = tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr, tlsCfg)
+	} else {
+		c, err = net.DialTimeout("tcp", addr, time.Second)
+	}
 	if err != nil {
 		return false
 	}

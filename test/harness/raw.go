@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"crypto/tls"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -21,6 +22,21 @@ func Request(addr string, req kmsg.Request, timeout time.Duration) (kmsg.Respons
 		return nil, err
 	}
 	defer c.Close()
+	return RequestOn(c, req, timeout)
+}
+
+// RequestTLS is Request over TLS with cfg.
+func RequestTLS(addr string, cfg *tls.Config, req kmsg.Request, timeout time.Duration) (kmsg.Response, error) {
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: timeout}, "tcp", addr, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return RequestOn(c, req, timeout)
+}
+
+// RequestOn sends req on an open connection and reads its response.
+func RequestOn(c net.Conn, req kmsg.Request, timeout time.Duration) (kmsg.Response, error) {
 	c.SetDeadline(time.Now().Add(timeout))
 	buf := []byte{0, 0, 0, 0}
 	buf = kbin.AppendInt16(buf, req.Key())
