@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
+	"spool/controller/metadata"
 	"spool/protocol"
 )
 
@@ -33,6 +34,7 @@ func (c *Controller) Register(mux *protocol.Mux) {
 	mux.Handle(62, 0, 4, async(c.serveBrokerRegistration))
 	mux.Handle(63, 0, 1, async(c.serveBrokerHeartbeat))
 	mux.Handle(67, 0, 0, async(c.serveAllocateProducerIDs))
+	mux.Handle(50, 0, 0, c.serveDescribeUserScramCredentials)
 	mux.Handle(51, 0, 0, async(c.serveAlterUserScramCredentials))
 	mux.Handle(17, 0, 1, protocol.ServeSaslHandshake)
 	mux.Handle(36, 0, 2, protocol.ServeSaslAuthenticate)
@@ -144,4 +146,8 @@ func (c *Controller) describeQuorum(rp *kmsg.DescribeQuorumResponseTopicPartitio
 
 func (c *Controller) serveAlterUserScramCredentials(ctx context.Context, req *protocol.Request) protocol.Response {
 	return protocol.Msg(c.AlterUserScramCredentials(ctx, req.Msg.(*kmsg.AlterUserSCRAMCredentialsRequest)))
+}
+
+func (c *Controller) serveDescribeUserScramCredentials(req *protocol.Request, respond func(protocol.Response)) {
+	respond(protocol.Msg(metadata.DescribeScram(c.Image(), req.Msg.(*kmsg.DescribeUserSCRAMCredentialsRequest))))
 }
