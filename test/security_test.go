@@ -278,3 +278,54 @@ func oauthRefused(err error) bool {
 	return errors.Is(err, kerr.SaslAuthenticationFailed) && strings.Contains(err.Error(), "invalid_token") ||
 		strings.Contains(err.Error(), "unexpected data in oauth response")
 }
+
+// `spool user` manages SCRAM users over SASL_SSL with --command-config.
+func TestSecurityUserCLI(t *testing.T) {
+	pki := newPKI(t, "cluster")
+	n := secureNode(t, "SASL_SSL", map[string]string{
+		"ssl.keystore.type": "PEM", "ssl.keystore.location": pki.issue("broker"),
+		"sasl.enabled.mechanisms":                               "SCRAM-SHA-512,SCRAM-SHA-256",
+		"sasl.mechanism.inter.broker.protocol":                  "SCRAM-SHA-512",
+		"listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": scramModule + ` required username="admin" password="admin-secret";`,
+	}, pki.clientTLS(""), "SCRAM-SHA-512=[name=admin,password=admin-secret]")
+	props := filepath.Join(t.TempDir(), "admin.properties")
+	os.WriteFile(props, []byte("security.protocol=SASL_SSL\nssl.truststore.type=PEM\nssl.truststore.location="+pki.CAFile+
+		"\nssl.endpoint.identification.algorithm=\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config="+scramModule+
+		` required username="admin" password="admin-secret";`+"\n"), 0o600)
+	run := func(want int, args ...string) string {
+		t.Helper()
+		out, code := harness.Run(t, append(args, "--bootstrap-server", n.Addr, "--command-config", props)...)
+		if code != want {
+			t.Fatalf("spool %v: exit %d, want %d\n%s", args, code, want, out)
+		}
+		return out
+	}
+	run(0, "user", "set", "alice", "--mechanism", "SCRAM-SHA-256", "--iterations", "8192", "--password", "alice-secret")
+	out := run(0, "user", "list", "--format", "json")
+	var users []struct {
+		User, Mechanism string
+		Iterations      int32
+	}
+	if err := json.Unmarshal([]byte(out), &users); err != nil || len(users) != 2 ||
+		users[1].User != "alice" || users[1].Mechanism != "SCRAM-SHA-256" || users[1].Iterations != 8192 || users[0].User != "admin" {
+		t.Fatalf("user list: %v %s", err, out)
+	}
+	tlsCfg := pki.clientTLS("")
+	alice := scram.Auth{User: "alice", Pass: "alice-secret"}.AsSha256Mechanism()
+	if err := roundTrip(t, n.Addr, "users", tlsCfg, alice); err != nil {
+		t.Fatal(err)
+	}
+	run(1, "user", "set", "bob", "--iterations", "100", "--password", "x")
+	run(2, "user", "set", "bob", "--mechanism", "MD5", "--password", "x")
+	run(0, "user", "delete", "alice", "--mechanism", "SCRAM-SHA-256")
+	run(1, "user", "delete", "alice", "--mechanism", "SCRAM-SHA-256")
+	mustFail(t, "deleted user", roundTrip(t, n.Addr, "users", tlsCfg, alice), func(err error) bool { return errors.Is(err, kerr.SaslAuthenticationFailed) })
+	// The wrong admin password: the CLI says so and exits non-zero.
+	bad := filepath.Join(t.TempDir(), "bad.properties")
+	b, _ := os.ReadFile(props)
+	os.WriteFile(bad, []byte(strings.Replace(string(b), "admin-secret", "wrong", 1)), 0o600)
+	out, code := harness.Run(t, "user", "list", "--bootstrap-server", n.Addr, "--command-config", bad, "--timeout", "10s")
+	if code == 0 || !strings.Contains(out, "SASL_AUTHENTICATION_FAILED") {
+		t.Fatalf("wrong admin password: exit %d\n%s", code, out)
+	}
+}

@@ -57,6 +57,6 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.format, "format", "text", "output format: text or json (consume also takes a Go template)")
 	root.AddCommand(newServerCmd(), newStorageCmd(),
 		newTopicCmd(a), newConfigCmd(a), newGroupCmd(a), newProduceCmd(a), newConsumeCmd(a),
-		newClusterCmd(a), newDumpLogCmd(a), newCompletionCmd())
+		newClusterCmd(a), newUserCmd(a), newDumpLogCmd(a), newCompletionCmd())
 	return root
 }
