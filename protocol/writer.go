@@ -114,6 +114,12 @@ func (w *Writer) SendFile(f *os.File, off int64, n int) error {
 	if w.raw == nil {
 		return w.copyFile(f, off, n)
 	}
+	return w.sendfile(f, off, n)
+}
+
+// sendfile is SendFile's loop, apart so that its offset (which the raw
+// write closure captures) escapes only on this path.
+func (w *Writer) sendfile(f *os.File, off int64, n int) error {
 	fd := int(f.Fd())
 	remaining := n
 	var serr error

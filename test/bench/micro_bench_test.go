@@ -38,6 +38,7 @@ func fromSub(perUnit float64) func(string) float64 {
 var microBenches = []microBench{
 	{"./broker/", "BenchmarkProduceAppend", fromSub(1), "produce handler: validate and append one batch of N 1 KiB records"},
 	{"./broker/", "BenchmarkFetchEncode", fromSub(10), "fetch handler: build a response over N batches of 10 records"},
+	{"./protocol/", "BenchmarkTLSRegionSend", fromSub(1), "fetch over TLS: send a region of N 1 KiB records (copied and encrypted, no sendfile)"},
 	{"./storage/", "BenchmarkAppend", func(string) float64 { return 16 }, "log append: one batch of 16 1 KiB records"},
 }
 
