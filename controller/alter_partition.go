@@ -15,12 +15,12 @@ import (
 // partition is checked on its own against the current (speculative) image:
 // the leader must be the requester at the current leader and partition
 // epochs, and every new ISR member must be a live replica.
-func (c *Controller) AlterPartition(ctx context.Context, req *kmsg.AlterPartitionRequest) *kmsg.AlterPartitionResponse {
+func (c *Controller) AlterPartition(ctx context.Context, req *kmsg.AlterPartitionRequest, conn session) *kmsg.AlterPartitionResponse {
 	resp := req.ResponseKind().(*kmsg.AlterPartitionResponse)
 	err := c.write(ctx, func(img *metadata.Image) ([]metadata.Record, error) {
 		resp.Topics = resp.Topics[:0]
 		b := img.Brokers[req.BrokerID]
-		if b == nil || b.Epoch != req.BrokerEpoch {
+		if b == nil || b.Epoch != req.BrokerEpoch || !c.brokers.owns(b.ID, conn) {
 			return nil, kerr.StaleBrokerEpoch
 		}
 		var recs []metadata.Record
@@ -98,5 +98,5 @@ func alterOne(img *metadata.Image, topic *metadata.Topic, req *kmsg.AlterPartiti
 }
 
 func (c *Controller) serveAlterPartition(ctx context.Context, req *protocol.Request) protocol.Response {
-	return protocol.Msg(c.AlterPartition(ctx, req.Msg.(*kmsg.AlterPartitionRequest)))
+	return protocol.Msg(c.AlterPartition(ctx, req.Msg.(*kmsg.AlterPartitionRequest), sessionOf(req)))
 }

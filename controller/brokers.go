@@ -2,6 +2,8 @@ package controller
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
 	"slices"
 	"time"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/controller/metadata"
+	"spool/protocol"
 )
 
 // brokerSessions is the active controller's view of broker liveness. It is
@@ -23,10 +26,51 @@ type brokerSessions struct {
 	// since is when this controller became active: the start of every
 	// session it has not yet heard from.
 	since time.Time
+	// conn is the connection each broker registered on: its heartbeats
+	// and AlterPartition requests are served only there, so another
+	// connection cannot fence it by guessing its epoch.
+	conn map[int32]session
+}
+
+// session is the connection a request came in on.
+type session struct {
+	id   uint64
+	open context.Context // done once the connection has closed
+}
+
+func sessionOf(req *protocol.Request) session { return session{id: req.ConnID, open: req.Context()} }
+
+// owns reports whether s is the connection broker id registered on.
+func (s *brokerSessions) owns(id int32, conn session) bool {
+	b, ok := s.conn[id]
+	return ok && b.id == conn.id
+}
+
+// connClosed reports whether broker id's registering connection is known
+// to have closed (its process died or restarted); false when unknown.
+func (s *brokerSessions) connClosed(id int32) (closed, known bool) {
+	b, ok := s.conn[id]
+	if !ok {
+		return false, false
+	}
+	return b.open.Err() != nil, true
+}
+
+// hashIncarnation is what the metadata log keeps of a broker's incarnation
+// id: the log can be read by anyone who reaches the controller listener,
+// and the id itself is the secret that lets a broker take its session
+// over to a new connection.
+func hashIncarnation(clusterID string, id [16]byte) [16]byte {
+	h := sha256.New()
+	h.Write([]byte(clusterID))
+	h.Write(id[:])
+	var out [16]byte
+	copy(out[:], h.Sum(nil))
+	return out
 }
 
 func newBrokerSessions() brokerSessions {
-	return brokerSessions{lastSeen: map[int32]time.Time{}, regOffset: map[int32]int64{}, regEpoch: map[int32]int64{}}
+	return brokerSessions{lastSeen: map[int32]time.Time{}, regOffset: map[int32]int64{}, regEpoch: map[int32]int64{}, conn: map[int32]session{}}
 }
 
 // reset gives every broker a fresh session, as a new active controller
@@ -62,8 +106,12 @@ func (s *brokerSessions) caughtUp(id int32, offset int64) bool {
 	return ok && offset >= at
 }
 
-// register builds the records for a BrokerRegistration request.
-func register(img *metadata.Image, req *kmsg.BrokerRegistrationRequest, clusterID string, alive func(id int32) bool) ([]metadata.Record, int64, error) {
+// register builds the records for a BrokerRegistration request. A broker
+// whose session is alive may register again only with its incarnation id
+// (a retry, or its reconnection), or, once the connection it registered on
+// has closed, with the same log dirs (its process restarting after a
+// kill -9); anything else is another process claiming its id.
+func register(img *metadata.Image, req *kmsg.BrokerRegistrationRequest, clusterID string, alive func(id int32) bool, connClosed func(id int32) (bool, bool)) ([]metadata.Record, int64, error) {
 	if req.ClusterID != clusterID {
 		return nil, -1, kerr.InconsistentClusterID
 	}
@@ -71,12 +119,15 @@ func register(img *metadata.Image, req *kmsg.BrokerRegistrationRequest, clusterI
 		return nil, -1, kerr.InvalidRequest
 	}
 	old := img.Brokers[req.BrokerID]
-	if old != nil && old.IncarnationID == req.IncarnationID {
+	incarnation := hashIncarnation(clusterID, req.IncarnationID)
+	if old != nil && old.IncarnationID == incarnation {
 		return nil, old.Epoch, nil // a retry of a registration that already committed
 	}
-	if old != nil && alive(req.BrokerID) && !sameDirs(old.LogDirs, req.LogDirs) {
-		// Another live process has this node id.
-		return nil, -1, kerr.DuplicateBrokerRegistration
+	if old != nil && alive(req.BrokerID) {
+		closed, known := connClosed(req.BrokerID)
+		if (known && !closed) || !sameDirs(old.LogDirs, req.LogDirs) {
+			return nil, -1, kerr.DuplicateBrokerRegistration
+		}
 	}
 	epoch := img.Offset + 1
 	for _, b := range img.Brokers {
@@ -84,7 +135,7 @@ func register(img *metadata.Image, req *kmsg.BrokerRegistrationRequest, clusterI
 	}
 	rec := &metadata.RegisterBrokerRecord{
 		BrokerID:      req.BrokerID,
-		IncarnationID: req.IncarnationID,
+		IncarnationID: incarnation,
 		BrokerEpoch:   epoch,
 		Rack:          req.Rack,
 		Fenced:        true,

@@ -70,7 +70,12 @@ type Controller struct {
 	send func([]*raftpb.Message)
 	now  func() time.Time
 
-	recv chan *raftpb.Message
+	recv  chan *raftpb.Message
+	peers raftPeers
+	// raftRefused counts raft messages refused by the sender, entry and
+	// lease checks; refusedLog rate-limits their log lines.
+	raftRefused atomic.Int64
+	refusedLog  protocol.LogLimiter
 	ops  chan func()
 	stop context.CancelFunc
 	done chan struct{}
@@ -85,6 +90,9 @@ type Controller struct {
 	nextPropID uint64
 	waiters    map[uint64]func(error)
 	brokers    brokerSessions
+	// lastLeaderContact is when a message of the current term last came
+	// from the raft leader (leaseGuard).
+	lastLeaderContact time.Time
 	// appliedSinceSnapshot counts log bytes applied since the last
 	// snapshot; snapshotting is set while one is being written.
 	appliedSinceSnapshot int64
@@ -114,6 +122,7 @@ func New(cfg Config) (*Controller, error) {
 		committed: store.image, waiters: map[uint64]func(error){},
 		nextPropID: rand.Uint64() >> 1,
 		brokers:    newBrokerSessions(),
+		refusedLog: protocol.LogLimiter{Every: 10 * time.Second},
 	}
 	c.spec = c.committed
 	c.confState = store.confState
@@ -204,6 +213,10 @@ func (c *Controller) Close() error {
 	}
 	return c.store.close()
 }
+
+// RaftRefused counts the raft messages refused (unknown or mismatched
+// sender, undecodable entries, a lease-breaking term).
+func (c *Controller) RaftRefused() int64 { return c.raftRefused.Load() }
 
 // Image is the latest committed image.
 func (c *Controller) Image() *metadata.Image { return c.image.Load() }

@@ -55,7 +55,17 @@ func async(f func(ctx context.Context, req *protocol.Request) protocol.Response)
 func (c *Controller) serveRaft(req *protocol.Request, respond func(protocol.Response)) {
 	var m raftpb.Message
 	if err := proto.Unmarshal(req.Body, &m); err != nil {
+		c.raftRefused.Add(1)
 		c.log.Warn("bad raft message", zap.Stringer("remote", req.Remote), zap.Error(err))
+		respond(protocol.CloseConn)
+		return
+	}
+	if err := c.checkRaftMessage(req, &m); err != nil {
+		c.raftRefused.Add(1)
+		if ok, dropped := c.refusedLog.Allow(c.now()); ok {
+			c.log.Warn("raft message refused; closing connection", zap.Stringer("remote", req.Remote),
+				zap.Uint64("from", m.GetFrom()), zap.Stringer("type", m.GetType()), zap.Error(err), zap.Int("lines_suppressed", dropped))
+		}
 		respond(protocol.CloseConn)
 		return
 	}
@@ -86,7 +96,7 @@ func (c *Controller) serveCreatePartitions(ctx context.Context, req *protocol.Re
 func (c *Controller) serveBrokerRegistration(ctx context.Context, req *protocol.Request) protocol.Response {
 	r := req.Msg.(*kmsg.BrokerRegistrationRequest)
 	resp := r.ResponseKind().(*kmsg.BrokerRegistrationResponse)
-	epoch, err := c.RegisterBroker(ctx, r)
+	epoch, err := c.RegisterBroker(ctx, r, sessionOf(req))
 	resp.ErrorCode, resp.BrokerEpoch = errorCode(err), epoch
 	return protocol.Msg(resp)
 }
@@ -94,7 +104,7 @@ func (c *Controller) serveBrokerRegistration(ctx context.Context, req *protocol.
 func (c *Controller) serveBrokerHeartbeat(ctx context.Context, req *protocol.Request) protocol.Response {
 	r := req.Msg.(*kmsg.BrokerHeartbeatRequest)
 	resp := r.ResponseKind().(*kmsg.BrokerHeartbeatResponse)
-	res, err := c.Heartbeat(ctx, r)
+	res, err := c.Heartbeat(ctx, r, sessionOf(req))
 	resp.ErrorCode = errorCode(err)
 	resp.IsCaughtUp, resp.IsFenced, resp.ShouldShutdown = res.CaughtUp, res.Fenced, res.ShouldShutDown
 	if err != nil {

@@ -13,14 +13,15 @@ import (
 
 // RegisterBroker handles BrokerRegistration: it returns the broker's new
 // epoch once its (fenced) registration has committed.
-func (c *Controller) RegisterBroker(ctx context.Context, req *kmsg.BrokerRegistrationRequest) (int64, error) {
+func (c *Controller) RegisterBroker(ctx context.Context, req *kmsg.BrokerRegistrationRequest, conn session) (int64, error) {
 	var epoch int64
 	err := c.write(ctx, func(img *metadata.Image) ([]metadata.Record, error) {
 		alive := func(id int32) bool { return !c.brokers.expired(id, c.now(), c.cfg.SessionTimeout) }
-		recs, e, err := register(img, req, c.cfg.ClusterID, alive)
+		recs, e, err := register(img, req, c.cfg.ClusterID, alive, c.brokers.connClosed)
 		epoch = e
 		if err == nil {
 			c.brokers.seen(req.BrokerID, c.now())
+			c.brokers.conn[req.BrokerID] = conn
 		}
 		return recs, err
 	})
@@ -38,14 +39,17 @@ type HeartbeatResult struct {
 
 // Heartbeat handles BrokerHeartbeat: it renews the broker's session and
 // unfences, fences or shuts the broker down as asked and allowed.
-func (c *Controller) Heartbeat(ctx context.Context, req *kmsg.BrokerHeartbeatRequest) (HeartbeatResult, error) {
+func (c *Controller) Heartbeat(ctx context.Context, req *kmsg.BrokerHeartbeatRequest, conn session) (HeartbeatResult, error) {
 	var res HeartbeatResult
 	err := c.write(ctx, func(img *metadata.Image) ([]metadata.Record, error) {
 		b := img.Brokers[req.BrokerID]
 		if b == nil {
 			return nil, kerr.BrokerIDNotRegistered
 		}
-		if b.Epoch != req.BrokerEpoch {
+		if b.Epoch != req.BrokerEpoch || !c.brokers.owns(b.ID, conn) {
+			// A connection the broker did not register on gets the answer
+			// a wrong epoch gets; the broker itself registers again (same
+			// incarnation, same epoch) after reconnecting.
 			return nil, kerr.StaleBrokerEpoch
 		}
 		now := c.now()

@@ -31,6 +31,10 @@ func (c *Controller) run(ctx context.Context) {
 			c.rn.Tick()
 			c.onTick()
 		case m := <-c.recv:
+			if !c.leaseGuard(m) {
+				c.raftRefused.Add(1)
+				break
+			}
 			if err := c.rn.Step(m); err != nil {
 				c.log.Debug("raft step", zap.Error(err))
 			}
@@ -126,7 +130,10 @@ func (c *Controller) apply(entries []*raftpb.Entry) error {
 			c.appliedSinceSnapshot += int64(len(e.Data))
 			hdr, recs, _, err := metadata.DecodeBatch(e.Data)
 			if err != nil {
-				return err
+				// Entries are decoded before they are stepped, so only a
+				// damaged disk gets here; the node stays up and says so.
+				c.log.Error("committed metadata entry does not decode; skipping it", zap.Uint64("offset", e.GetIndex()), zap.Error(err))
+				continue
 			}
 			for _, r := range recs {
 				if err := delta.Replay(r); err != nil {
@@ -140,13 +147,15 @@ func (c *Controller) apply(entries []*raftpb.Entry) error {
 		case raftpb.EntryConfChange:
 			var cc raftpb.ConfChange
 			if err := proto.Unmarshal(e.Data, &cc); err != nil {
-				return err
+				c.log.Error("committed configuration change does not decode; skipping it", zap.Uint64("offset", e.GetIndex()), zap.Error(err))
+				continue
 			}
 			c.confState = c.rn.ApplyConfChange(&cc)
 		case raftpb.EntryConfChangeV2:
 			var cc raftpb.ConfChangeV2
 			if err := proto.Unmarshal(e.Data, &cc); err != nil {
-				return err
+				c.log.Error("committed configuration change does not decode; skipping it", zap.Uint64("offset", e.GetIndex()), zap.Error(err))
+				continue
 			}
 			c.confState = c.rn.ApplyConfChange(&cc)
 		}

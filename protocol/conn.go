@@ -51,7 +51,7 @@ type conn struct {
 	// inflight counts requests read and not yet written back; a connection
 	// waiting on one is not idle.
 	inflight atomic.Int32
-	badLogs  logLimiter
+	badLogs  LogLimiter
 }
 
 // badFrameLogInterval is how often one connection may log bad input.
@@ -69,11 +69,11 @@ func (c *conn) close() {
 // one line per connection per interval and a few a second per server.
 func (c *conn) badFrame(msg string, fields ...zap.Field) {
 	c.srv.Stats.BadFrames.Add(1)
-	ok, dropped := c.badLogs.allow(time.Now())
+	ok, dropped := c.badLogs.Allow(time.Now())
 	if !ok {
 		return
 	}
-	if ok, d := c.srv.logLimit.allow(time.Now()); !ok {
+	if ok, d := c.srv.logLimit.Allow(time.Now()); !ok {
 		return
 	} else {
 		dropped += d

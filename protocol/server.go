@@ -32,7 +32,7 @@ type Server struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	quit     chan struct{} // closed by Shutdown: accept loops stop backing off
-	logLimit logLimiter    // bounds log lines about bad input server-wide
+	logLimit LogLimiter    // bounds log lines about bad input server-wide
 	mu       sync.Mutex
 	lns      []net.Listener
 	conns    map[*conn]struct{}
@@ -48,7 +48,7 @@ func NewServer(h Handler, maxRequestSize int, log *zap.Logger) *Server {
 	return &Server{
 		Handler: h, MaxRequestSize: maxRequestSize, Logger: log, Stats: new(Stats), Limits: DefaultLimits(),
 		count: newConnCounter(), ctx: ctx, cancel: cancel, quit: make(chan struct{}),
-		logLimit: logLimiter{every: 100 * time.Millisecond}, conns: map[*conn]struct{}{},
+		logLimit: LogLimiter{Every: 100 * time.Millisecond}, conns: map[*conn]struct{}{},
 	}
 }
 
@@ -86,7 +86,7 @@ func (s *Server) acceptLoop(ln net.Listener, listener string) {
 		}
 		s.Stats.AcceptErrors.Add(1)
 		delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-		if ok, dropped := s.logLimit.allow(time.Now()); ok {
+		if ok, dropped := s.logLimit.Allow(time.Now()); ok {
 			s.Logger.Warn("accept failed; retrying", zap.String("listener", listener), zap.Error(err),
 				zap.Duration("backoff", delay), zap.Int("lines_suppressed", dropped))
 		}
@@ -104,7 +104,7 @@ func (s *Server) startConn(nc net.Conn, listener string) {
 		// Closed at once, never left in the backlog or half-served.
 		nc.Close()
 		s.Stats.ConnectionsRejected.Add(1)
-		if ok, dropped := s.logLimit.allow(time.Now()); ok {
+		if ok, dropped := s.logLimit.Allow(time.Now()); ok {
 			s.Logger.Info("connection refused: over a limit", zap.String("listener", listener),
 				zap.Stringer("remote", nc.RemoteAddr()), zap.String("limit", err.Error()), zap.Int("lines_suppressed", dropped))
 		}
@@ -119,7 +119,7 @@ func (s *Server) startConn(nc net.Conn, listener string) {
 		srv: s, nc: nc, tcp: nc, id: s.nextID.Add(1), listener: listener, ctx: ctx, cancel: cancel,
 		slots: make(chan *slot, maxInFlight), closing: make(chan struct{}),
 		log:     s.Logger.With(zap.String("listener", listener), zap.Stringer("remote", nc.RemoteAddr())),
-		badLogs: logLimiter{every: badFrameLogInterval},
+		badLogs: LogLimiter{Every: badFrameLogInterval},
 	}
 	s.mu.Lock()
 	if s.closed {
@@ -223,25 +223,25 @@ func (s *Server) Shutdown(ctx context.Context) {
 	s.cancel()
 }
 
-// logLimiter lets one log line through per interval and counts the rest,
+// LogLimiter lets one log line through per interval and counts the rest,
 // so a flood of bad input cannot turn into a flood of log lines.
-type logLimiter struct {
-	every      time.Duration
+type LogLimiter struct {
+	Every      time.Duration
 	mu         sync.Mutex
 	next       time.Time
 	suppressed int
 }
 
-// allow reports whether a line may be logged now, and how many were
+// Allow reports whether a line may be logged now, and how many were
 // suppressed since the last one that was.
-func (l *logLimiter) allow(now time.Time) (bool, int) {
+func (l *LogLimiter) Allow(now time.Time) (bool, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if now.Before(l.next) {
 		l.suppressed++
 		return false, 0
 	}
-	l.next = now.Add(l.every)
+	l.next = now.Add(l.Every)
 	n := l.suppressed
 	l.suppressed = 0
 	return true, n
