@@ -76,9 +76,9 @@ type Controller struct {
 	// lease checks; refusedLog rate-limits their log lines.
 	raftRefused atomic.Int64
 	refusedLog  protocol.LogLimiter
-	ops  chan func()
-	stop context.CancelFunc
-	done chan struct{}
+	ops         chan func()
+	stop        context.CancelFunc
+	done        chan struct{}
 
 	// Owned by the loop.
 	committed  *metadata.Image
