@@ -12,6 +12,7 @@ import (
 	"spool/config"
 	"spool/controller/metadata"
 	"spool/protocol"
+	"spool/security"
 	"spool/storage"
 )
 
@@ -38,6 +39,9 @@ type Config struct {
 	// SASL mechanism; nil means plain TCP.
 	InterBrokerDial protocol.DialFunc
 	ControllerDial  protocol.DialFunc
+	// Keystores are the TLS listeners' certificates, by listener name,
+	// reloaded when their listener.name.<l>.ssl.keystore.* change.
+	Keystores map[string]*security.Keystore
 }
 
 // Broker is the data plane of one node.
@@ -83,7 +87,7 @@ func New(cfg Config) (*Broker, error) {
 	b.meta.snapshotBytes = cfg.Static.Int("metadata.log.max.record.bytes.between.snapshots")
 	b.meta.fetchTimeout = time.Duration(cfg.Static.Int("controller.quorum.fetch.timeout.ms")) * time.Millisecond
 	b.replicas = newReplicaManager(b)
-	b.meta.publish = append(b.meta.publish, b.replicas.onMetadata, b.replicas.onConfigs)
+	b.meta.publish = append(b.meta.publish, b.replicas.onMetadata, b.replicas.onConfigs, b.onKeystores)
 	b.groups = newCoordinator(b)
 	b.meta.publish = append(b.meta.publish, b.groups.onMetadata)
 	b.txns = newTxnCoordinator(b)

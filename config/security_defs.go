@@ -185,3 +185,21 @@ func (c *Config) ListenerOverrides() []string {
 	}
 	return out
 }
+
+// reloadable are the keystore keys a running broker may change per
+// listener (listener.name.<l>.ssl.keystore.*), as Kafka allows.
+var reloadable = map[string]bool{
+	"ssl.keystore.type": true, "ssl.keystore.location": true, "ssl.keystore.password": true,
+	"ssl.key.password": true, "ssl.keystore.certificate.chain": true, "ssl.keystore.key": true,
+}
+
+// ReloadableListenerKey reports whether name is a listener-prefixed
+// keystore key, which IncrementalAlterConfigs may set on a broker to
+// replace a listener's certificate without a restart.
+func ReloadableListenerKey(name string) (ListenerKey, bool) {
+	lk, ok := LookupListenerKey(name)
+	if !ok || lk.Def == nil || lk.Mechanism != "" || !reloadable[lk.Def.Name] {
+		return ListenerKey{}, false
+	}
+	return lk, true
+}

@@ -178,6 +178,9 @@ func validateConfig(resType int8, name, value string) *topicError {
 		if d = config.LookupTopic(name); d == nil {
 			return errf(kerr.InvalidConfig, "Unknown topic config name: %s", name)
 		}
+	} else if lk, ok := config.ReloadableListenerKey(name); ok {
+		// A listener's keystore: the broker reloads it (broker/keystores.go).
+		d = lk.Def
 	} else {
 		if d = config.LookupBroker(name); d == nil {
 			return errf(kerr.InvalidConfig, "Unknown broker config name: %s", name)

@@ -46,6 +46,21 @@ func NewKeystore(s TLSSettings) (*Keystore, error) {
 	return k, nil
 }
 
+// Spec is the keystore the current certificate came from.
+func (k *Keystore) Spec() StoreSpec {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.settings.Keystore
+}
+
+// Check loads spec and applies Reload's rules without swapping it in.
+func (k *Keystore) Check(spec StoreSpec) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	_, err := k.load(spec)
+	return err
+}
+
 // Current is the certificate handshakes use now.
 func (k *Keystore) Current() *tls.Certificate { return k.cert.Load() }
 
@@ -55,20 +70,30 @@ func (k *Keystore) Current() *tls.Certificate { return k.cert.Load() }
 func (k *Keystore) Reload(spec StoreSpec) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	cert, err := LoadKeystore(spec)
+	cert, err := k.load(spec)
 	if err != nil {
 		return err
 	}
+	k.settings.Keystore = spec
+	k.cert.Store(cert)
+	return nil
+}
+
+// load reads spec and checks it may replace the current certificate; k.mu
+// held.
+func (k *Keystore) load(spec StoreSpec) (*tls.Certificate, error) {
+	cert, err := LoadKeystore(spec)
+	if err != nil {
+		return nil, err
+	}
 	old := k.cert.Load().Leaf
 	if !k.settings.AllowDNChanges && SubjectDN(old) != SubjectDN(cert.Leaf) {
-		return fmt.Errorf("the new keystore's certificate is for %q, not %q (set ssl.allow.dn.changes=true to allow it)", SubjectDN(cert.Leaf), SubjectDN(old))
+		return nil, fmt.Errorf("the new keystore's certificate is for %q, not %q (set ssl.allow.dn.changes=true to allow it)", SubjectDN(cert.Leaf), SubjectDN(old))
 	}
 	if !k.settings.AllowSANChanges && !sameSANs(old, cert.Leaf) {
-		return fmt.Errorf("the new keystore's certificate has other subject alternative names (set ssl.allow.san.changes=true to allow it)")
+		return nil, fmt.Errorf("the new keystore's certificate has other subject alternative names (set ssl.allow.san.changes=true to allow it)")
 	}
-	k.settings.Keystore = spec
-	k.cert.Store(&cert)
-	return nil
+	return &cert, nil
 }
 
 func sameSANs(a, b *x509.Certificate) bool {

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -17,7 +18,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/oauth"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
@@ -327,5 +330,61 @@ func TestSecurityUserCLI(t *testing.T) {
 	out, code := harness.Run(t, "user", "list", "--bootstrap-server", n.Addr, "--command-config", bad, "--timeout", "10s")
 	if code == 0 || !strings.Contains(out, "SASL_AUTHENTICATION_FAILED") {
 		t.Fatalf("wrong admin password: exit %d\n%s", code, out)
+	}
+}
+
+// A listener's certificate is replaced at run time with
+// IncrementalAlterConfigs on listener.name.<l>.ssl.keystore.location, as
+// Kafka allows; a keystore that would not work is refused, not stored.
+func TestSecurityKeystoreReload(t *testing.T) {
+	pki := newPKI(t, "cluster")
+	first := pki.issue("broker")
+	v1 := first + ".v1"
+	if err := os.Rename(first, v1); err != nil {
+		t.Fatal(err)
+	}
+	n := secureNode(t, "SSL", map[string]string{"ssl.keystore.type": "PEM", "ssl.keystore.location": v1}, pki.clientTLS(""))
+	serial := func() string {
+		c, err := tls.Dial("tcp", n.Addr, pki.clientTLS(""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.ConnectionState().PeerCertificates[0].SerialNumber.String()
+	}
+	before := serial()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(n.Addr), kgo.DialTLSConfig(pki.clientTLS("")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	alter := func(path string) error {
+		res, err := adm.AlterBrokerConfigs(ctx, []kadm.AlterConfig{{Name: "listener.name.ssl.ssl.keystore.location", Value: &path}}, 1)
+		if err != nil {
+			return err
+		}
+		return res[0].Err
+	}
+	renewed := pki.issue("broker") // same subject, new key and serial
+	if err := alter(renewed); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for serial() == before {
+		if time.Now().After(deadline) {
+			t.Fatal("the listener still serves the old certificate")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for name, path := range map[string]string{"missing file": "/nonexistent/ks.pem", "other subject": pki.issue("impostor")} {
+		if err := alter(path); !errors.Is(err, kerr.InvalidConfig) {
+			t.Errorf("%s: err = %v, want INVALID_CONFIG", name, err)
+		}
+	}
+	if err := roundTrip(t, n.Addr, "reload", pki.clientTLS(""), nil); err != nil || !n.Running() {
+		t.Fatalf("node unhealthy after the reloads: %v", err)
 	}
 }

@@ -227,6 +227,7 @@ func (n *node) start() error {
 			KeepMetadataLog:   !n.cfg.Controller, MetadataLogDir: n.cfg.MetadataLogDir,
 			Files: n.files, Logger: n.log,
 			InterBrokerDial: n.sec.interBrokerDial, ControllerDial: n.sec.controllerDial,
+			Keystores: n.sec.keystores(n.cfg),
 		})
 		if err != nil {
 			return err

@@ -165,3 +165,14 @@ func readBootstrap(dir string) ([]metadata.Record, error) {
 	}
 	return recs, nil
 }
+
+// keystores are the reloadable certificates of the broker's TLS listeners.
+func (s *nodeSecurity) keystores(node *config.Node) map[string]*security.Keystore {
+	out := map[string]*security.Keystore{}
+	for name, l := range s.listeners {
+		if l.Keystore != nil && !node.IsControllerListener(name) {
+			out[name] = l.Keystore
+		}
+	}
+	return out
+}
