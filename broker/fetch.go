@@ -80,6 +80,11 @@ func (b *Broker) handleFetch(req *protocol.Request, respond func(protocol.Respon
 		maxWait:   time.Duration(r.MaxWaitMillis) * time.Millisecond,
 		replicaID: fetchReplicaID(r),
 	}
+	if op.replicaID >= 0 && !b.fromBroker(req) {
+		// A follower's fetch moves the high watermark: clients may not.
+		respond(protocol.Msg(fetchError(r, kerr.ClusterAuthorizationFailed.Code)))
+		return
+	}
 	if code := b.fetchSessions.open(op, r); code != 0 {
 		respond(protocol.Msg(fetchError(r, code)))
 		return

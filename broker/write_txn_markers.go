@@ -14,7 +14,11 @@ import (
 // handleWriteTxnMarkers writes the commit or abort markers a transaction
 // coordinator sends to the partitions this broker leads.
 func (b *Broker) handleWriteTxnMarkers(ctx context.Context, req *protocol.Request) protocol.Response {
-	return protocol.Msg(b.applyTxnMarkers(ctx, req.Msg.(*kmsg.WriteTxnMarkersRequest)))
+	r := req.Msg.(*kmsg.WriteTxnMarkersRequest)
+	if !b.fromBroker(req) {
+		return protocol.Msg(refuseTxnMarkers(r))
+	}
+	return protocol.Msg(b.applyTxnMarkers(ctx, r))
 }
 
 // applyTxnMarkers writes the markers of req to the partitions this broker

@@ -303,3 +303,6 @@ func (n *Node) Signal(sig os.Signal) {
 		n.cmd.Process.Signal(sig)
 	}
 }
+
+// Rewrite writes the config file again after a test changed Props.
+func (n *Node) Rewrite() { n.writeConfig() }
