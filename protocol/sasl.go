@@ -10,13 +10,13 @@ import (
 // ServeSaslHandshake answers SaslHandshake v0-1 from the connection's SASL
 // session. Both the broker and the controller listeners register it. On a
 // listener without SASL the request is out of place: ILLEGAL_SASL_STATE,
-// as Kafka answers.
+// as Kafka answers, and the connection stays open as in Kafka.
 func ServeSaslHandshake(req *Request, respond func(Response)) {
 	r := req.Msg.(*kmsg.SASLHandshakeRequest)
 	resp := r.ResponseKind().(*kmsg.SASLHandshakeResponse)
 	if req.Auth == nil || req.Auth.SASL == nil {
 		resp.ErrorCode = illegalSaslState
-		respond(Response{Msg: resp, Close: true})
+		respond(Msg(resp))
 		return
 	}
 	res := req.Auth.SASL.Handshake(r.Version, r.Mechanism, time.Now())
@@ -35,9 +35,11 @@ func ServeSaslAuthenticate(req *Request, respond func(Response)) {
 	resp := r.ResponseKind().(*kmsg.SASLAuthenticateResponse)
 	if req.Auth == nil || req.Auth.SASL == nil {
 		resp.ErrorCode = illegalSaslState
-		msg := "SaslAuthenticate on a listener without SASL"
+		// Kafka's words: to its request handlers the connection has
+		// authenticated already (with nothing).
+		msg := "SaslAuthenticate request received after successful authentication"
 		resp.ErrorMessage = &msg
-		respond(Response{Msg: resp, Close: true})
+		respond(Msg(resp))
 		return
 	}
 	res := req.Auth.SASL.Authenticate(r.SASLAuthBytes, time.Now())
