@@ -88,7 +88,7 @@ func TestTLSRegionSendAllocatesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	if allocs > 0 {
+	if allocs > 0 && !raceEnabled {
 		t.Fatalf("%.1f allocations per 256 KiB region over TLS, want 0", allocs)
 	}
 	if w.stats.CopiedBytes.Load() == 0 || w.stats.SendfileBytes.Load() != 0 {
