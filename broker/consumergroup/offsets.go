@@ -1,0 +1,62 @@
+package consumergroup
+
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// ValidateCommit is Kafka's check of an OffsetCommit (or TxnOffsetCommit)
+// to a consumer group: anyone may commit to an empty group with epoch -1
+// (admin tools, consumers without group management); otherwise only a
+// member at its current epoch. A member on the classic protocol sends its
+// generation, and a wrong one is ILLEGAL_GENERATION; a consumer-protocol
+// member with a wrong epoch gets STALE_MEMBER_EPOCH, and must commit with
+// OffsetCommit v9 or later unless the commit is transactional.
+func (g *Group) ValidateCommit(memberID string, epoch int32, txn bool, version int16) *kerr.Error {
+	if epoch < 0 && len(g.members) == 0 {
+		return nil
+	}
+	m := g.members[memberID]
+	if m == nil {
+		return kerr.UnknownMemberID
+	}
+	if !txn && !m.UsesClassic() && version < 9 {
+		return kerr.UnsupportedVersion
+	}
+	return checkMemberEpoch(m, epoch)
+}
+
+// ValidateFetch is Kafka's check of an OffsetFetch (v9+) that names a
+// member: without a member id and with epoch -1 anyone may read.
+func (g *Group) ValidateFetch(memberID *string, epoch int32) *kerr.Error {
+	if memberID == nil && epoch < 0 {
+		return nil
+	}
+	id := ""
+	if memberID != nil {
+		id = *memberID
+	}
+	m := g.members[id]
+	if m == nil {
+		return kerr.UnknownMemberID
+	}
+	return checkMemberEpoch(m, epoch)
+}
+
+func checkMemberEpoch(m *Member, epoch int32) *kerr.Error {
+	if epoch == m.Epoch {
+		return nil
+	}
+	if m.UsesClassic() {
+		return kerr.IllegalGeneration
+	}
+	return kerr.StaleMemberEpoch
+}
+
+// ValidateDelete is Kafka's check before DeleteGroups: only an empty
+// group may go.
+func (g *Group) ValidateDelete() *kerr.Error {
+	if g.State() != Empty {
+		return kerr.NonEmptyGroup
+	}
+	return nil
+}
