@@ -3,6 +3,7 @@ package broker
 import (
 	"slices"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/protocol"
@@ -15,6 +16,15 @@ func (b *Broker) handleDescribeCluster(req *protocol.Request, respond func(proto
 	resp.ClusterID = b.cfg.ClusterID
 	resp.ControllerID = b.cfg.NodeID
 	resp.ClusterAuthorizedOperations = authorizedOperations(r.IncludeClusterAuthorizedOperations, clusterOperations)
+	resp.EndpointType = 1
+	if r.EndpointType != 1 {
+		// Controllers are described on the controller listener (KIP-919).
+		resp.ErrorCode = kerr.MismatchedEndpointType.Code
+		msg := "the broker listener describes brokers only"
+		resp.ErrorMessage = &msg
+		respond(protocol.Msg(resp))
+		return
+	}
 	for _, br := range img.Brokers {
 		ep, ok := br.Endpoint(req.Listener)
 		if !ok || (br.Fenced && !r.IncludeFencedBrokers) {

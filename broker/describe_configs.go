@@ -71,12 +71,15 @@ func wanted(res kmsg.DescribeConfigsRequestResource, name string) bool {
 }
 
 func (d *configDescriber) topic(rr *kmsg.DescribeConfigsResponseResource, res kmsg.DescribeConfigsRequestResource) (*kerr.Error, string) {
+	if msg := metadata.TopicNameProblem(res.ResourceName); msg != "" {
+		return kerr.InvalidTopicException, msg
+	}
 	if d.img.Topics.ByName(res.ResourceName) == nil {
 		return kerr.UnknownTopicOrPartition, fmt.Sprintf("The topic '%s' does not exist.", res.ResourceName)
 	}
 	own := d.img.TopicConfig(res.ResourceName)
 	for _, def := range config.TopicDefs() {
-		if !wanted(res, def.Name) {
+		if _, set := own[def.Name]; !wanted(res, def.Name) || def.Internal && !set {
 			continue
 		}
 		value, src := d.layers.Topic(own, def.Name)
@@ -100,6 +103,12 @@ func (d *configDescriber) broker(rr *kmsg.DescribeConfigsResponseResource, res k
 			continue
 		}
 		value, src := d.layers.Broker(def.Name)
+		if !def.HasDefault && !d.layers.IsSet(def.Name) {
+			// Unset, it has no value of its own even where a sibling
+			// supplies the effective one (log.retention.ms from
+			// log.retention.hours), as Kafka describes it.
+			value, src = "", config.SourceDefault
+		}
 		e := d.entry(def, value, src, !def.Dynamic)
 		if d.synonyms {
 			e.ConfigSynonyms = d.brokerSynonyms(def.Name, true)

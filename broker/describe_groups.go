@@ -1,14 +1,16 @@
 package broker
 
 import (
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/broker/group"
 	"spool/protocol"
 )
 
-// handleDescribeGroups describes each group; an unknown one is Dead with
-// no error, as Kafka answers before v6.
+// handleDescribeGroups describes each group; an unknown one is Dead, with
+// GROUP_ID_NOT_FOUND from v6 on (KIP-1043) and no error before, as Kafka
+// answers.
 func (b *Broker) handleDescribeGroups(req *protocol.Request, respond func(protocol.Response)) {
 	r := req.Msg.(*kmsg.DescribeGroupsRequest)
 	resp := r.ResponseKind().(*kmsg.DescribeGroupsResponse)
@@ -21,6 +23,9 @@ func (b *Broker) handleDescribeGroups(req *protocol.Request, respond func(protoc
 			dg.State, dg.ErrorCode = "", err.Code
 		case !found:
 			dg = group.DescribeUnknown(id)
+			if r.Version >= 6 {
+				dg.ErrorCode = kerr.GroupIDNotFound.Code
+			}
 		}
 		if dg.ErrorCode == 0 {
 			dg.AuthorizedOperations = authorizedOperations(r.IncludeAuthorizedOperations, groupOperations)

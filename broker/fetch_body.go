@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kbin"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/protocol"
@@ -139,12 +140,13 @@ func (fb *fetchBody) partition(r *fetchResult, isolation int8) {
 		fb.buf = kbin.AppendInt64(fb.buf, r.logStart)
 	}
 	// Aborted transactions: null for read_uncommitted, which never asks
-	// for them, and a list (maybe empty) for read_committed, as Kafka
-	// answers.
+	// for them, and a list (maybe empty) for read_committed and for a
+	// partition the broker does not know, as Kafka answers.
+	null := isolation != readCommitted && r.errCode != kerr.UnknownTopicOrPartition.Code && r.errCode != kerr.UnknownTopicID.Code
 	if fb.flexible() {
-		fb.buf = kbin.AppendCompactNullableArrayLen(fb.buf, len(r.aborted), isolation != readCommitted)
+		fb.buf = kbin.AppendCompactNullableArrayLen(fb.buf, len(r.aborted), null)
 	} else {
-		fb.buf = kbin.AppendNullableArrayLen(fb.buf, len(r.aborted), isolation != readCommitted)
+		fb.buf = kbin.AppendNullableArrayLen(fb.buf, len(r.aborted), null)
 	}
 	for _, a := range r.aborted {
 		fb.buf = kbin.AppendInt64(fb.buf, a.ProducerID)

@@ -106,7 +106,7 @@ func (f *encodingFixture) expected(version int16, isolation int8) *kmsg.FetchRes
 		if code != 0 {
 			p.HighWatermark, p.LastStableOffset, p.LogStartOffset = -1, -1, -1
 		}
-		if isolation == readCommitted {
+		if isolation == readCommitted || code == kerr.UnknownTopicOrPartition.Code || code == kerr.UnknownTopicID.Code {
 			p.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
 		}
 		return p

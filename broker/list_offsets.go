@@ -86,6 +86,12 @@ func (b *Broker) listOffset(t *metadata.Topic, rp *kmsg.ListOffsetsRequestTopicP
 			sp.Timestamp, sp.Offset, sp.LeaderEpoch = ts, off, p.epochAt(off, math.MaxInt64)
 		}
 	default:
+		if rp.Timestamp < 0 {
+			// A special timestamp this version does not define (KIP-1023's
+			// -6 comes with v11), as Kafka answers.
+			sp.ErrorCode = kerr.UnsupportedVersion.Code
+			return
+		}
 		off, ts, ok, err := p.log.OffsetForTimestamp(rp.Timestamp)
 		if err != nil {
 			sp.ErrorCode = storageErrorCode(err)

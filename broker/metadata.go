@@ -138,6 +138,8 @@ func (b *Broker) requestedTopic(img *metadata.Image, rt kmsg.MetadataRequestTopi
 		mt.ErrorCode = createErrs[*rt.Topic]
 	case b.willCreate(r, *rt.Topic):
 		mt.ErrorCode = kerr.LeaderNotAvailable.Code
+	case metadata.TopicNameProblem(*rt.Topic) != "":
+		mt.ErrorCode = kerr.InvalidTopicException.Code
 	default:
 		mt.ErrorCode = kerr.UnknownTopicOrPartition.Code
 	}

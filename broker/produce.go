@@ -140,6 +140,11 @@ func (b *Broker) producePartition(pr *produceRequest, topic *metadata.Topic, cfg
 		b.setCurrentLeader(pr, topic.Partition(in.Partition), out)
 		return
 	}
+	// From here the partition is ours: its errors carry the log start
+	// offset, as Kafka's do.
+	fail = func(err *kerr.Error, msg string) {
+		out.ErrorCode, out.ErrorMessage, out.LogStartOffset = err.Code, &msg, p.log.LogStartOffset()
+	}
 	if isr := p.inSyncReplicas(); pr.r.Acks == -1 && len(isr) < cfg.minInsync {
 		fail(kerr.NotEnoughReplicas, fmt.Sprintf("the ISR %v is smaller than min.insync.replicas=%d", isr, cfg.minInsync))
 		return
@@ -154,6 +159,9 @@ func (b *Broker) producePartition(pr *produceRequest, topic *metadata.Topic, cfg
 	if bad.err != nil {
 		fail(bad.err, bad.msg)
 		out.ErrorRecords = bad.records
+		if !bad.inBatch {
+			out.LogStartOffset = -1
+		}
 		return
 	}
 	if h.IsTransactional() {

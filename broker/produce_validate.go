@@ -31,7 +31,7 @@ func (b *Broker) produceConfig(img *metadata.Image, topic string) produceConfig 
 	policy, _ := layers.Topic(tcfg, "cleanup.policy")
 	return produceConfig{
 		maxMessageBytes: layers.TopicInt(tcfg, "max.message.bytes"),
-		segmentBytes:    layers.TopicInt(tcfg, "segment.bytes"),
+		segmentBytes:    layers.TopicSegmentBytes(tcfg),
 		logAppendTime:   tsType == "LogAppendTime",
 		beforeMaxMs:     layers.TopicInt(tcfg, "message.timestamp.before.max.ms"),
 		afterMaxMs:      layers.TopicInt(tcfg, "message.timestamp.after.max.ms"),
@@ -46,6 +46,10 @@ type batchProblem struct {
 	err     *kerr.Error
 	msg     string
 	records []kmsg.ProduceResponseTopicPartitionErrorRecord
+	// inBatch marks a problem with the batch's header or records (Kafka's
+	// log validator), whose answer carries the log start offset; a
+	// malformed request (size, CRC, framing) carries -1, as in Kafka.
+	inBatch bool
 }
 
 func problem(err *kerr.Error, format string, args ...any) batchProblem {
@@ -54,16 +58,16 @@ func problem(err *kerr.Error, format string, args ...any) batchProblem {
 
 // validateProduce checks a partition's records the way Kafka does for a
 // client's produce, in Kafka's order: the request shape (exactly one v2
-// batch), size, CRC, the batch header's own consistency, then every record.
+// batch), size, the batch header's own consistency, CRC, then every
+// record.
 func validateProduce(recs []byte, version int16, cfg *produceConfig, nowMs int64) (storage.BatchHeader, batchProblem) {
 	h, p := validateShape(recs, version, cfg)
 	if p.err != nil {
 		return h, p
 	}
-	if p = validateHeader(h); p.err != nil {
-		return h, p
-	}
-	return h, validateRecords(recs, h, cfg, nowMs)
+	p = validateRecords(recs, h, cfg, nowMs)
+	p.inBatch = p.err != nil
+	return h, p
 }
 
 // validateShape enforces what a Produce v3+ request may carry and the
@@ -93,6 +97,12 @@ func validateShape(recs []byte, version int16, cfg *produceConfig) (storage.Batc
 		return h, problem(kerr.MessageTooLarge, "record batch of %d bytes exceeds max.message.bytes %d", len(recs), cfg.maxMessageBytes)
 	case int64(len(recs)) > cfg.segmentBytes:
 		return h, problem(kerr.RecordListTooLarge, "record batch of %d bytes exceeds segment.bytes %d", len(recs), cfg.segmentBytes)
+	}
+	// A record count that does not match the offset range is
+	// INVALID_RECORD, as Kafka answers, not a corrupt batch.
+	if p := validateHeader(h); p.err != nil {
+		p.inBatch = true
+		return h, p
 	}
 	if _, err := storage.ValidateBatch(recs); err != nil {
 		return h, problem(kerr.CorruptMessage, "record batch: %v", err)

@@ -291,7 +291,7 @@ func (rm *replicaManager) storageConfig(img *metadata.Image, topic string) stora
 	tcfg := img.Configs[metadata.ConfigResource{Type: metadata.ConfigResourceTopic, Name: topic}]
 	get := func(name string) int64 { return layers.TopicInt(tcfg, name) }
 	c := storage.DefaultConfig()
-	c.SegmentBytes = get("segment.bytes")
+	c.SegmentBytes = layers.TopicSegmentBytes(tcfg)
 	c.SegmentMs = get("segment.ms")
 	c.IndexIntervalBytes = int(get("index.interval.bytes"))
 	c.MaxIndexBytes = int(get("segment.index.bytes"))

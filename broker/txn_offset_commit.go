@@ -1,12 +1,14 @@
 package broker
 
 import (
+	"context"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/broker/group"
+	"spool/broker/txn"
 	"spool/protocol"
 )
 
@@ -20,6 +22,10 @@ func (b *Broker) handleTxnOffsetCommit(req *protocol.Request, respond func(proto
 	if r.Group == "" {
 		// Unlike OffsetCommit, Kafka never accepted the empty group here.
 		respond(protocol.Msg(group.TxnCommitError(r, kerr.InvalidGroupID)))
+		return
+	}
+	if err := b.verifyTxnOffsets(r); err != nil {
+		respond(protocol.Msg(group.TxnCommitError(r, err)))
 		return
 	}
 	img := b.Image()
@@ -39,4 +45,33 @@ func (b *Broker) handleTxnOffsetCommit(req *protocol.Request, respond func(proto
 	case !found:
 		respond(protocol.Msg(group.TxnCommitError(r, kerr.IllegalGeneration)))
 	}
+}
+
+// verifyTxnOffsets asks the transaction coordinator whether the group's
+// __consumer_offsets partition is in the producer's open transaction at
+// this epoch, as Kafka's group coordinator does (KIP-890 part 1): a stale
+// or future epoch is INVALID_PRODUCER_EPOCH, a partition AddOffsetsToTxn
+// never added is INVALID_TXN_STATE. Without it such offsets would wait for
+// a marker of a transaction that is not theirs.
+func (b *Broker) verifyTxnOffsets(r *kmsg.TxnOffsetCommitRequest) *kerr.Error {
+	if b.verifier == nil || !b.verifier.enabled(b.Image()) {
+		return nil
+	}
+	part := txn.Partition{Topic: offsetsTopic, Partition: group.Partition(r.Group, b.offsetsPartitions())}
+	ctx, cancel := context.WithTimeout(context.Background(), verifyTimeout)
+	defer cancel()
+	res, all := b.verifier.verify(ctx, r.TransactionalID, r.ProducerID, r.ProducerEpoch, []txn.Partition{part})
+	err := all
+	if err == nil {
+		err = res[part]
+	}
+	switch err {
+	case nil, kerr.InvalidProducerEpoch, kerr.ProducerFenced, kerr.InvalidTxnState, kerr.InvalidProducerIDMapping,
+		kerr.CoordinatorNotAvailable, kerr.NotCoordinator, kerr.CoordinatorLoadInProgress, kerr.ConcurrentTransactions:
+		if err == kerr.ProducerFenced {
+			return kerr.InvalidProducerEpoch
+		}
+		return err
+	}
+	return kerr.InvalidTxnState
 }

@@ -66,7 +66,7 @@ var brokerDefs = []Def{
 	// Timestamps.
 	def("log.message.timestamp.type", TypeString, "CreateTime", "CreateTime or LogAppendTime.").rule(oneOf("CreateTime", "LogAppendTime")).dynamic(),
 	def("log.message.timestamp.before.max.ms", TypeLong, maxLong, "How far in the past a record timestamp may be.").rule(atLeast(0)).dynamic(),
-	def("log.message.timestamp.after.max.ms", TypeLong, maxLong, "How far in the future a record timestamp may be.").rule(atLeast(0)).dynamic(),
+	def("log.message.timestamp.after.max.ms", TypeLong, "3600000", "How far in the future a record timestamp may be.").rule(atLeast(0)).dynamic(),
 
 	// Compaction.
 	def("log.cleanup.policy", TypeList, "delete", "delete, compact, or both.").rule(listOf("delete", "compact")).dynamic(),

@@ -30,6 +30,9 @@ type Def struct {
 	// PerListener keys may be set as listener.name.<l>.<key>;
 	// PerMechanism keys as listener.name.<l>.<mechanism>.<key>.
 	PerListener, PerMechanism bool
+	// Internal keys are listed (DescribeConfigs, CreateTopics) only where
+	// set, as Kafka lists its internal.* test keys.
+	Internal bool
 }
 
 // The one table of every config Spool knows, by scope and name. A few names
@@ -88,3 +91,4 @@ func (d Def) rule(v Validator) Def  { d.Validate = v; return d }
 func (d Def) dynamic() Def          { d.Dynamic = true; return d }
 func (d Def) broker(key string) Def { d.BrokerKey = key; return d }
 func (d Def) noDefault() Def        { d.HasDefault = false; d.Default = ""; return d }
+func (d Def) internal() Def         { d.Internal = true; return d }

@@ -74,6 +74,9 @@ func (l Layers) fallback(name string) (string, Source, bool) {
 	return "", 0, false
 }
 
+// IsSet reports whether any layer (dynamic or static) sets the key itself.
+func (l Layers) IsSet(name string) bool { return l.isSet(name) }
+
 func (l Layers) isSet(name string) bool {
 	_, d := l.DynamicBroker[name]
 	_, a := l.DynamicAll[name]
@@ -103,4 +106,13 @@ func (l Layers) TopicInt(topic map[string]string, name string) int64 {
 	v, _ := l.Topic(topic, name)
 	n, _ := strconv.ParseInt(v, 10, 64)
 	return n
+}
+
+// TopicSegmentBytes is the size at which a topic's segments roll:
+// internal.segment.bytes where set, else segment.bytes.
+func (l Layers) TopicSegmentBytes(topic map[string]string) int64 {
+	if _, ok := topic["internal.segment.bytes"]; ok {
+		return l.TopicInt(topic, "internal.segment.bytes")
+	}
+	return l.TopicInt(topic, "segment.bytes")
 }

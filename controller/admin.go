@@ -58,6 +58,8 @@ func setTopicErr(rt *kmsg.CreateTopicsResponseTopic, e *topicError) {
 	rt.ErrorCode = e.err.Code
 	rt.ErrorMessage = &e.msg
 	rt.NumPartitions, rt.ReplicationFactor = -1, -1
+	// An empty list, not null, as Kafka answers (v5+ make it nullable).
+	rt.Configs = []kmsg.CreateTopicsResponseTopicConfig{}
 }
 
 // DeleteTopics deletes topics by name or id. Their data is removed by the

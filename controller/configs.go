@@ -186,7 +186,8 @@ func validateConfig(resType int8, name, value string) *topicError {
 			return errf(kerr.InvalidConfig, "Unknown broker config name: %s", name)
 		}
 		if !d.Dynamic {
-			return errf(kerr.InvalidConfig, "Cannot update these configs dynamically: %s (set it in server.properties and restart)", name)
+			// Kafka's code for a static key is INVALID_REQUEST.
+			return errf(kerr.InvalidRequest, "Cannot update these configs dynamically: %s (set it in server.properties and restart)", name)
 		}
 	}
 	if err := d.Check(value); err != nil {

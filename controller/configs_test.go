@@ -27,7 +27,7 @@ func TestValidateConfig(t *testing.T) {
 		{"topic broker-only key", topic, "log.retention.ms", "1", kerr.InvalidConfig, "Unknown topic config name"},
 		{"topic policy list", topic, "cleanup.policy", "compact,delete", nil, ""},
 		{"topic policy bad item", topic, "cleanup.policy", "compact,shred", kerr.InvalidConfig, `item "shred" must be one of delete, compact`},
-		{"topic segment too small", topic, "segment.bytes", "10", kerr.InvalidConfig, "segment.bytes: must be at least 14"},
+		{"topic segment too small", topic, "segment.bytes", "10", kerr.InvalidConfig, "segment.bytes: must be at least 1048576"},
 		{"topic timestamp type", topic, "message.timestamp.type", "LogAppendTime", nil, ""},
 		{"topic timestamp type bad", topic, "message.timestamp.type", "Now", kerr.InvalidConfig, "must be one of CreateTime, LogAppendTime"},
 		{"topic ratio", topic, "min.cleanable.dirty.ratio", "1.5", kerr.InvalidConfig, "between 0 and 1"},
@@ -35,7 +35,7 @@ func TestValidateConfig(t *testing.T) {
 		{"topic tiered storage", topic, "remote.storage.enable", "true", kerr.InvalidConfig, "must be one of false"},
 		{"broker dynamic", broker, "log.retention.ms", "1000", nil, ""},
 		{"broker dynamic bad", broker, "message.max.bytes", "-1", kerr.InvalidConfig, "message.max.bytes: must be at least 0"},
-		{"broker static only", broker, "log.dirs", "/tmp/x", kerr.InvalidConfig, "Cannot update these configs dynamically: log.dirs"},
+		{"broker static only", broker, "log.dirs", "/tmp/x", kerr.InvalidRequest, "Cannot update these configs dynamically: log.dirs"},
 		{"broker unknown", broker, "no.such", "1", kerr.InvalidConfig, "Unknown broker config name: no.such"},
 	}
 	for _, tc := range cases {
@@ -101,7 +101,7 @@ func TestConfigRecords(t *testing.T) {
 		{"broker default", metadata.ConfigResource{Type: 4}, incr(4, set("log.retention.ms", 0, strp("5000"))), nil, "log.retention.ms=5000"},
 		{"broker by id", metadata.ConfigResource{Type: 4, Name: "7"}, incr(4, set("message.max.bytes", 0, strp("5000"))), nil, "message.max.bytes=5000"},
 		{"broker bad name", metadata.ConfigResource{Type: 4, Name: "one"}, incr(4, set("message.max.bytes", 0, strp("5000"))), kerr.InvalidRequest, ""},
-		{"broker static key", metadata.ConfigResource{Type: 4}, incr(4, set("log.dirs", 0, strp("/x"))), kerr.InvalidConfig, ""},
+		{"broker static key", metadata.ConfigResource{Type: 4}, incr(4, set("log.dirs", 0, strp("/x"))), kerr.InvalidRequest, ""},
 		{"broker append list", metadata.ConfigResource{Type: 4}, incr(4, set("log.cleanup.policy", 2, strp("compact"))), nil, "log.cleanup.policy=delete,compact"},
 		{"group resource", metadata.ConfigResource{Type: 32, Name: "g"}, incr(32), kerr.InvalidRequest, ""},
 	}

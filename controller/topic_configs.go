@@ -27,6 +27,9 @@ func (tc *topicCreator) createdTopicConfigs(requested []kmsg.CreateTopicsRequest
 	defs := config.TopicDefs()
 	out := make([]kmsg.CreateTopicsResponseTopicConfig, 0, len(defs))
 	for _, def := range defs {
+		if _, set := own[def.Name]; def.Internal && !set {
+			continue
+		}
 		value, src := layers.Topic(own, def.Name)
 		c := kmsg.NewCreateTopicsResponseTopicConfig()
 		c.Name = def.Name

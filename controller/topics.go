@@ -14,10 +14,6 @@ import (
 	"spool/controller/metadata"
 )
 
-// maxTopicNameLen is Kafka's limit: 255 minus room for the partition suffix
-// and the .deleted / -delete suffixes of a partition directory.
-const maxTopicNameLen = 249
-
 // topicError is a per-topic failure with Kafka's code and a message.
 type topicError struct {
 	err *kerr.Error
@@ -30,18 +26,8 @@ func errf(e *kerr.Error, format string, args ...any) *topicError {
 
 // ValidateTopicName applies Kafka's topic name rules.
 func ValidateTopicName(name string) *topicError {
-	switch {
-	case name == "":
-		return errf(kerr.InvalidTopicException, "Topic name is illegal, it can't be empty")
-	case name == "." || name == "..":
-		return errf(kerr.InvalidTopicException, "Topic name cannot be \".\" or \"..\"")
-	case len(name) > maxTopicNameLen:
-		return errf(kerr.InvalidTopicException, "Topic name is illegal, it can't be longer than %d characters, topic name: %s", maxTopicNameLen, name)
-	}
-	for _, c := range name {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return errf(kerr.InvalidTopicException, "Topic name %q is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'", name)
-		}
+	if msg := metadata.TopicNameProblem(name); msg != "" {
+		return &topicError{kerr.InvalidTopicException, msg}
 	}
 	return nil
 }

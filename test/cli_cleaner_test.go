@@ -18,7 +18,7 @@ func TestCLICleanerGolden(t *testing.T) {
 	// Every batch rolls a segment, so each produce gives the cleaner a
 	// closed segment to work on.
 	r.check(cliStep{golden: "cleaner-setup-topic", args: []string{"topic", "create", "cleaned", "--partitions", "1",
-		"--config", "cleanup.policy=compact", "--config", "segment.bytes=100", "--config", "min.cleanable.dirty.ratio=0.01"}})
+		"--config", "cleanup.policy=compact", "--config", "internal.segment.bytes=100", "--config", "min.cleanable.dirty.ratio=0.01"}})
 	for _, v := range []string{"k:1", "k:2", "k:3"} {
 		if out, code := r.run([]string{"produce", "cleaned", "--key-separator", ":"}, v+"\n"); code != 0 {
 			t.Fatalf("produce %s: exit %d\n%s", v, code, out)

@@ -21,7 +21,7 @@ import (
 // the cleaner has closed segments to work on at once.
 var compactedTopic = map[string]string{
 	"cleanup.policy":            "compact",
-	"segment.bytes":             "8192",
+	"internal.segment.bytes":    "8192",
 	"min.cleanable.dirty.ratio": "0.01",
 }
 

@@ -111,7 +111,7 @@ func TestDynamicConfigsApplyLiveAndSurviveRestart(t *testing.T) {
 
 	// retention.ms: with small segments, a short retention deletes the
 	// closed ones.
-	if err := cfgAlter(t, adm, "live", set("segment.bytes", "200"), set("max.message.bytes", "1048588")); err != nil {
+	if err := cfgAlter(t, adm, "live", set("internal.segment.bytes", "200"), set("max.message.bytes", "1048588")); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 8; i++ {
@@ -122,7 +122,7 @@ func TestDynamicConfigsApplyLiveAndSurviveRestart(t *testing.T) {
 	dir := filepath.Join(n.Dir, "live-0")
 	before := segmentCount(t, dir)
 	if before < 4 {
-		t.Fatalf("%d segments with segment.bytes=200, want several", before)
+		t.Fatalf("%d segments with internal.segment.bytes=200, want several", before)
 	}
 	if err := cfgAlter(t, adm, "live", set("retention.ms", "1000")); err != nil {
 		t.Fatal(err)
@@ -155,7 +155,7 @@ func TestDynamicConfigsApplyLiveAndSurviveRestart(t *testing.T) {
 	}
 	n.Start()
 	adm = admin(t, n.Addr)
-	for key, want := range map[string]string{"retention.ms": "1000", "segment.bytes": "200", "max.message.bytes": "1048588"} {
+	for key, want := range map[string]string{"retention.ms": "1000", "internal.segment.bytes": "200", "max.message.bytes": "1048588"} {
 		if v, src := cfgValue(t, adm, kmsg.ConfigResourceTypeTopic, "live", key); v != want || src != kmsg.ConfigSourceDynamicTopicConfig {
 			t.Errorf("after restart %s = %s (%v), want %s from the topic", key, v, src, want)
 		}
@@ -214,8 +214,8 @@ func TestAlterConfigsReplacesAndValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !errors.Is(bresps[0].Err, kerr.InvalidConfig) || !strings.Contains(bresps[0].ErrMessage, "log.dirs") {
-		t.Errorf("log.dirs: got %v %q, want INVALID_CONFIG naming the key", bresps[0].Err, bresps[0].ErrMessage)
+	if !errors.Is(bresps[0].Err, kerr.InvalidRequest) || !strings.Contains(bresps[0].ErrMessage, "log.dirs") {
+		t.Errorf("log.dirs: got %v %q, want INVALID_REQUEST (as Kafka) naming the key", bresps[0].Err, bresps[0].ErrMessage)
 	}
 	// Unknown topic.
 	resps, err = adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{set("retention.ms", "1")}, "missing")

@@ -25,8 +25,8 @@ func TestRetentionWhileConsuming(t *testing.T) {
 	n.Start()
 	adm := admin(t, n.Addr)
 	const segment, retainBytes = 2048, 8192
-	makeTopic(t, adm, "ret-time", 1, map[string]string{"segment.bytes": "2048", "retention.ms": "2000"})
-	makeTopic(t, adm, "ret-size", 1, map[string]string{"segment.bytes": "2048", "retention.bytes": "8192"})
+	makeTopic(t, adm, "ret-time", 1, map[string]string{"internal.segment.bytes": "2048", "retention.ms": "2000"})
+	makeTopic(t, adm, "ret-size", 1, map[string]string{"internal.segment.bytes": "2048", "retention.bytes": "8192"})
 	topics := []string{"ret-time", "ret-size"}
 
 	prod := syncProducer(t, n.Addr)

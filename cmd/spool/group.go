@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 func newGroupCmd(a *app) *cobra.Command {
@@ -128,7 +130,11 @@ func newGroupDescribeCmd(a *app) *cobra.Command {
 				if !ok {
 					return fmt.Errorf("group %s: no answer from its coordinator", g)
 				}
-				if err := l.Error(); err != nil {
+				// Brokers answer DescribeGroups v6+ for an unknown group with
+				// GROUP_ID_NOT_FOUND, older ones with the Dead state.
+				if err := l.Error(); errors.Is(err, kerr.GroupIDNotFound) {
+					return fmt.Errorf("group %s does not exist", g)
+				} else if err != nil {
 					return fmt.Errorf("group %s: %w", g, kafkaError(err, ""))
 				}
 				d := groupFromLag(l)

@@ -1,6 +1,9 @@
 package metadata
 
-import "maps"
+import (
+	"fmt"
+	"maps"
+)
 
 // Topic is one topic in an image. Like everything reachable from an Image it
 // is never modified once published; a delta that changes the topic makes a
@@ -167,4 +170,29 @@ func cloneMap[K comparable, V any](m map[K]V) map[K]V {
 		return make(map[K]V)
 	}
 	return maps.Clone(m)
+}
+
+// MaxTopicNameLen is Kafka's limit: 255 minus room for the partition
+// suffix and the .deleted / -delete suffixes of a partition directory.
+const MaxTopicNameLen = 249
+
+// TopicNameProblem says what is wrong with a topic name under Kafka's
+// rules, or "" when it is legal. The controller refuses to create such a
+// topic; the broker answers INVALID_TOPIC_EXCEPTION when a client asks
+// about one.
+func TopicNameProblem(name string) string {
+	switch {
+	case name == "":
+		return "Topic name is illegal, it can't be empty"
+	case name == "." || name == "..":
+		return "Topic name cannot be \".\" or \"..\""
+	case len(name) > MaxTopicNameLen:
+		return fmt.Sprintf("Topic name is illegal, it can't be longer than %d characters, topic name: %s", MaxTopicNameLen, name)
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return fmt.Sprintf("Topic name %q is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'", name)
+		}
+	}
+	return ""
 }

@@ -25,7 +25,13 @@ var common = map[string]string{
 	"transaction.state.log.min.isr":            "1",
 }
 
-var kafka = kafkapeer.Shared{Options: kafkapeer.Options{Overrides: common}}
+// kafka is formatted without eligible leader replicas (KIP-966, on by
+// default since Kafka 4.1), which Spool does not implement: with it Kafka
+// writes a cluster-wide min.insync.replicas at bootstrap and caps a
+// topic's min.insync.replicas at its replication factor, and every
+// describe and acks=all answer would differ for that one reason.
+var kafka = kafkapeer.Shared{Options: kafkapeer.Options{Overrides: common,
+	Features: map[string]string{"eligible.leader.replicas.version": "0"}}}
 
 var spool sharedSpool
 

@@ -31,6 +31,8 @@ options:
   --override k=v              a broker property for every node; repeatable;
                               wins over the defaults below
   --cluster-id ID             (default H6tEawS4fdYsWCBQVZ0irQ)
+  --feature name=level        a feature level to format with (kafka-storage
+                              format --feature); repeatable
   --heap OPTS                 JVM heap (default $KAFKA_HEAP_OPTS, else
                               "-Xms256m -Xmx1g")
   --log-level L               log4j2 root level (default WARN)
@@ -54,6 +56,7 @@ lib=$here/lib
 nodes=1 host=127.0.0.1 dir="" ports="" cports="" cluster_id=H6tEawS4fdYsWCBQVZ0irQ
 heap=${KAFKA_HEAP_OPTS:--Xms256m -Xmx1g} log_level=WARN ready_timeout=120 stop_timeout=30
 overrides=()
+features=()
 while (($#)); do
 	case $1 in
 	--port) ports=$2 ;;
@@ -63,6 +66,7 @@ while (($#)); do
 	--host) host=$2 ;;
 	--override) overrides+=("$2") ;;
 	--cluster-id) cluster_id=$2 ;;
+	--feature) features+=(--feature "$2") ;;
 	--heap) heap=$2 ;;
 	--log-level) log_level=$2 ;;
 	--ready-timeout) ready_timeout=$2 ;;
@@ -133,7 +137,7 @@ fmt_pids=()
 for ((i = 1; i <= nodes; i++)); do
 	write_config "$i"
 	"$java" -Xmx256m -XX:TieredStopAtLevel=1 "${jvm[@]}" kafka.tools.StorageTool format \
-		-t "$cluster_id" -c "$dir/node$i/server.properties" --ignore-formatted >/dev/null &
+		-t "$cluster_id" -c "$dir/node$i/server.properties" --ignore-formatted "${features[@]}" >/dev/null &
 	fmt_pids+=($!)
 done
 for p in "${fmt_pids[@]}"; do

@@ -42,6 +42,9 @@ type Options struct {
 	Nodes int
 	// Overrides are broker properties for every node (run.sh --override).
 	Overrides map[string]string
+	// Features are feature levels to format with (run.sh --feature),
+	// e.g. "eligible.leader.replicas.version": "0".
+	Features map[string]string
 	// Heap replaces run.sh's JVM heap options, e.g. "-Xms1g -Xmx1g".
 	Heap string
 	// LogLevel is the log4j2 root level (default WARN).
@@ -158,6 +161,15 @@ func start(o Options) (*Peer, error) {
 	for _, k := range keys {
 		args = append(args, "--override", k+"="+o.Overrides[k])
 		opts = append(opts, k+"="+o.Overrides[k])
+	}
+	fkeys := make([]string, 0, len(o.Features))
+	for k := range o.Features {
+		fkeys = append(fkeys, k)
+	}
+	sort.Strings(fkeys)
+	for _, k := range fkeys {
+		args = append(args, "--feature", k+"="+o.Features[k])
+		opts = append(opts, "feature "+k+"="+o.Features[k])
 	}
 	p.Opts = strings.Join(opts, " ")
 	ready, err := p.launch(args)
