@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-
-	"golang.org/x/sys/unix"
 )
 
 // budget bounds the bytes of request frames held at once, Kafka's
@@ -78,9 +76,8 @@ func QueuedBytes(configured int64, maxRequest int) int64 {
 // physical memory.
 func memoryAvailable() int64 {
 	limit := debug.SetMemoryLimit(-1) // reads without changing
-	var si unix.Sysinfo_t
-	if unix.Sysinfo(&si) == nil {
-		limit = min(limit, int64(si.Totalram)*int64(si.Unit))
+	if total, ok := physicalMemory(); ok {
+		limit = min(limit, total)
 	}
 	if b, err := os.ReadFile("/sys/fs/cgroup/memory.max"); err == nil {
 		if n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 {

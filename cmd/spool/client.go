@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"slices"
@@ -14,13 +15,14 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/config"
 	"spool/protocol"
 	"spool/security"
 )
 
-// defaultBootstrap is where a `make run` node listens.
+// defaultBootstrap is where `spool server` with no arguments listens.
 const defaultBootstrap = "localhost:9092"
 
 // app holds the persistent flags every client command shares.
@@ -36,32 +38,44 @@ type clientFlags struct {
 	commandConfig string
 }
 
-func (f *clientFlags) register(cmd *cobra.Command) {
-	cmd.Flags().DurationVar(&f.timeout, "timeout", 30*time.Second, "how long to wait for the cluster before giving up")
+func (f *clientFlags) register(cmd *cobra.Command, stream bool) {
+	help := "give up when the cluster has not finished the command by then"
+	if stream {
+		help = "give up when the cluster does not answer by then (connecting, and each acknowledgement); the stream itself runs until it ends"
+	}
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 30*time.Second, help)
 	cmd.Flags().StringVar(&f.commandConfig, "command-config", "", "client properties file, as Kafka's tools take (security.protocol, ssl.*, sasl.mechanism, sasl.jaas.config, client.id, request.timeout.ms)")
 }
 
 // session is a connected client for one command run.
 type session struct {
-	ctx    context.Context
-	cancel context.CancelFunc
-	cl     *kgo.Client
-	adm    *kadm.Client
-	addrs  []string
+	// ctx ends at --timeout or Ctrl-C.
+	ctx     context.Context
+	cl      *kgo.Client
+	adm     *kadm.Client
+	addrs   []string
+	timeout time.Duration
+	out     *printer
+	errw    io.Writer
+	watch   *watch
 	// dial connects with --command-config's TLS and SASL, for requests
 	// kgo cannot send; nil is plain TCP.
 	dial protocol.DialFunc
 }
 
-func (s *session) close() {
-	s.adm.Close()
-	s.cancel()
+func (s *session) close() { s.adm.Close() }
+
+// stream ends --timeout's hold on the command: what follows runs until
+// Ctrl-C or its own end. The context it returns ends on Ctrl-C only.
+func (s *session) stream(parent context.Context) (context.Context, context.CancelFunc) {
+	s.watch.startStream()
+	return interruptible(parent)
 }
 
 // seeds returns the bootstrap addresses, checking their form.
-func (a *app) seeds() ([]string, error) {
+func seeds(bootstrap string) ([]string, error) {
 	var out []string
-	for _, s := range strings.Split(a.bootstrap, ",") {
+	for _, s := range strings.Split(bootstrap, ",") {
 		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
@@ -78,47 +92,54 @@ func (a *app) seeds() ([]string, error) {
 
 // connect builds a client from the flags and checks that the cluster
 // answers, so an unreachable address fails with one clear line instead of
-// a retry loop. extra options come last (producers and consumers add theirs).
-func (a *app) connect(cmd *cobra.Command, f *clientFlags, extra ...kgo.Opt) (*session, error) {
-	addrs, err := a.seeds()
-	if err != nil {
-		return nil, err
-	}
+// a retry loop. extra options come last (producers and consumers add
+// theirs). A controller listener serves no Metadata: there only ApiVersions
+// is asked.
+func (a *app) connect(ctx context.Context, cmd *cobra.Command, f *clientFlags, w *watch, addrs []string, controller bool, extra ...kgo.Opt) (*session, error) {
 	opts, dial, err := f.security()
 	if err != nil {
 		return nil, err
 	}
-	if err := dialAny(addrs, min(f.timeout, 5*time.Second)); err != nil {
+	w.set(stageDial, strings.Join(addrs, ","))
+	if err := dialAny(ctx, addrs); err != nil {
 		return nil, unreachable(addrs, err)
 	}
-	opts = append([]kgo.Opt{kgo.SeedBrokers(addrs...), kgo.ClientID("spool-cli"), kgo.DialTimeout(5 * time.Second)}, opts...)
+	w.set(stageHandshake, strings.Join(addrs, ","))
+	dialTimeout := min(f.timeout, 10*time.Second)
+	opts = append([]kgo.Opt{kgo.SeedBrokers(addrs...), kgo.ClientID("spool-cli"), kgo.DialTimeout(dialTimeout),
+		kgo.RetryTimeout(f.timeout), kgo.WithHooks(w)}, opts...)
 	opts = append(opts, extra...)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, usageErrorf("%v", err)
 	}
-	ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
-	s := &session{ctx: ctx, cancel: cancel, cl: cl, adm: kadm.NewClient(cl), addrs: addrs, dial: dial}
+	s := &session{ctx: ctx, cl: cl, adm: kadm.NewClient(cl), addrs: addrs, timeout: f.timeout,
+		out: &printer{w: cmd.OutOrStdout(), json: a.format == "json"}, errw: cmd.ErrOrStderr(), watch: w, dial: dial}
 	s.adm.SetTimeoutMillis(int32(min(f.timeout.Milliseconds(), 1<<31-1)))
-	if err := cl.Ping(ctx); err != nil {
-		s.close()
-		return nil, unreachable(addrs, err)
+	ping := cl.Ping
+	if controller {
+		ping = func(ctx context.Context) error {
+			_, err := kmsg.NewPtrApiVersionsRequest().RequestWith(ctx, cl.SeedBrokers()[0])
+			return err
+		}
 	}
+	if err := ping(ctx); err != nil {
+		s.close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, notKafka(addrs, err)
+	}
+	w.set(stageRun, "")
 	return s, nil
 }
 
-// options turns --command-config into client options: Kafka's client
+// security turns --command-config into client options: Kafka's client
 // properties for security (security.protocol, ssl.*, sasl.mechanism,
 // sasl.jaas.config), client.id and request.timeout.ms. Anything else, or a
 // security setting Spool cannot honour, fails loudly rather than
-// connecting without it.
-func (f *clientFlags) options() ([]kgo.Opt, error) {
-	opts, _, err := f.security()
-	return opts, err
-}
-
-// security is options plus a dialer for requests kgo cannot send (Spool's
-// private APIs), with the same TLS and SASL.
+// connecting without it. The dialer, with the same TLS and SASL, is for
+// requests kgo cannot send (Spool's private APIs).
 func (f *clientFlags) security() ([]kgo.Opt, protocol.DialFunc, error) {
 	if f.commandConfig == "" {
 		return nil, nil, nil
@@ -151,20 +172,31 @@ func (f *clientFlags) security() ([]kgo.Opt, protocol.DialFunc, error) {
 			return nil, nil, usageErrorf("--command-config %s: unsupported client property %s (supported: security.protocol, ssl.*, sasl.mechanism, sasl.jaas.config, sasl.oauthbearer.token, client.id, request.timeout.ms)", f.commandConfig, k)
 		}
 	}
-	cc, err := security.ParseClientProperties(secProps)
+	secOpts, dial, err := clientSecurity(secProps)
 	if err != nil {
 		return nil, nil, usageErrorf("--command-config %s: %v", f.commandConfig, err)
 	}
+	return append(opts, secOpts...), dial, nil
+}
+
+// clientSecurity builds TLS and SASL options from Kafka's client
+// security properties.
+func clientSecurity(props map[string]string) ([]kgo.Opt, protocol.DialFunc, error) {
+	cc, err := security.ParseClientProperties(props)
+	if err != nil {
+		return nil, nil, err
+	}
+	var opts []kgo.Opt
 	tlsCfg, err := cc.TLSConfig("")
 	if err != nil {
-		return nil, nil, usageErrorf("--command-config %s: %v", f.commandConfig, err)
+		return nil, nil, err
 	}
 	if tlsCfg != nil {
 		opts = append(opts, kgo.DialTLSConfig(tlsCfg))
 	}
 	mech, err := cc.SASL()
 	if err != nil {
-		return nil, nil, usageErrorf("--command-config %s: %v", f.commandConfig, err)
+		return nil, nil, err
 	}
 	if mech != nil {
 		opts = append(opts, kgo.SASL(mech))
@@ -176,8 +208,7 @@ func (f *clientFlags) security() ([]kgo.Opt, protocol.DialFunc, error) {
 	return opts, dial, nil
 }
 
-// interruptible returns a context cancelled by Ctrl-C or SIGTERM, for
-// commands that stream until stopped.
+// interruptible returns a context cancelled by Ctrl-C or SIGTERM.
 func interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 }

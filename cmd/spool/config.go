@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -33,8 +32,9 @@ type configTarget struct {
 	brokerDefault bool
 }
 
-func (t *configTarget) register(cmd *cobra.Command) {
+func (t *configTarget) register(cmd *cobra.Command, a *app) {
 	cmd.Flags().StringVar(&t.topic, "topic", "", "the topic")
+	_ = cmd.RegisterFlagCompletionFunc("topic", a.completeTopicFlag)
 	cmd.Flags().StringVar(&t.broker, "broker", "", "the broker's node id")
 	cmd.Flags().BoolVar(&t.brokerDefault, "broker-default", false, "the cluster-wide default of every broker")
 }
@@ -90,7 +90,6 @@ type configSynonym struct {
 }
 
 func newConfigDescribeCmd(a *app) *cobra.Command {
-	var f clientFlags
 	var t configTarget
 	var all, synonyms bool
 	cmd := &cobra.Command{
@@ -98,76 +97,74 @@ func newConfigDescribeCmd(a *app) *cobra.Command {
 		Short: "Show configs that are set (or every config with --all) and where each value comes from",
 		Long: `Show a topic's or broker's configs with their source: DYNAMIC_TOPIC_CONFIG,
 DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG or
-DEFAULT_CONFIG. Without --all, configs left at their default are hidden.`,
+DEFAULT_CONFIG. Without --all, configs left at their default are hidden.
+Long values are shortened in the middle to fit the screen; --format json
+prints them whole.`,
 		Example: `  spool config describe --topic orders
   spool config describe --topic orders --all
   spool config describe --broker 1 log.retention.ms --synonyms
   spool config describe --broker-default --format json`,
-		RunE: func(cmd *cobra.Command, keys []string) error {
-			if err := a.checkFormat(); err != nil {
-				return err
-			}
-			typ, name, err := t.resource()
-			if err != nil {
-				return err
-			}
-			s, err := a.connect(cmd, &f)
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			req := kmsg.NewPtrDescribeConfigsRequest()
-			rr := kmsg.NewDescribeConfigsRequestResource()
-			rr.ResourceType, rr.ResourceName = typ, name
-			if len(keys) > 0 {
-				rr.ConfigNames = keys
-			}
-			req.Resources = append(req.Resources, rr)
-			req.IncludeSynonyms, req.IncludeDocumentation = true, true
-			raw, err := req.RequestWith(s.ctx, s.cl)
-			if err != nil {
-				if typ == kmsg.ConfigResourceTypeBroker && name != "" && strings.Contains(err.Error(), "unknown broker") {
-					return fmt.Errorf("broker %s is not in the cluster (see `spool cluster info`)", name)
-				}
-				return err
-			}
-			if len(raw.Resources) != 1 {
-				return fmt.Errorf("describe configs of %s: the broker answered %d resources", t.describe(), len(raw.Resources))
-			}
-			res := raw.Resources[0]
-			if err := kerr.ErrorForCode(res.ErrorCode); err != nil {
-				return fmt.Errorf("%s: %w", t.describe(), kafkaError(err, deref(res.ErrorMessage)))
-			}
-			var out []configEntry
-			for _, c := range res.Configs {
-				if !all && len(keys) == 0 && c.Source == kmsg.ConfigSourceDefaultConfig {
-					continue
-				}
-				e := configEntry{Name: c.Name, Value: c.Value, Source: c.Source.String(), ReadOnly: c.ReadOnly, Sensitive: c.IsSensitive, Type: strings.ToLower(c.ConfigType.String())}
-				if c.Documentation != nil {
-					e.Documentation = *c.Documentation
-				}
-				for _, syn := range c.ConfigSynonyms {
-					e.Synonyms = append(e.Synonyms, configSynonym{Name: syn.Name, Value: syn.Value, Source: syn.Source.String()})
-				}
-				out = append(out, e)
-			}
-			p := a.printer(cmd.OutOrStdout())
-			if p.json {
-				if out == nil {
-					out = []configEntry{}
-				}
-				return p.emitJSON(out)
-			}
-			printConfigs(p, out, synonyms)
-			return nil
-		},
 	}
-	f.register(cmd)
-	t.register(cmd)
+	a.client(cmd, clientCmd{
+		check: func([]string) error {
+			_, _, err := t.resource()
+			return err
+		},
+		run: func(s *session, keys []string) error {
+			out, err := describeConfigs(s, &t, keys, all)
+			if err != nil {
+				return err
+			}
+			return show(s, out, func(p *printer) { printConfigs(p, out, synonyms) })
+		},
+	})
+	t.register(cmd, a)
 	cmd.Flags().BoolVar(&all, "all", false, "include configs left at their default")
 	cmd.Flags().BoolVar(&synonyms, "synonyms", false, "show every layer a value could come from, most specific first")
 	return cmd
+}
+
+// describeConfigs asks for the target's configs with their synonyms and
+// documentation; without all or keys, defaults are left out.
+func describeConfigs(s *session, t *configTarget, keys []string, all bool) ([]configEntry, error) {
+	typ, name, _ := t.resource()
+	req := kmsg.NewPtrDescribeConfigsRequest()
+	rr := kmsg.NewDescribeConfigsRequestResource()
+	rr.ResourceType, rr.ResourceName = typ, name
+	if len(keys) > 0 {
+		rr.ConfigNames = keys
+	}
+	req.Resources = append(req.Resources, rr)
+	req.IncludeSynonyms, req.IncludeDocumentation = true, true
+	raw, err := req.RequestWith(s.ctx, s.cl)
+	if err != nil {
+		if typ == kmsg.ConfigResourceTypeBroker && name != "" && strings.Contains(err.Error(), "unknown broker") {
+			return nil, fmt.Errorf("broker %s is not in the cluster (see `spool cluster info`)", name)
+		}
+		return nil, err
+	}
+	if len(raw.Resources) != 1 {
+		return nil, fmt.Errorf("describe configs of %s: the broker answered %d resources", t.describe(), len(raw.Resources))
+	}
+	res := raw.Resources[0]
+	if err := kerr.ErrorForCode(res.ErrorCode); err != nil {
+		return nil, fmt.Errorf("%s: %w", t.describe(), kafkaError(err, deref(res.ErrorMessage)))
+	}
+	out := []configEntry{}
+	for _, c := range res.Configs {
+		if !all && len(keys) == 0 && c.Source == kmsg.ConfigSourceDefaultConfig {
+			continue
+		}
+		e := configEntry{Name: c.Name, Value: c.Value, Source: c.Source.String(), ReadOnly: c.ReadOnly, Sensitive: c.IsSensitive, Type: strings.ToLower(c.ConfigType.String())}
+		if c.Documentation != nil {
+			e.Documentation = *c.Documentation
+		}
+		for _, syn := range c.ConfigSynonyms {
+			e.Synonyms = append(e.Synonyms, configSynonym{Name: syn.Name, Value: syn.Value, Source: syn.Source.String()})
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 func printConfigs(p *printer, entries []configEntry, synonyms bool) {
@@ -201,161 +198,4 @@ func readOnly(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// alterResult is one resource's outcome of config set or delete.
-type alterResult struct {
-	Resource string            `json:"resource"`
-	Changes  map[string]string `json:"changes,omitempty"`
-	Deleted  []string          `json:"deleted,omitempty"`
-	DryRun   bool              `json:"dry_run,omitempty"`
-	Error    string            `json:"error,omitempty"`
-}
-
-func newConfigSetCmd(a *app) *cobra.Command {
-	var f clientFlags
-	var t configTarget
-	var dryRun bool
-	cmd := &cobra.Command{
-		Use:   "set (--topic T | --broker N | --broker-default) KEY=VALUE...",
-		Short: "Set configs; KEY+=ITEM appends to a list config and KEY-=ITEM removes from it",
-		Example: `  spool config set --topic orders retention.ms=60000 max.message.bytes=2097152
-  spool config set --topic orders cleanup.policy+=compact
-  spool config set --broker 1 log.cleaner.threads=2
-  spool config set --broker-default log.retention.ms=3600000 --dry-run`,
-		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var ops []kadm.AlterConfig
-			changes := map[string]string{}
-			for _, kv := range args {
-				k, v, ok := strings.Cut(kv, "=")
-				if !ok || k == "" {
-					return usageErrorf("%q: want KEY=VALUE (or KEY+=ITEM, KEY-=ITEM)", kv)
-				}
-				op := kadm.SetConfig
-				switch {
-				case strings.HasSuffix(k, "+"):
-					op, k = kadm.AppendConfig, strings.TrimSuffix(k, "+")
-					changes[k] = "+" + v
-				case strings.HasSuffix(k, "-"):
-					op, k = kadm.SubtractConfig, strings.TrimSuffix(k, "-")
-					changes[k] = "-" + v
-				default:
-					changes[k] = v
-				}
-				val := v
-				ops = append(ops, kadm.AlterConfig{Op: op, Name: k, Value: &val})
-			}
-			return a.alterConfigs(cmd, &f, &t, ops, alterResult{Changes: changes, DryRun: dryRun}, dryRun)
-		},
-	}
-	f.register(cmd)
-	t.register(cmd)
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate only; change nothing")
-	return cmd
-}
-
-func newConfigDeleteCmd(a *app) *cobra.Command {
-	var f clientFlags
-	var t configTarget
-	var dryRun bool
-	cmd := &cobra.Command{
-		Use:   "delete (--topic T | --broker N | --broker-default) KEY...",
-		Short: "Remove config overrides, so the keys fall back to the broker or default value",
-		Example: `  spool config delete --topic orders retention.ms
-  spool config delete --broker-default log.retention.ms`,
-		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, keys []string) error {
-			var ops []kadm.AlterConfig
-			for _, k := range keys {
-				if strings.Contains(k, "=") {
-					return usageErrorf("%q: config delete takes key names only", k)
-				}
-				ops = append(ops, kadm.AlterConfig{Op: kadm.DeleteConfig, Name: k})
-			}
-			return a.alterConfigs(cmd, &f, &t, ops, alterResult{Deleted: keys, DryRun: dryRun}, dryRun)
-		},
-	}
-	f.register(cmd)
-	t.register(cmd)
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate only; change nothing")
-	return cmd
-}
-
-// alterConfigs sends an IncrementalAlterConfigs for the target and reports.
-func (a *app) alterConfigs(cmd *cobra.Command, f *clientFlags, t *configTarget, ops []kadm.AlterConfig, res alterResult, dryRun bool) error {
-	if err := a.checkFormat(); err != nil {
-		return err
-	}
-	typ, name, err := t.resource()
-	if err != nil {
-		return err
-	}
-	s, err := a.connect(cmd, f)
-	if err != nil {
-		return err
-	}
-	defer s.close()
-	var resps kadm.AlterConfigsResponses
-	switch {
-	case typ == kmsg.ConfigResourceTypeTopic && dryRun:
-		resps, err = s.adm.ValidateAlterTopicConfigs(s.ctx, ops, name)
-	case typ == kmsg.ConfigResourceTypeTopic:
-		resps, err = s.adm.AlterTopicConfigs(s.ctx, ops, name)
-	default:
-		var brokers []int32
-		if name != "" {
-			id, _ := strconv.ParseInt(name, 10, 32)
-			brokers = append(brokers, int32(id))
-		}
-		if dryRun {
-			resps, err = s.adm.ValidateAlterBrokerConfigs(s.ctx, ops, brokers...)
-		} else {
-			resps, err = s.adm.AlterBrokerConfigs(s.ctx, ops, brokers...)
-		}
-	}
-	if err != nil {
-		return err
-	}
-	res.Resource = t.describe()
-	for _, r := range resps {
-		if r.Err != nil {
-			msg := r.ErrMessage
-			res.Error = kafkaError(r.Err, msg).Error()
-		}
-	}
-	p := a.printer(cmd.OutOrStdout())
-	if p.json {
-		if err := p.emitJSON(res); err != nil {
-			return err
-		}
-	}
-	if res.Error != "" {
-		if p.json {
-			return &exitError{code: 1, msg: fmt.Sprintf("%s: %s", res.Resource, res.Error)}
-		}
-		return fmt.Errorf("%s: %s", res.Resource, res.Error)
-	}
-	if p.json {
-		return nil
-	}
-	verb := "Updated"
-	if dryRun {
-		verb = "Validated (nothing changed)"
-	}
-	var parts []string
-	for _, op := range ops {
-		switch op.Op {
-		case kadm.SetConfig:
-			parts = append(parts, op.Name+"="+*op.Value)
-		case kadm.AppendConfig:
-			parts = append(parts, op.Name+"+="+*op.Value)
-		case kadm.SubtractConfig:
-			parts = append(parts, op.Name+"-="+*op.Value)
-		case kadm.DeleteConfig:
-			parts = append(parts, "deleted "+op.Name)
-		}
-	}
-	fmt.Fprintf(p.w, "%s %s: %s\n", verb, res.Resource, strings.Join(parts, ", "))
-	return nil
 }

@@ -3,13 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
-	"text/template"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,90 +14,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// consumedRecord is what --format json prints and what a template sees.
-type consumedRecord struct {
-	Topic       string         `json:"topic"`
-	Partition   int32          `json:"partition"`
-	Offset      int64          `json:"offset"`
-	Timestamp   time.Time      `json:"timestamp"`
-	TimestampMs int64          `json:"timestamp_ms"`
-	Key         *string        `json:"key"`
-	Value       *string        `json:"value"`
-	Headers     []recordHeader `json:"headers"`
-}
-
-type recordHeader struct {
-	Key   string `json:"key"`
-	Value string `json:"value"`
-}
-
-func toConsumed(r *kgo.Record) consumedRecord {
-	c := consumedRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp.UTC(), TimestampMs: r.Timestamp.UnixMilli(), Headers: []recordHeader{}}
-	if r.Key != nil {
-		k := string(r.Key)
-		c.Key = &k
-	}
-	if r.Value != nil {
-		v := string(r.Value)
-		c.Value = &v
-	}
-	for _, h := range r.Headers {
-		c.Headers = append(c.Headers, recordHeader{h.Key, string(h.Value)})
-	}
-	return c
-}
-
-// recordWriter prints consumed records in the chosen format.
-type recordWriter struct {
-	w            *bufio.Writer
-	json         bool
-	tmpl         *template.Template
-	printKey     bool
-	printHeaders bool
-}
-
-func (rw *recordWriter) write(r *kgo.Record) error {
-	switch {
-	case rw.tmpl != nil:
-		return rw.tmpl.Execute(rw.w, toConsumed(r))
-	case rw.json:
-		b, err := json.Marshal(toConsumed(r))
-		if err != nil {
-			return err
-		}
-		rw.w.Write(b)
-		return rw.w.WriteByte('\n')
-	}
-	if rw.printHeaders {
-		var hs []string
-		for _, h := range r.Headers {
-			hs = append(hs, h.Key+":"+string(h.Value))
-		}
-		if len(hs) == 0 {
-			rw.w.WriteString("NO_HEADERS")
-		} else {
-			rw.w.WriteString(strings.Join(hs, ","))
-		}
-		rw.w.WriteByte('\t')
-	}
-	if rw.printKey {
-		if r.Key == nil {
-			rw.w.WriteString("null")
-		} else {
-			rw.w.Write(r.Key)
-		}
-		rw.w.WriteByte('\t')
-	}
-	rw.w.Write(r.Value)
-	return rw.w.WriteByte('\n')
-}
-
 type consumeOpts struct {
 	fromBeginning bool
 	offset        string
 	partitions    []int32
 	group         string
 	maxMessages   int
+	exitAtEnd     bool
 	printKey      bool
 	printHeaders  bool
 }
@@ -120,157 +40,211 @@ func (o *consumeOpts) start() (kgo.Offset, error) {
 	return kgo.NewOffset().At(n), nil
 }
 
+// options are the consumer's client options.
+func (o *consumeOpts) options(topic string, t *endTracker) []kgo.Opt {
+	start, _ := o.start()
+	var opts []kgo.Opt
+	switch {
+	case o.group != "":
+		opts = append(opts, kgo.ConsumerGroup(o.group), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(start), kgo.AutoCommitMarks(),
+			kgo.OnPartitionsAssigned(t.assigned), kgo.OnPartitionsRevoked(t.revoked), kgo.OnPartitionsLost(t.revoked))
+	case len(o.partitions) > 0:
+		ps := map[int32]kgo.Offset{}
+		for _, p := range o.partitions {
+			ps[p] = start
+		}
+		opts = append(opts, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: ps}))
+	default:
+		opts = append(opts, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(start))
+	}
+	if o.exitAtEnd {
+		// Transaction markers take offsets too: without them a partition
+		// ending in a commit marker would never seem to reach its end.
+		opts = append(opts, kgo.KeepControlRecords())
+	}
+	return opts
+}
+
 func newConsumeCmd(a *app) *cobra.Command {
-	var f clientFlags
 	var o consumeOpts
+	var rw *recordWriter
+	tracker := newEndTracker()
 	cmd := &cobra.Command{
 		Use:   "consume TOPIC",
-		Short: "Print records as they arrive, until Ctrl-C or --max-messages",
+		Short: "Print records as they arrive, until Ctrl-C, --max-messages or --exit-at-end",
 		Long: `Print a topic's records as they arrive. Without --from-beginning or --offset
 it starts at the end, like Kafka's console consumer. With --group it joins that
 consumer group, resumes from its committed offsets and commits what it printed.
+--exit-at-end stops once every partition (with --group: every partition
+assigned to this member) is read up to the end it had at the start, like
+kcat -e. On a terminal, a progress bar follows --max-messages and
+--exit-at-end.
 
 --format takes text, json (one object per line) or a Go template over
 .Topic .Partition .Offset .Timestamp .TimestampMs .Key .Value .Headers
 (Key and Value are *string: nil for null).`,
-		Example: `  spool consume orders --from-beginning
+		Example: `  spool consume orders --from-beginning --exit-at-end
   spool consume orders --partition 0 --offset 42 --max-messages 10
   spool consume orders --group billing --print-key --print-headers
   spool consume orders --from-beginning --format '{{.Partition}}@{{.Offset}} {{deref .Value}}{{"\n"}}'`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			topic := args[0]
-			rw := &recordWriter{w: bufio.NewWriter(cmd.OutOrStdout()), printKey: o.printKey, printHeaders: o.printHeaders}
-			switch a.format {
-			case "text":
-			case "json":
-				rw.json = true
-			default:
-				t, err := template.New("record").Funcs(template.FuncMap{"deref": deref}).Parse(a.format)
-				if err != nil {
-					return usageErrorf("--format: not text, json or a valid Go template: %v", err)
-				}
-				rw.tmpl = t
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeTopics,
+	}
+	a.client(cmd, clientCmd{
+		templates: true,
+		stream:    true,
+		check: func([]string) error {
+			var err error
+			if rw, err = newRecordWriter(bufio.NewWriter(cmd.OutOrStdout()), a.format, o.printKey, o.printHeaders); err != nil {
+				return err
 			}
-			start, err := o.start()
-			if err != nil {
+			if _, err := o.start(); err != nil {
 				return err
 			}
 			if o.group != "" && (len(o.partitions) > 0 || o.offset != "") {
 				return usageErrorf("--group chooses partitions and offsets itself; drop --partition and --offset")
 			}
-			var opts []kgo.Opt
-			switch {
-			case o.group != "":
-				opts = append(opts, kgo.ConsumerGroup(o.group), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(start), kgo.AutoCommitMarks())
-			case len(o.partitions) > 0:
-				ps := map[int32]kgo.Offset{}
-				for _, p := range o.partitions {
-					ps[p] = start
-				}
-				opts = append(opts, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: ps}))
-			default:
-				opts = append(opts, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(start))
+			if o.maxMessages < 0 {
+				return usageErrorf("--max-messages %d: want 0 (no limit) or more", o.maxMessages)
 			}
-			s, err := a.connect(cmd, &f, opts...)
-			if err != nil {
-				return err
-			}
-			defer s.close()
-			if err := topicExists(s, topic); err != nil {
-				return err
-			}
-			ctx, stop := interruptible(cmd.Context())
-			defer stop()
-			err = consumeLoop(ctx, s.cl, rw, o.maxMessages, o.group != "")
-			if o.group != "" {
-				cctx, cancel := context.WithTimeout(context.Background(), f.timeout)
-				defer cancel()
-				if cerr := s.cl.CommitMarkedOffsets(cctx); cerr != nil && err == nil {
-					err = fmt.Errorf("commit offsets of group %s: %w", o.group, kafkaError(cerr, ""))
-				}
-			}
-			return err
+			return nil
 		},
-	}
-	f.register(cmd)
-	cmd.Flags().BoolVar(&o.fromBeginning, "from-beginning", false, "start at the earliest offset when nothing is committed")
-	cmd.Flags().StringVar(&o.offset, "offset", "", "start at earliest, latest or this offset")
-	cmd.Flags().Int32SliceVar(&o.partitions, "partition", nil, "consume only these partitions (repeatable or comma-separated)")
-	cmd.Flags().StringVarP(&o.group, "group", "g", "", "consume as a member of this group and commit progress")
-	cmd.Flags().IntVarP(&o.maxMessages, "max-messages", "n", 0, "exit after this many records (0: run until Ctrl-C)")
-	cmd.Flags().BoolVar(&o.printKey, "print-key", false, "print each record's key, tab-separated before the value")
-	cmd.Flags().BoolVar(&o.printHeaders, "print-headers", false, "print each record's headers (k:v,...), tab-separated before the key and value")
+		opts: func(args []string, _ time.Duration) ([]kgo.Opt, error) { return o.options(args[0], tracker), nil },
+		run: func(s *session, args []string) error {
+			return consume(s, args[0], &o, rw, tracker)
+		},
+	})
+	f := cmd.Flags()
+	f.BoolVar(&o.fromBeginning, "from-beginning", false, "start at the earliest offset when nothing is committed")
+	f.StringVar(&o.offset, "offset", "", "start at earliest, latest or this offset")
+	f.Int32SliceVar(&o.partitions, "partition", nil, "consume only these partitions (repeatable or comma-separated)")
+	f.StringVarP(&o.group, "group", "g", "", "consume as a member of this group and commit progress")
+	f.IntVarP(&o.maxMessages, "max-messages", "n", 0, "exit after this many records (0: no limit)")
+	f.BoolVarP(&o.exitAtEnd, "exit-at-end", "e", false, "exit once the partitions are read up to their end at start")
+	f.BoolVar(&o.printKey, "print-key", false, "print each record's key, tab-separated before the value")
+	f.BoolVar(&o.printHeaders, "print-headers", false, "print each record's headers (k:v,...), tab-separated before the key and value")
+	_ = cmd.RegisterFlagCompletionFunc("group", a.completeGroupFlag)
 	return cmd
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
-func topicExists(s *session, topic string) error {
-	details, err := s.adm.ListTopicsWithInternal(s.ctx, topic)
+// consume checks that the topic and partitions exist (kgo would wait for
+// them silently), then prints records until the stream ends.
+func consume(s *session, topic string, o *consumeOpts, rw *recordWriter, t *endTracker) error {
+	parts, err := partitionsOf(s, topic, o.partitions)
 	if err != nil {
 		return err
 	}
-	if d, ok := details[topic]; !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
-		return fmt.Errorf("topic %s does not exist", topic)
-	} else if d.Err != nil {
-		return fmt.Errorf("topic %s: %w", topic, kafkaError(d.Err, ""))
+	if o.exitAtEnd {
+		if err := t.load(s, topic, parts, o); err != nil {
+			return err
+		}
 	}
-	return nil
+	ctx, stop := s.stream(context.Background())
+	defer stop()
+	c := &consumer{cl: s.cl, rw: rw, max: o.maxMessages, mark: o.group != "", t: t}
+	switch {
+	case o.maxMessages > 0:
+		c.bar = newProgress(int64(o.maxMessages), "consuming")
+	case o.exitAtEnd:
+		c.bar = newProgress(t.remaining(), "consuming")
+	}
+	err = c.loop(ctx)
+	c.bar.done()
+	if o.group != "" {
+		cctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+		defer cancel()
+		if cerr := s.cl.CommitMarkedOffsets(cctx); cerr != nil && err == nil {
+			err = fmt.Errorf("commit offsets of group %s: %w", o.group, kafkaError(cerr, ""))
+		}
+	}
+	return err
 }
 
-// consumeLoop prints records until ctx ends (Ctrl-C: a clean exit) or max
-// records were printed.
-func consumeLoop(ctx context.Context, cl *kgo.Client, rw *recordWriter, max int, mark bool) error {
-	n := 0
-	defer rw.w.Flush()
-	for {
-		fetches := cl.PollFetches(ctx)
+// consumer prints polled records until its context ends (Ctrl-C: a clean
+// exit), max records were printed, or the end tracker says done.
+type consumer struct {
+	cl   *kgo.Client
+	rw   *recordWriter
+	max  int
+	mark bool
+	t    *endTracker
+	bar  *progress
+	n    int
+}
+
+func (c *consumer) loop(ctx context.Context) error {
+	defer c.rw.w.Flush()
+	for !c.finished() {
+		fetches := c.poll(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		var ferr error
-		fetches.EachError(func(topic string, p int32, err error) {
-			if ferr != nil || errors.Is(err, context.Canceled) || kerr.IsRetriable(err) {
-				return
-			}
-			if topic == "" {
-				ferr = kafkaError(err, "")
-			} else {
-				ferr = fmt.Errorf("%s-%d: %w", topic, p, kafkaError(err, ""))
-			}
-		})
-		if ferr != nil {
-			return ferr
+		if err := fetchError(fetches); err != nil {
+			return err
 		}
 		var werr error
 		fetches.EachRecord(func(r *kgo.Record) {
-			if werr != nil || (max > 0 && n >= max) {
-				return
-			}
-			if werr = rw.write(r); werr == nil {
-				n++
-				if mark {
-					cl.MarkCommitRecords(r)
-				}
+			if werr == nil && !c.finished() {
+				werr = c.handle(r)
 			}
 		})
 		if werr != nil {
 			return werr
 		}
-		if err := rw.w.Flush(); err != nil {
+		if err := c.rw.w.Flush(); err != nil {
 			if errors.Is(err, io.ErrClosedPipe) {
 				return nil
 			}
 			return err
 		}
-		if max > 0 && n >= max {
-			return nil
-		}
 	}
+	return nil
+}
+
+// poll waits for records. With --exit-at-end it wakes every quarter
+// second, since a group's assignment can complete the command without any
+// record arriving.
+func (c *consumer) poll(ctx context.Context) kgo.Fetches {
+	if !c.t.enabled() {
+		return c.cl.PollFetches(ctx)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 250*time.Millisecond)
+	defer cancel()
+	return c.cl.PollFetches(pctx)
+}
+
+func (c *consumer) finished() bool { return (c.max > 0 && c.n >= c.max) || c.t.done() }
+
+// handle prints one record; control records (kept for --exit-at-end) only
+// move the partition's position.
+func (c *consumer) handle(r *kgo.Record) error {
+	c.t.advance(r.Partition, r.Offset+1)
+	if c.mark {
+		c.cl.MarkCommitRecords(r)
+	}
+	if r.Attrs.IsControl() {
+		return nil
+	}
+	if err := c.rw.write(r); err != nil {
+		return err
+	}
+	c.n++
+	c.bar.add(1)
+	return nil
+}
+
+// fetchError is the first error of a poll worth stopping for.
+func fetchError(fetches kgo.Fetches) error {
+	var ferr error
+	fetches.EachError(func(topic string, p int32, err error) {
+		if ferr != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || kerr.IsRetriable(err) {
+			return
+		}
+		if topic == "" {
+			ferr = kafkaError(err, "")
+		} else {
+			ferr = fmt.Errorf("%s-%d: %w", topic, p, kafkaError(err, ""))
+		}
+	})
+	return ferr
 }

@@ -45,16 +45,17 @@ func newDumpLogCmd(a *app) *cobra.Command {
 			}
 			p := a.printer(cmd.OutOrStdout())
 			var dumps []*fileDump
-			prog := newProgress()
-			defer prog.done()
+			bar := newProgress(int64(len(files)), "decoding")
+			defer bar.done()
 			for i, f := range files {
-				prog.update("decoding %s (%d of %d)", filepath.Base(f), i+1, len(files))
+				bar.describe("decoding " + filepath.Base(f))
 				d, err := dumpFile(f, printData)
 				if err != nil {
 					return fmt.Errorf("%s: %w", f, err)
 				}
+				bar.add(1)
 				if !p.json {
-					prog.done()
+					bar.clear()
 					d.print(p.w, i > 0)
 				}
 				dumps = append(dumps, d)

@@ -1,24 +1,38 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"os"
 	"strings"
-	"time"
+	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // dialAny checks that at least one bootstrap address accepts a TCP
-// connection; kgo would otherwise retry a refused address until the
-// command's timeout.
-func dialAny(addrs []string, timeout time.Duration) error {
-	var first error
+// connection, trying them all at once; kgo would otherwise retry a refused
+// address until the command's timeout. It returns the first address's
+// error when none answers.
+func dialAny(ctx context.Context, addrs []string) error {
+	errs := make(chan error, len(addrs))
 	for _, a := range addrs {
-		c, err := net.DialTimeout("tcp", a, timeout)
+		go func() {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, "tcp", a)
+			if err == nil {
+				c.Close()
+			}
+			errs <- err
+		}()
+	}
+	var first error
+	for range addrs {
+		err := <-errs
 		if err == nil {
-			c.Close()
 			return nil
 		}
 		if first == nil {
@@ -28,13 +42,48 @@ func dialAny(addrs []string, timeout time.Duration) error {
 	return first
 }
 
-// unreachable is the one-line error for a cluster that does not answer.
+// unreachable is the one-line error for a cluster that does not accept
+// connections, naming the cause (refused, unknown host, no route).
 func unreachable(addrs []string, err error) error {
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Err != nil {
-		err = oe.Err
+	at := strings.Join(addrs, ",")
+	var dns *net.DNSError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return err
+	case errors.As(err, &dns):
+		return fmt.Errorf("cannot reach a Kafka broker at %s: unknown host %s (check --bootstrap-server)", at, dns.Name)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("cannot reach a Kafka broker at %s: connection refused, nothing listens there (start a broker with `spool server`, or pass --bootstrap-server)", at)
 	}
-	return fmt.Errorf("cannot reach a Kafka broker at %s: %v (is spool running? start one with `make run`, or pass --bootstrap-server)", strings.Join(addrs, ","), err)
+	return fmt.Errorf("cannot reach a Kafka broker at %s: %v (start a broker with `spool server`, or pass --bootstrap-server)", at, causeOf(err))
+}
+
+// notKafka explains a seed that accepts connections but fails the first
+// Kafka request.
+func notKafka(addrs []string, err error) error {
+	at := strings.Join(addrs, ",")
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return fmt.Errorf("%s refused this client: %w", at, kafkaError(err, ""))
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%s closed the connection at the first Kafka request: is it a broker's client listener? (a CONTROLLER listener serves only controllers and brokers; a TLS or SASL listener needs --command-config)", at)
+	}
+	return fmt.Errorf("%s does not answer as a Kafka broker: %v", at, causeOf(err))
+}
+
+// causeOf strips the Go plumbing from a network error: "dial tcp
+// 127.0.0.1:9092: connect: connection refused" becomes "connection refused".
+func causeOf(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		var sys *os.SyscallError
+		if errors.As(op.Err, &sys) {
+			return sys.Err
+		}
+		return op.Err
+	}
+	return err
 }
 
 // kafkaError renders a Kafka error code and the broker's message as one

@@ -24,18 +24,27 @@ func usageErrorf(format string, args ...any) error {
 }
 
 func main() {
-	root := newRootCmd()
-	if err := root.Execute(); err != nil {
-		var ee *exitError
-		code := 1
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
-		if err.Error() != "" {
-			fmt.Fprintln(os.Stderr, "spool:", err)
-		}
-		os.Exit(code)
+	os.Exit(execute(newRootCmd(), os.Args[1:]))
+}
+
+// execute runs the command line and returns the process exit code: 0 on
+// success, 1 when the operation failed, 2 for a usage or configuration
+// problem.
+func execute(root *cobra.Command, args []string) int {
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
 	}
+	var ee *exitError
+	code := 1
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	if err.Error() != "" {
+		fmt.Fprintln(root.ErrOrStderr(), "spool:", err)
+	}
+	return code
 }
 
 func newRootCmd() *cobra.Command {
@@ -46,17 +55,20 @@ func newRootCmd() *cobra.Command {
 		Example: `  spool server                                   # a single-node cluster on localhost:9092
   spool topic create orders --partitions 3
   echo hello | spool produce orders
-  spool consume orders --from-beginning
-  spool config set --topic orders retention.ms=60000
+  spool consume orders --from-beginning --exit-at-end
+  spool cluster health
   spool group describe billing`,
+		Version:       buildInfo().short(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("spool {{.Version}}\n")
 	a := &app{}
 	root.PersistentFlags().StringVar(&a.bootstrap, "bootstrap-server", bootstrapDefault(), "comma-separated host:port of brokers to connect to (env SPOOL_BOOTSTRAP_SERVERS)")
 	root.PersistentFlags().StringVar(&a.format, "format", "text", "output format: text or json (consume also takes a Go template)")
 	root.AddCommand(newServerCmd(), newStorageCmd(),
 		newTopicCmd(a), newConfigCmd(a), newGroupCmd(a), newProduceCmd(a), newConsumeCmd(a),
-		newClusterCmd(a), newUserCmd(a), newDumpLogCmd(a), newCompletionCmd())
+		newClusterCmd(a), newUserCmd(a), newDumpLogCmd(a), newCompletionCmd(), newVersionCmd(a))
+	strictUsage(root)
 	return root
 }

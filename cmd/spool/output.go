@@ -4,14 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"text/tabwriter"
-	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // printer writes a command's result as aligned text or as JSON.
@@ -22,12 +17,22 @@ type printer struct {
 
 func (a *app) printer(w io.Writer) *printer { return &printer{w: w, json: a.format == "json"} }
 
-// table prints rows under a header, columns aligned with two spaces.
+// table prints rows under a header, columns aligned with two spaces. When
+// the table is wider than the screen (80 columns where the output is not a
+// terminal), the elastic columns are shortened in the middle to fit.
 func (p *printer) table(header []string, rows [][]string) {
+	widths := fitColumns(header, rows, screenWidth(p.w))
 	tw := tabwriter.NewWriter(p.w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = c
+			if i < len(widths) {
+				cells[i] = cutMiddle(c, widths[i])
+			}
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	tw.Flush()
 }
@@ -99,52 +104,4 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// isTerminal reports whether f is a terminal, where progress lines help;
-// in pipes and files they would be noise.
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}
-
-// progress rewrites one status line on a terminal's stderr while a long
-// operation runs, at most ten times a second; elsewhere it does nothing.
-type progress struct {
-	mu   sync.Mutex
-	on   bool
-	last time.Time
-	w    io.Writer
-	wide int
-}
-
-func newProgress() *progress {
-	return &progress{on: isTerminal(os.Stderr), w: os.Stderr}
-}
-
-func (p *progress) update(format string, args ...any) {
-	if p == nil || !p.on {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if time.Since(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.last = time.Now()
-	line := fmt.Sprintf(format, args...)
-	fmt.Fprintf(p.w, "\r%-*s", p.wide, line)
-	p.wide = max(p.wide, len(line))
-}
-
-// done clears the status line.
-func (p *progress) done() {
-	if p == nil || !p.on {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.wide > 0 {
-		fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.wide))
-	}
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -51,6 +53,7 @@ given; otherwise run ` + "`spool storage format`" + ` first.`,
 				}
 				return err
 			}
+			logBanner(log, n)
 			if err := n.start(); err != nil {
 				n.stop(context.Background())
 				return err
