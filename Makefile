@@ -6,18 +6,60 @@ PKGS      := ./...
 TEST_FLAGS ?= -count=1 -timeout 25m
 FUZZTIME  ?= 20s
 
-.PHONY: build run test unit integration fuzz clients kafka-peer compat lint bench bench-scale bench-go clean
+.PHONY: build static release cross docker run test unit integration fuzz clients kafka-peer compat lint bench bench-scale bench-go clean
+
+# What `spool version` reports: the nearest v* tag (v0.0.0-dev before the
+# first release), the commit, and the build time (SOURCE_DATE_EPOCH when
+# set, for reproducible builds). The container build passes all three in,
+# having no .git to ask.
+VERSION ?= $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null || echo v0.0.0-dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+DATE    ?= $(shell date -u $(if $(SOURCE_DATE_EPOCH),-d @$(SOURCE_DATE_EPOCH)) +%Y-%m-%dT%H:%M:%SZ)
+VERSION_LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
+# Release binaries: static (no cgo), without local paths or debug tables.
+RELEASE_FLAGS = -trimpath -ldflags "-s -w $(VERSION_LDFLAGS)"
+# The server runs on Linux; darwin builds are the admin client.
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+IMAGE     ?= spool:$(VERSION)
 
 build:
-	$(GO) build -o $(BIN) ./cmd/spool
+	$(GO) build -ldflags "$(VERSION_LDFLAGS)" -o $(BIN) ./cmd/spool
+
+# The static binary the container image ships (see Dockerfile).
+static:
+	CGO_ENABLED=0 $(GO) build $(RELEASE_FLAGS) -o $(BIN) ./cmd/spool
+
+# One binary per platform in dist/, with checksums.
+release:
+	@rm -rf dist && mkdir -p dist
+	@for p in $(PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; out=dist/spool-$(VERSION)-$$os-$$arch; \
+		echo "build $$out"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build $(RELEASE_FLAGS) -o $$out ./cmd/spool || exit 1; \
+	done
+	cd dist && sha256sum spool-* > SHA256SUMS
+
+# Every release platform still compiles (part of make test; the build
+# cache keeps it cheap after the first run).
+cross:
+	@for p in $(PLATFORMS); do \
+		echo "cross-compile $$p"; \
+		CGO_ENABLED=0 GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) build -o /dev/null ./cmd/spool || exit 1; \
+	done
+
+# The container image (needs Docker; deploy/README.md runs the 3-node
+# cluster from it).
+docker:
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg DATE=$(DATE) -t $(IMAGE) .
 
 # A single-node broker+controller on localhost:9092, data in ./spool-data.
 run: build
 	./$(BIN) server
 
-# Everything CI runs: test clients, lint, unit tests with -race, process
-# tests against real spool processes, a short fuzz run, the client matrix.
-test: clients kafka-peer build lint unit integration fuzz
+# Everything CI runs: test clients, the Apache Kafka peer, lint, the
+# release platforms compile, unit tests with -race, process tests against
+# real spool processes, a short fuzz run, the client matrix.
+test: clients kafka-peer build lint cross unit integration fuzz
 
 unit:
 	$(GO) test -race $(TEST_FLAGS) $$($(GO) list ./... | grep -v /test)
@@ -74,4 +116,4 @@ bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s ./storage/ ./broker/ ./controller/metadata/
 
 clean:
-	rm -rf bin spool-data
+	rm -rf bin dist spool-data
