@@ -213,6 +213,7 @@ func TestCLIErrors(t *testing.T) {
 		{"config", "delete", "--help"}, {"group", "list", "--help"}, {"group", "describe", "--help"}, {"group", "seek", "--help"},
 		{"group", "delete", "--help"}, {"produce", "--help"}, {"consume", "--help"}, {"cluster", "info", "--help"},
 		{"cluster", "metadata-quorum", "--help"}, {"dump-log", "--help"}, {"completion", "--help"},
+		{"topic", "delete-records", "--help"}, {"cluster", "health", "--help"}, {"cluster", "elect-leaders", "--help"}, {"version", "--help"},
 	} {
 		out, code := r.run(args, "")
 		if code != 0 || !strings.Contains(out, "Examples:") {

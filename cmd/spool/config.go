@@ -97,9 +97,7 @@ func newConfigDescribeCmd(a *app) *cobra.Command {
 		Short: "Show configs that are set (or every config with --all) and where each value comes from",
 		Long: `Show a topic's or broker's configs with their source: DYNAMIC_TOPIC_CONFIG,
 DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG or
-DEFAULT_CONFIG. Without --all, configs left at their default are hidden.
-Long values are shortened in the middle to fit the screen; --format json
-prints them whole.`,
+DEFAULT_CONFIG. Without --all, configs left at their default are hidden.`,
 		Example: `  spool config describe --topic orders
   spool config describe --topic orders --all
   spool config describe --broker 1 log.retention.ms --synonyms

@@ -14,7 +14,8 @@ const defaultWidth = 80
 
 // elastic columns hold long identifiers that can be shortened for the
 // screen without losing what tells rows apart (JSON keeps them whole).
-var elastic = map[string]bool{"MEMBER-ID": true, "CLIENT-ID": true, "HOST": true, "ASSIGNMENT": true, "VALUE": true}
+// Config values are not among them: a shortened value would mislead.
+var elastic = map[string]bool{"MEMBER-ID": true, "CLIENT-ID": true, "HOST": true, "ASSIGNMENT": true}
 
 // minElastic is the narrowest an elastic column gets.
 const minElastic = 14

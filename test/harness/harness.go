@@ -118,6 +118,13 @@ func SingleNode(t testing.TB, extra map[string]string) *Node {
 	return n
 }
 
+// NewProcess describes a spool server to be started with arbitrary
+// arguments (StartArgs), such as a packaging file's command line; addr is
+// its client listener, which WaitServing polls.
+func NewProcess(t testing.TB, addr string) *Node {
+	return &Node{t: t, Addr: addr}
+}
+
 func (n *Node) writeConfig() {
 	var b strings.Builder
 	for k, v := range n.Props {
