@@ -31,7 +31,7 @@ func listenDebug(addr string) (net.Listener, error) {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, usageErrorf("--debug-listener: cannot listen on %s: %v", addr, unwrapOpErr(err))
+		return nil, usageErrorf("--debug-listener: cannot listen on %s: %v", addr, causeOf(err))
 	}
 	return ln, nil
 }

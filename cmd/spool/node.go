@@ -151,7 +151,7 @@ func (n *node) bind() error {
 		ln, err := net.Listen("tcp", l.Addr())
 		if err != nil {
 			n.closeListeners()
-			return usageErrorf("listeners: cannot listen on %s for %s: %v", l.Addr(), l.Name, unwrapOpErr(err))
+			return usageErrorf("listeners: cannot listen on %s for %s: %v", l.Addr(), l.Name, causeOf(err))
 		}
 		if n.cfg.IsControllerListener(l.Name) {
 			n.ctrlLns = append(n.ctrlLns, listener{l.Name, ln})
@@ -160,18 +160,6 @@ func (n *node) bind() error {
 		}
 	}
 	return nil
-}
-
-func unwrapOpErr(err error) error {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Err != nil {
-		var sys *os.SyscallError
-		if errors.As(op.Err, &sys) {
-			return sys.Err
-		}
-		return op.Err
-	}
-	return err
 }
 
 func (n *node) closeListeners() {
