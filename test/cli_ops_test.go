@@ -142,6 +142,13 @@ func TestCLITimeout(t *testing.T) {
 	// the same way.
 	n := harness.SingleNode(t, nil)
 	n.Start()
+	// The start-up banner names every listener, the controller's too.
+	for _, w := range []string{"spool starting", `"node.id": 1`, `"process.roles": "broker,controller"`, `"cluster.id": "` + n.ClusterID,
+		"PLAINTEXT://" + n.Addr, "CONTROLLER://" + n.CtrlAddr, `"log.dirs": ["` + n.Dir} {
+		if !strings.Contains(n.Output(), w) {
+			t.Errorf("start-up banner lacks %q:\n%s", w, n.Output())
+		}
+	}
 	rn := newCLIRunner(t, n.Addr)
 	rn.expect([]string{"topic", "create", "orders"}, "", 0)
 	n.Signal(syscall.SIGSTOP)
