@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"spool/authz"
 	"spool/config"
 	"spool/controller/metadata"
 	"spool/protocol"
@@ -42,6 +43,9 @@ type Config struct {
 	// Keystores are the TLS listeners' certificates, by listener name,
 	// reloaded when their listener.name.<l>.ssl.keystore.* change.
 	Keystores map[string]*security.Keystore
+	// Authorizer checks every request against the image's ACLs; nil when
+	// authorizer.class.name is empty.
+	Authorizer *authz.Authorizer
 }
 
 // Broker is the data plane of one node.
@@ -206,6 +210,9 @@ func (b *Broker) Register(mux *protocol.Mux) {
 	mux.Handle(27, 1, 1, b.async(b.handleWriteTxnMarkers))
 	mux.Handle(50, 0, 0, b.handleDescribeUserScramCredentials)
 	mux.Handle(51, 0, 0, b.async(b.handleAlterUserScramCredentials))
+	mux.Handle(29, 1, 3, b.handleDescribeAcls)
+	mux.Handle(30, 1, 3, b.async(b.handleCreateAcls))
+	mux.Handle(31, 1, 3, b.async(b.handleDeleteAcls))
 	mux.Handle(17, 0, 1, b.handleSaslHandshake)
 	mux.Handle(36, 0, 2, b.handleSaslAuthenticate)
 	mux.HandleRaw(protocol.CleanerStatusKey, b.handleCleanerStatus)

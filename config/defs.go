@@ -38,9 +38,17 @@ type Def struct {
 // The one table of every config Spool knows, by scope and name. A few names
 // (compression.type, min.insync.replicas, ...) exist in both scopes.
 var (
-	brokerByName = index(append(brokerDefs, securityDefs...), ScopeBroker)
+	brokerByName = index(concat(brokerDefs, securityDefs, authzDefs), ScopeBroker)
 	topicByName  = index(topicDefs, ScopeTopic)
 )
+
+func concat(lists ...[]Def) []Def {
+	var out []Def
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
 
 func index(list []Def, s Scope) map[string]*Def {
 	m := make(map[string]*Def, len(list))

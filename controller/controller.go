@@ -16,6 +16,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 	"go.uber.org/zap"
 
+	"spool/authz"
 	"spool/config"
 	"spool/controller/metadata"
 	"spool/protocol"
@@ -52,6 +53,9 @@ type Config struct {
 	// after metadata.version (the SCRAM credentials of `storage format
 	// --add-scram`).
 	Bootstrap []metadata.Record
+	// Authorizer checks requests on the controller listener; nil when
+	// authorizer.class.name is empty.
+	Authorizer *authz.Authorizer
 }
 
 // ErrNotController means this node is not the active controller (or not

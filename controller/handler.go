@@ -36,6 +36,9 @@ func (c *Controller) Register(mux *protocol.Mux) {
 	mux.Handle(67, 0, 0, async(c.serveAllocateProducerIDs))
 	mux.Handle(50, 0, 0, c.serveDescribeUserScramCredentials)
 	mux.Handle(51, 0, 0, async(c.serveAlterUserScramCredentials))
+	mux.Handle(29, 1, 3, c.serveDescribeAcls)
+	mux.Handle(30, 1, 3, async(c.serveCreateAcls))
+	mux.Handle(31, 1, 3, async(c.serveDeleteAcls))
 	mux.Handle(17, 0, 1, protocol.ServeSaslHandshake)
 	mux.Handle(36, 0, 2, protocol.ServeSaslAuthenticate)
 }

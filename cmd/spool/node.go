@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"spool/authz"
 	"spool/broker"
 	"spool/config"
 	"spool/controller"
@@ -38,6 +39,7 @@ type node struct {
 	ctrlLns    []listener
 	brkLns     []listener
 	sec        *nodeSecurity
+	authz      *authz.Authorizer
 	failed     chan error
 }
 
@@ -57,6 +59,11 @@ func prepareNode(static *config.Config, cfg *config.Node, dev bool, clusterID st
 	if err := n.checkFormat(dev, clusterID); err != nil {
 		return nil, err
 	}
+	az, err := authz.FromConfig(static)
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	n.authz = az
 	sec, err := buildSecurity(static, cfg, func(controller bool) security.ScramLookup {
 		if controller {
 			return scramLookup(func() *metadata.Image {
@@ -184,7 +191,7 @@ func (n *node) start() error {
 			return err
 		}
 		c, err := controller.New(controller.Config{
-			Dial: n.sec.controllerDial, Bootstrap: boot,
+			Dial: n.sec.controllerDial, Bootstrap: boot, Authorizer: n.authz,
 			NodeID: n.cfg.NodeID, ClusterID: n.clusterID, MetadataLogDir: n.cfg.MetadataLogDir,
 			Voters:                  n.cfg.Voters,
 			ElectionTimeout:         time.Duration(n.static.Int("controller.quorum.election.timeout.ms")) * time.Millisecond,
@@ -217,7 +224,7 @@ func (n *node) start() error {
 			KeepMetadataLog:   !n.cfg.Controller, MetadataLogDir: n.cfg.MetadataLogDir,
 			Files: n.files, Logger: n.log,
 			InterBrokerDial: n.sec.interBrokerDial, ControllerDial: n.sec.controllerDial,
-			Keystores: n.sec.keystores(n.cfg),
+			Keystores: n.sec.keystores(n.cfg), Authorizer: n.authz,
 		})
 		if err != nil {
 			return err

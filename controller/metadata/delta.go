@@ -21,6 +21,8 @@ type Delta struct {
 	topics    topicsDelta
 	configs   configsDelta
 	scram     scramDelta
+	acls      aclDelta
+	quotas    quotaDelta
 	nextPID   int64
 	pidSet    bool
 	applied   bool
@@ -35,6 +37,8 @@ func NewDelta(base *Image) *Delta {
 		topics:   newTopicsDelta(base.Topics),
 		configs:  configsDelta{base: base.Configs},
 		scram:    scramDelta{base: base.ScramCredentials},
+		acls:     aclDelta{base: base.ACLs},
+		quotas:   quotaDelta{base: base.Quotas},
 	}
 }
 
@@ -94,6 +98,12 @@ func (d *Delta) replay(r Record) error {
 		return d.scram.set(r)
 	case *RemoveUserScramCredentialRecord:
 		return d.scram.remove(r)
+	case *AccessControlEntryRecord:
+		return d.acls.add(r)
+	case *RemoveAccessControlEntryRecord:
+		return d.acls.remove(r)
+	case *ClientQuotaRecord:
+		return d.quotas.set(r)
 	case *NoOpRecord:
 	default:
 		return fmt.Errorf("no replay for %T", r)
@@ -115,6 +125,8 @@ func (d *Delta) Apply() *Image {
 		Configs:          d.configs.current(),
 		NextProducerID:   d.base.NextProducerID,
 		ScramCredentials: d.scram.current(),
+		ACLs:             d.acls.current(),
+		Quotas:           d.quotas.current(),
 	}
 	if d.offsetSet {
 		img.Offset, img.Epoch = d.offset, d.epoch

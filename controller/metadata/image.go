@@ -21,6 +21,10 @@ type Image struct {
 	NextProducerID int64
 	// ScramCredentials are the users' SCRAM credentials.
 	ScramCredentials map[ScramKey]*ScramUser
+	// ACLs are the access control bindings (nil: none).
+	ACLs *ACLs
+	// Quotas are the client quotas by entity.
+	Quotas map[QuotaEntity]map[string]float64
 }
 
 // Empty returns the image before the first record: offset -1, nothing else.
@@ -53,6 +57,8 @@ func (img *Image) Records() []Record {
 	recs = img.appendTopicRecords(recs)
 	recs = img.appendConfigRecords(recs)
 	recs = img.appendScramRecords(recs)
+	recs = img.appendACLRecords(recs)
+	recs = img.appendQuotaRecords(recs)
 	if img.NextProducerID > 0 {
 		recs = append(recs, &ProducerIdsRecord{BrokerID: -1, BrokerEpoch: -1, NextProducerID: img.NextProducerID})
 	}

@@ -72,6 +72,12 @@ func NewRecord(t int16) Record {
 		return new(UserScramCredentialRecord)
 	case TypeRemoveUserScramCredential:
 		return new(RemoveUserScramCredentialRecord)
+	case TypeAccessControlEntry:
+		return new(AccessControlEntryRecord)
+	case TypeRemoveAccessControlEntry:
+		return new(RemoveAccessControlEntryRecord)
+	case TypeClientQuota:
+		return new(ClientQuotaRecord)
 	}
 	return nil
 }
