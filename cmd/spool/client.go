@@ -36,6 +36,8 @@ type app struct {
 type clientFlags struct {
 	timeout       time.Duration
 	commandConfig string
+	// sec is what commandConfig asked for, filled in by security().
+	sec secured
 }
 
 func (f *clientFlags) register(cmd *cobra.Command, stream bool) {
@@ -44,7 +46,7 @@ func (f *clientFlags) register(cmd *cobra.Command, stream bool) {
 		help = "give up when the cluster does not answer by then (connecting, and each acknowledgement); the stream itself runs until it ends"
 	}
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 30*time.Second, help)
-	cmd.Flags().StringVar(&f.commandConfig, "command-config", "", "client properties file, as Kafka's tools take (security.protocol, ssl.*, sasl.mechanism, sasl.jaas.config, client.id, request.timeout.ms)")
+	cmd.Flags().StringVar(&f.commandConfig, "command-config", os.Getenv("SPOOL_COMMAND_CONFIG"), "client properties file, as Kafka's tools take (security.protocol, ssl.*, sasl.mechanism, sasl.jaas.config, client.id, request.timeout.ms; env SPOOL_COMMAND_CONFIG)")
 }
 
 // session is a connected client for one command run.
@@ -128,7 +130,7 @@ func (a *app) connect(ctx context.Context, cmd *cobra.Command, f *clientFlags, w
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, notKafka(addrs, err)
+		return nil, notKafka(addrs, err, f.sec)
 	}
 	w.set(stageRun, "")
 	return s, nil
@@ -141,6 +143,7 @@ func (a *app) connect(ctx context.Context, cmd *cobra.Command, f *clientFlags, w
 // connecting without it. The dialer, with the same TLS and SASL, is for
 // requests kgo cannot send (Spool's private APIs).
 func (f *clientFlags) security() ([]kgo.Opt, protocol.DialFunc, error) {
+	f.sec = secured{file: f.commandConfig, protocol: "PLAINTEXT"}
 	if f.commandConfig == "" {
 		return nil, nil, nil
 	}
@@ -171,6 +174,10 @@ func (f *clientFlags) security() ([]kgo.Opt, protocol.DialFunc, error) {
 		default:
 			return nil, nil, usageErrorf("--command-config %s: unsupported client property %s (supported: security.protocol, ssl.*, sasl.mechanism, sasl.jaas.config, sasl.oauthbearer.token, client.id, request.timeout.ms)", f.commandConfig, k)
 		}
+	}
+	f.sec.mechanism = secProps["sasl.mechanism"]
+	if p := secProps["security.protocol"]; p != "" {
+		f.sec.protocol = strings.ToUpper(p)
 	}
 	secOpts, dial, err := clientSecurity(secProps)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -52,12 +53,12 @@ func (a *app) completeGroups(cmd *cobra.Command, args []string, toComplete strin
 	return a.completeArg(cmd, args, toComplete, groupNames)
 }
 
-func (a *app) completeTopicFlag(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	return a.names(nil, toComplete, topicNames)
+func (a *app) completeTopicFlag(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	return a.names(cmd, nil, toComplete, topicNames)
 }
 
-func (a *app) completeGroupFlag(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	return a.names(nil, toComplete, groupNames)
+func (a *app) completeGroupFlag(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	return a.names(cmd, nil, toComplete, groupNames)
 }
 
 // completeArg completes one more positional argument, if cmd takes one.
@@ -65,7 +66,7 @@ func (a *app) completeArg(cmd *cobra.Command, args []string, toComplete string, 
 	if cmd.Args != nil && cmd.Args(cmd, append(slices.Clone(args), toComplete)) != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	return a.names(args, toComplete, list)
+	return a.names(cmd, args, toComplete, list)
 }
 
 type lister func(context.Context, *kadm.Client) ([]string, error)
@@ -81,9 +82,18 @@ func groupNames(ctx context.Context, adm *kadm.Client) ([]string, error) {
 }
 
 // names asks the cluster for names starting with prefix, leaving out the
-// ones already on the command line.
-func (a *app) names(given []string, prefix string, list lister) ([]string, cobra.ShellCompDirective) {
+// ones already on the command line. It connects as the command would,
+// with its --command-config (or SPOOL_COMMAND_CONFIG).
+func (a *app) names(cmd *cobra.Command, given []string, prefix string, list lister) ([]string, cobra.ShellCompDirective) {
 	addrs, err := seeds(a.bootstrap)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	f := clientFlags{commandConfig: os.Getenv("SPOOL_COMMAND_CONFIG")}
+	if fl := cmd.Flags().Lookup("command-config"); fl != nil {
+		f.commandConfig = fl.Value.String()
+	}
+	secOpts, _, err := f.security()
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
@@ -96,7 +106,8 @@ func (a *app) names(given []string, prefix string, list lister) ([]string, cobra
 		if dialAny(ctx, addrs) != nil {
 			return
 		}
-		cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...), kgo.ClientID("spool-cli"), kgo.DialTimeout(completionTimeout))
+		opts := append([]kgo.Opt{kgo.SeedBrokers(addrs...), kgo.ClientID("spool-cli"), kgo.DialTimeout(completionTimeout)}, secOpts...)
+		cl, err := kgo.NewClient(opts...)
 		if err != nil {
 			return
 		}

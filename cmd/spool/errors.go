@@ -60,13 +60,19 @@ func unreachable(addrs []string, err error) error {
 
 // notKafka explains a seed that accepts connections but fails the first
 // Kafka request.
-func notKafka(addrs []string, err error) error {
+func notKafka(addrs []string, err error, sec secured) error {
 	at := strings.Join(addrs, ",")
+	if e := authFailure(at, err, sec); e != nil {
+		return e
+	}
 	var ke *kerr.Error
 	if errors.As(err, &ke) {
 		return fmt.Errorf("%s refused this client: %w", at, kafkaError(err, ""))
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) {
+		if sec.file != "" {
+			return fmt.Errorf("%s closed the connection at the first Kafka request: is it a broker's client listener, and does it use security.protocol=%s? (a CONTROLLER listener serves only controllers and brokers; %s)", at, sec.protocol, sec.where("security.protocol"))
+		}
 		return fmt.Errorf("%s closed the connection at the first Kafka request: is it a broker's client listener? (a CONTROLLER listener serves only controllers and brokers; a TLS or SASL listener needs --command-config)", at)
 	}
 	return fmt.Errorf("%s does not answer as a Kafka broker: %v", at, causeOf(err))

@@ -120,6 +120,10 @@ func explain(ctx context.Context, err error, cmd *cobra.Command, f *clientFlags,
 		return err
 	default:
 	}
+	// A broker met after the first can still refuse the login.
+	if e := authFailure("a broker of the cluster", err, f.sec); e != nil {
+		return e
+	}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return w.timeoutError(cmd.CommandPath(), f.timeout)
