@@ -105,8 +105,8 @@ lint:
 # The performance table (test/bench): spool against franz-go's kfake in
 # memory and on disk, next to the machine's own limits, plus the data
 # path's allocations. BENCH selects a subset (a -bench pattern, e.g.
-# BENCH=Matrix/1node/1KiB); a full run rewrites README.md's performance
-# section. BENCH_CELL is each matrix cell's measured time (10s per cell
+# BENCH=Matrix/1node/1KiB); a full run rewrites the tables in
+# docs/PERFORMANCE.md. BENCH_CELL is each matrix cell's measured time (10s per cell
 # does not fit 20 minutes on two cores).
 BENCH_CELL ?= 1500ms
 BENCH_WARM ?= 500ms

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite README.md's performance table with this run's")
+var update = flag.Bool("update", false, "rewrite docs/PERFORMANCE.md's tables with this run's")
 
 var (
 	machineOnce sync.Once
@@ -33,7 +33,7 @@ func currentMachine() machine {
 }
 
 // TestMain prints the table once every selected benchmark has run, and
-// with -update writes it into README.md.
+// with -update writes it into docs/PERFORMANCE.md.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 			section = "bench-scale"
 		}
 		if err := updateReadme(section, buf.String()); err != nil {
-			fmt.Fprintln(os.Stderr, "update README:", err)
+			fmt.Fprintln(os.Stderr, "update docs/PERFORMANCE.md:", err)
 			code = 1
 		}
 	}
