@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"spool/test/harness"
 )
 
 // TestCLISecurityErrors: against a SASL_SSL listener every client command
@@ -66,4 +68,21 @@ func TestCLISecurityErrors(t *testing.T) {
 	}
 	// Without --command-config the listener drops the plaintext client.
 	r.expect([]string{"topic", "list", "--timeout", "20s"}, "", 1, "needs --command-config")
+}
+
+// TestCLITLSToPlaintext: a TLS client on a plaintext listener is told to
+// check security.protocol, not that the cluster is unreachable.
+func TestCLITLSToPlaintext(t *testing.T) {
+	t.Parallel()
+	n := harness.SingleNode(t, nil)
+	n.Start()
+	props := filepath.Join(t.TempDir(), "tls.properties")
+	if err := os.WriteFile(props, []byte("security.protocol=SSL\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := newCLIRunner(t, n.Addr)
+	out := r.expect([]string{"topic", "list", "--command-config", props, "--timeout", "20s"}, "", 1, "security.protocol", props)
+	if strings.Contains(out, "cannot reach") {
+		t.Errorf("TLS on a plaintext listener reads as unreachable:\n%s", out)
+	}
 }
