@@ -9,21 +9,30 @@ import (
 	"spool/test/harness"
 )
 
+// scramSSLNode starts a node with one SASL_SSL client listener taking
+// SCRAM-SHA-512, user admin known, and returns the client properties that
+// log in as admin.
+func scramSSLNode(t *testing.T) (*harness.Node, *testPKI, string) {
+	t.Helper()
+	pki := newPKI(t, "cluster")
+	n := secureNode(t, "SASL_SSL", map[string]string{
+		"ssl.keystore.type": "PEM", "ssl.keystore.location": pki.issue("broker"),
+		"sasl.enabled.mechanisms":                               "SCRAM-SHA-512,SCRAM-SHA-256",
+		"sasl.mechanism.inter.broker.protocol":                  "SCRAM-SHA-512",
+		"listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": scramModule + ` required username="admin" password="admin-secret";`,
+	}, pki.clientTLS(""), "SCRAM-SHA-512=[name=admin,password=admin-secret]")
+	props := "security.protocol=SASL_SSL\nssl.truststore.type=PEM\nssl.truststore.location=" + pki.CAFile +
+		"\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=" + scramModule + ` required username="admin" password="admin-secret";` + "\n"
+	return n, pki, props
+}
+
 // TestCLISecurityErrors: against a SASL_SSL listener every client command
 // takes --command-config (completion too), and a refused login or TLS
 // handshake says so with the broker's words, never "cannot reach".
 func TestCLISecurityErrors(t *testing.T) {
 	t.Parallel()
-	pki := newPKI(t, "cluster")
-	n := secureNode(t, "SASL_SSL", map[string]string{
-		"ssl.keystore.type": "PEM", "ssl.keystore.location": pki.issue("broker"),
-		"sasl.enabled.mechanisms":                               "SCRAM-SHA-512",
-		"sasl.mechanism.inter.broker.protocol":                  "SCRAM-SHA-512",
-		"listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": scramModule + ` required username="admin" password="admin-secret";`,
-	}, pki.clientTLS(""), "SCRAM-SHA-512=[name=admin,password=admin-secret]")
+	n, pki, good := scramSSLNode(t)
 	dir := t.TempDir()
-	good := "security.protocol=SASL_SSL\nssl.truststore.type=PEM\nssl.truststore.location=" + pki.CAFile +
-		"\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=" + scramModule + ` required username="admin" password="admin-secret";` + "\n"
 	props := func(name, body string) string {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
@@ -51,8 +60,8 @@ func TestCLISecurityErrors(t *testing.T) {
 			[]string{"authentication failed at BROKER (SASL_AUTHENTICATION_FAILED)", "invalid credentials with SASL mechanism SCRAM-SHA-512", "wrong-password.properties"}},
 		{"unknown-user", strings.Replace(good, `username="admin"`, `username="mallory"`, 1),
 			[]string{"authentication failed at BROKER (SASL_AUTHENTICATION_FAILED)"}},
-		{"mechanism", strings.Replace(good, "sasl.mechanism=SCRAM-SHA-512", "sasl.mechanism=SCRAM-SHA-256", 1),
-			[]string{"does not enable SASL mechanism SCRAM-SHA-256", "UNSUPPORTED_SASL_MECHANISM"}},
+		{"mechanism", strings.NewReplacer("sasl.mechanism=SCRAM-SHA-512", "sasl.mechanism=PLAIN", scramModule, plainModule).Replace(good),
+			[]string{"does not enable SASL mechanism PLAIN", "UNSUPPORTED_SASL_MECHANISM"}},
 		{"untrusted", strings.Replace(good, pki.CAFile, newPKI(t, "other").CAFile, 1),
 			[]string{"TLS handshake with BROKER failed", "ssl.truststore.location"}},
 		{"plaintext", strings.Replace(good, "security.protocol=SASL_SSL", "security.protocol=SASL_PLAINTEXT", 1),

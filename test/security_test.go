@@ -284,17 +284,9 @@ func oauthRefused(err error) bool {
 
 // `spool user` manages SCRAM users over SASL_SSL with --command-config.
 func TestSecurityUserCLI(t *testing.T) {
-	pki := newPKI(t, "cluster")
-	n := secureNode(t, "SASL_SSL", map[string]string{
-		"ssl.keystore.type": "PEM", "ssl.keystore.location": pki.issue("broker"),
-		"sasl.enabled.mechanisms":                               "SCRAM-SHA-512,SCRAM-SHA-256",
-		"sasl.mechanism.inter.broker.protocol":                  "SCRAM-SHA-512",
-		"listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": scramModule + ` required username="admin" password="admin-secret";`,
-	}, pki.clientTLS(""), "SCRAM-SHA-512=[name=admin,password=admin-secret]")
+	n, pki, admin := scramSSLNode(t)
 	props := filepath.Join(t.TempDir(), "admin.properties")
-	os.WriteFile(props, []byte("security.protocol=SASL_SSL\nssl.truststore.type=PEM\nssl.truststore.location="+pki.CAFile+
-		"\nssl.endpoint.identification.algorithm=\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config="+scramModule+
-		` required username="admin" password="admin-secret";`+"\n"), 0o600)
+	os.WriteFile(props, []byte(admin), 0o600)
 	run := func(want int, args ...string) string {
 		t.Helper()
 		out, code := harness.Run(t, append(args, "--bootstrap-server", n.Addr, "--command-config", props)...)
