@@ -79,6 +79,8 @@ type Controller struct {
 	// raftRefused counts raft messages refused by the sender, entry and
 	// lease checks; refusedLog rate-limits their log lines.
 	raftRefused atomic.Int64
+	// authRefused counts requests refused by the authorizer.
+	authRefused atomic.Int64
 	refusedLog  protocol.LogLimiter
 	ops         chan func()
 	stop        context.CancelFunc

@@ -20,22 +20,29 @@ const requestTimeout = 30 * time.Second
 
 // Register adds the controller listener's APIs to mux.
 func (c *Controller) Register(mux *protocol.Mux) {
-	mux.HandleRaw(protocol.RaftMessageKey, c.serveRaft)
-	mux.Handle(1, 12, 17, c.serveFetch)
-	mux.Handle(19, 2, 7, async(c.serveCreateTopics))
-	mux.Handle(20, 1, 6, async(c.serveDeleteTopics))
-	mux.Handle(33, 0, 2, async(c.serveAlterConfigs))
-	mux.Handle(37, 0, 3, async(c.serveCreatePartitions))
-	mux.Handle(44, 0, 1, async(c.serveIncrementalAlterConfigs))
-	mux.Handle(43, 0, 2, async(c.serveElectLeaders))
-	mux.Handle(55, 0, 2, c.serveDescribeQuorum)
-	mux.Handle(56, 2, 3, async(c.serveAlterPartition))
-	mux.Handle(59, 0, 1, c.serveFetchSnapshot)
-	mux.Handle(62, 0, 4, async(c.serveBrokerRegistration))
-	mux.Handle(63, 0, 1, async(c.serveBrokerHeartbeat))
-	mux.Handle(67, 0, 0, async(c.serveAllocateProducerIDs))
-	mux.Handle(50, 0, 0, c.serveDescribeUserScramCredentials)
-	mux.Handle(51, 0, 0, async(c.serveAlterUserScramCredentials))
+	const (
+		clusterAction = kmsg.ACLOperationClusterAction
+		alter         = kmsg.ACLOperationAlter
+		describe      = kmsg.ACLOperationDescribe
+	)
+	mux.HandleRaw(protocol.RaftMessageKey, c.guard(clusterAction, c.serveRaft))
+	mux.Handle(1, 12, 17, c.guard(clusterAction, c.serveFetch))
+	mux.Handle(19, 2, 7, c.guard(kmsg.ACLOperationCreate, async(c.serveCreateTopics)))
+	mux.Handle(20, 1, 6, c.guard(alter, async(c.serveDeleteTopics)))
+	mux.Handle(33, 0, 2, c.guard(kmsg.ACLOperationAlterConfigs, async(c.serveAlterConfigs)))
+	mux.Handle(37, 0, 3, c.guard(alter, async(c.serveCreatePartitions)))
+	mux.Handle(44, 0, 1, c.guard(kmsg.ACLOperationAlterConfigs, async(c.serveIncrementalAlterConfigs)))
+	mux.Handle(43, 0, 2, c.guard(alter, async(c.serveElectLeaders)))
+	mux.Handle(55, 0, 2, c.guard(describe, c.serveDescribeQuorum))
+	mux.Handle(56, 2, 3, c.guard(clusterAction, async(c.serveAlterPartition)))
+	mux.Handle(59, 0, 1, c.guard(clusterAction, c.serveFetchSnapshot))
+	mux.Handle(62, 0, 4, c.guard(clusterAction, async(c.serveBrokerRegistration)))
+	mux.Handle(63, 0, 1, c.guard(clusterAction, async(c.serveBrokerHeartbeat)))
+	mux.Handle(67, 0, 0, c.guard(clusterAction, async(c.serveAllocateProducerIDs)))
+	mux.Handle(50, 0, 0, c.guard(describe, c.serveDescribeUserScramCredentials))
+	mux.Handle(51, 0, 0, c.guard(alter, async(c.serveAlterUserScramCredentials)))
+	// The ACL APIs check for themselves: without an authorizer they
+	// answer SECURITY_DISABLED rather than a refusal.
 	mux.Handle(29, 1, 3, c.serveDescribeAcls)
 	mux.Handle(30, 1, 3, async(c.serveCreateAcls))
 	mux.Handle(31, 1, 3, async(c.serveDeleteAcls))

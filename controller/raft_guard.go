@@ -17,9 +17,11 @@ import (
 
 // What the controller checks before a raft message reaches etcd raft. The
 // raft key is registered only on the controller server, so it is never
-// served on a broker listener. Until the controller listener authenticates
-// its peers, a host that can reach it can still impersonate a voter; that
-// is why the README says to bind it to a private address.
+// served on a broker listener. With an authorizer, guard (authorize.go)
+// has already required CLUSTER_ACTION of the connection's principal; on an
+// unauthenticated controller listener a host that can reach it can still
+// impersonate a voter, which is why the README says to bind it to a
+// private address.
 
 var errRaftSender = errors.New("raft message refused")
 
@@ -43,8 +45,9 @@ func (c *Controller) checkRaftMessage(req *protocol.Request, m *raftpb.Message) 
 	if from == self || !slices.ContainsFunc(c.cfg.Voters, func(v config.Voter) bool { return raftID(v.ID) == from }) {
 		return fmt.Errorf("%w: sender raft id %d is not another voter", errRaftSender, from)
 	}
-	// Hook for authenticated controller listeners: once a connection
-	// carries a principal, it must map to the voter `from` here.
+	// The principal was checked by guard; Kafka's principals carry no
+	// node id either, so any node may claim any voter id, but one
+	// connection may speak for only one.
 	if err := c.peers.bind(req, from); err != nil {
 		return err
 	}
