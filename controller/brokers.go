@@ -196,7 +196,8 @@ func unfence(img *metadata.Image, id int32) []metadata.Record {
 // moveLeadersAway elects a new leader, from the ISR minus id, for every
 // partition id leads, and drops id from the ISRs it belongs to. A partition
 // whose ISR would become empty keeps id as its last ISR member and becomes
-// leaderless, so no unclean election happens.
+// leaderless; whether an out-of-sync replica may take it over is the
+// leaderless pass's decision (unclean.go).
 func moveLeadersAway(img *metadata.Image, id int32) []metadata.Record {
 	var recs []metadata.Record
 	usable := func(r int32) bool {

@@ -104,6 +104,12 @@ type Controller struct {
 	appliedSinceSnapshot int64
 	snapshotting         bool
 	nextRebalance        time.Time
+	// leaderlessCheck asks the next tick to look for partitions an
+	// election could give a leader; nextUncleanCheck is when it looks
+	// anyway. uncleanElections counts out-of-sync replicas made leader.
+	leaderlessCheck  bool
+	nextUncleanCheck time.Time
+	uncleanElections atomic.Int64
 
 	// Published for other goroutines.
 	image    atomic.Pointer[metadata.Image]

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -53,6 +54,10 @@ func (c *Controller) ElectLeaders(ctx context.Context, req *kmsg.ElectLeadersReq
 					rp.ErrorCode = e.Code
 				} else {
 					recs = append(recs, rec)
+					if pc := rec.(*metadata.PartitionChangeRecord); pc.ISR != nil {
+						uncleanElection{topic.Name, id, pc.Leader, slices.Clone(part.ISR)}.warn(c.log, "ElectLeaders")
+						c.uncleanElections.Add(1)
+					}
 				}
 				rt.Partitions = append(rt.Partitions, rp)
 			}
@@ -84,6 +89,13 @@ func elect(img *metadata.Image, t *metadata.Topic, p *metadata.Partition, typ in
 	case electUnclean:
 		if p.Leader >= 0 {
 			return nil, kerr.ElectionNotNeeded
+		}
+		// An in-sync replica that is back makes the election clean.
+		for _, r := range p.ISR {
+			if usable(r) {
+				pc.Leader = r
+				return pc, nil
+			}
 		}
 		for _, r := range p.Replicas {
 			if usable(r) {

@@ -106,6 +106,7 @@ func (c *Controller) onSoftState(ss *raft.SoftState) {
 		c.log.Info("became active controller", zap.Uint64("term", c.term))
 		c.brokers.reset(c.now())
 		c.nextRebalance = c.now().Add(c.cfg.LeaderRebalanceInterval)
+		c.leaderlessCheck = true
 	} else {
 		c.log.Info("no longer active controller", zap.Int32("leader", c.leaderID.Load()))
 	}
@@ -139,6 +140,7 @@ func (c *Controller) apply(entries []*raftpb.Entry) error {
 				if err := delta.Replay(r); err != nil {
 					c.log.Error("metadata record refused", zap.Uint64("offset", e.GetIndex()), zap.String("type", metadata.TypeName(r.Type())), zap.Error(err))
 				}
+				c.leaderlessCheck = c.leaderlessCheck || uncleanTrigger(r)
 			}
 			if w, ok := c.waiters[uint64(hdr.ProducerID)]; ok {
 				delete(c.waiters, uint64(hdr.ProducerID))
@@ -227,6 +229,7 @@ func (c *Controller) onTick() {
 	}
 	now := c.now()
 	c.fenceExpired(now)
+	c.electLeaderless(now)
 	if c.leaderRebalanceDue(now) {
 		c.rebalanceLeaders()
 	}

@@ -120,6 +120,11 @@ func writeMetrics(w http.ResponseWriter, n *node) {
 		fmt.Fprintf(w, "spool_response_bytes_total{server=%q,path=\"written\"} %d\n", s.server, s.stats.WrittenBytes.Load())
 	}
 	writeConnMetrics(w, n)
+	if n.ctrl != nil {
+		fmt.Fprintln(w, "# HELP spool_controller_unclean_leader_elections_total Out-of-sync replicas this node made partition leaders as the active controller.")
+		fmt.Fprintln(w, "# TYPE spool_controller_unclean_leader_elections_total counter")
+		fmt.Fprintf(w, "spool_controller_unclean_leader_elections_total %d\n", n.ctrl.UncleanElections())
+	}
 	fmt.Fprintln(w, "# HELP go_goroutines Number of goroutines that currently exist.")
 	fmt.Fprintln(w, "# TYPE go_goroutines gauge")
 	fmt.Fprintf(w, "go_goroutines %d\n", runtime.NumGoroutine())
