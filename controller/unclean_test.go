@@ -33,7 +33,7 @@ func uncleanImage(t *testing.T) *metadata.Image {
 	return d.Apply()
 }
 
-func applyRecs(t *testing.T, img *metadata.Image, recs []metadata.Record) *metadata.Image {
+func applyUnclean(t *testing.T, img *metadata.Image, recs []metadata.Record) *metadata.Image {
 	t.Helper()
 	d := metadata.NewDelta(img)
 	for _, r := range recs {
@@ -53,7 +53,7 @@ func TestLeaderlessElectionsOnlyWhenEnabled(t *testing.T) {
 	// Disabled everywhere: only "c", whose in-sync replica is live, gets a
 	// (clean) leader; "a" and "b" wait for broker 3.
 	recs, uncleans := leaderlessElections(img, func(string) bool { return false })
-	after := applyRecs(t, img, recs)
+	after := applyUnclean(t, img, recs)
 	if len(uncleans) != 0 || part(after, "c").Leader != 1 || !slices.Equal(part(after, "c").ISR, []int32{1, 3}) {
 		t.Fatalf("disabled: uncleans %v, c leader %d isr %v", uncleans, part(after, "c").Leader, part(after, "c").ISR)
 	}
@@ -65,7 +65,7 @@ func TestLeaderlessElectionsOnlyWhenEnabled(t *testing.T) {
 
 	// Enabled for "a" only: its first live replica (2) leads alone.
 	recs, uncleans = leaderlessElections(after, func(topic string) bool { return topic == "a" })
-	again := applyRecs(t, after, recs)
+	again := applyUnclean(t, after, recs)
 	if p := part(again, "a"); p.Leader != 2 || !slices.Equal(p.ISR, []int32{2}) {
 		t.Fatalf("a after unclean election: leader %d isr %v", p.Leader, p.ISR)
 	}
