@@ -193,6 +193,10 @@ func (b *Broker) Register(mux *protocol.Mux) {
 	mux.Handle(14, 0, 5, b.handleSyncGroup)
 	mux.Handle(15, 0, 6, b.handleDescribeGroups)
 	mux.Handle(16, 0, 5, b.handleListGroups)
+	if consumerProtocolEnabled(b.cfg.Static) {
+		mux.Handle(68, 0, 1, b.handleConsumerGroupHeartbeat)
+		mux.Handle(69, 0, 1, b.handleConsumerGroupDescribe)
+	}
 	mux.Handle(42, 0, 2, b.async(b.handleDeleteGroups))
 	mux.Handle(47, 0, 0, b.handleOffsetDelete)
 	mux.Handle(24, 0, 5, b.async(b.handleAddPartitionsToTxn))

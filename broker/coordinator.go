@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
 
+	"spool/broker/consumergroup"
 	"spool/broker/group"
 	"spool/controller/metadata"
 	"spool/protocol"
@@ -29,6 +30,8 @@ type coordinator struct {
 	b   *Broker
 	log *zap.Logger
 	cfg group.Config
+	// ccfg is the KIP-848 consumer groups' settings.
+	ccfg consumergroup.Config
 
 	mu     sync.Mutex
 	shards map[int32]*shard
@@ -60,12 +63,17 @@ type shard struct {
 	txnGroups map[int64]map[string]struct{}
 }
 
-// cell serialises the events of one group.
+// cell serialises the events of one group. g holds the group's offsets
+// (and its members when it is a classic group); cg is set while the group
+// is a KIP-848 consumer group.
 type cell struct {
 	mu   sync.Mutex
 	g    *group.Group
+	cg   *consumergroup.Group
 	sh   *shard
 	gone bool // unloaded or forgotten: look the group up again
+	// timers are the consumer group's, by key.
+	timers map[consumergroup.TimerKey]*time.Timer
 }
 
 func newCoordinator(b *Broker) *coordinator {
@@ -77,7 +85,7 @@ func newCoordinator(b *Broker) *coordinator {
 	cfg.InitialRebalanceDelay = ms("group.initial.rebalance.delay.ms")
 	cfg.MaxSize = int(s.Int("group.max.size"))
 	cfg.OffsetsRetention = time.Duration(s.Int("offsets.retention.minutes")) * time.Minute
-	c := &coordinator{b: b, log: b.log.Named("groups"), cfg: cfg, shards: map[int32]*shard{}}
+	c := &coordinator{b: b, log: b.log.Named("groups"), cfg: cfg, ccfg: consumerGroupConfig(s), shards: map[int32]*shard{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
 	c.wg.Add(1)
@@ -143,9 +151,14 @@ func (c *coordinator) unload(sh *shard) {
 	for _, cl := range cells {
 		cl.mu.Lock()
 		out := cl.g.Close(time.Now())
+		replies := out.Replies
+		if cl.cg != nil {
+			replies = append(replies, cl.cg.Close(time.Now()).Replies...)
+			cl.stopConsumerTimers()
+		}
 		cl.gone = true
 		cl.mu.Unlock()
-		c.send(out.Replies)
+		c.send(replies)
 	}
 	if len(cells) > 0 {
 		c.log.Info("unloaded groups", zap.Int32("partition", sh.id), zap.Int("groups", len(cells)))
@@ -185,10 +198,22 @@ func (c *coordinator) lookup(groupID string, create bool) (*cell, *kerr.Error) {
 // event is one input to a group's state machine.
 type event func(g *group.Group, id group.ReqID, now time.Time) group.Out
 
+// cellEvent is an input that may look at both halves of a cell; an error
+// answers the request instead of a reply.
+type cellEvent func(cl *cell, id group.ReqID, now time.Time) (group.Out, *kerr.Error)
+
 // do feeds ev to groupID's state machine; respond gets the answer to ev's
 // request. found is false (and respond unused) when the group does not
 // exist and create is false.
 func (c *coordinator) do(groupID string, create bool, respond func(group.Reply), ev event) (found bool, err *kerr.Error) {
+	return c.doCell(groupID, create, respond, func(cl *cell, id group.ReqID, now time.Time) (group.Out, *kerr.Error) {
+		return ev(cl.g, id, now), nil
+	})
+}
+
+// doCell is do for an event that sees the whole cell; ev's error is
+// returned as err, and respond is then unused.
+func (c *coordinator) doCell(groupID string, create bool, respond func(group.Reply), ev cellEvent) (found bool, err *kerr.Error) {
 	for {
 		cl, err := c.lookup(groupID, create)
 		if err != nil || cl == nil {
@@ -201,8 +226,17 @@ func (c *coordinator) do(groupID string, create bool, respond func(group.Reply),
 		}
 		id := group.ReqID(c.nextReq.Add(1))
 		c.waiting.Store(id, respond)
-		replies := c.apply(cl, ev(cl.g, id, time.Now()))
+		out, evErr := ev(cl, id, time.Now())
+		if evErr != nil {
+			c.waiting.Delete(id)
+		}
+		replies := c.apply(cl, out)
 		c.forgetIfEmpty(cl)
+		if evErr != nil {
+			cl.mu.Unlock()
+			c.send(replies)
+			return true, evErr
+		}
 		cl.mu.Unlock()
 		c.send(replies)
 		return true, nil
@@ -231,7 +265,7 @@ func (c *coordinator) read(groupID string, f func(g *group.Group)) (found bool, 
 // forgetIfEmpty drops a group that holds nothing (a failed first join, a
 // deleted group) so the shard does not keep it.
 func (c *coordinator) forgetIfEmpty(cl *cell) {
-	if !cl.g.Removable() {
+	if !cl.g.Removable() || cl.cg != nil {
 		return
 	}
 	cl.sh.mu.Lock()

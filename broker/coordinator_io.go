@@ -43,21 +43,37 @@ func mergeOut(a, b group.Out) group.Out {
 }
 
 // append writes w's records to the shard's partition and, once they are
-// durable, reports the write done to the group: committed on every ISR
-// member, and fsynced when the leader is the only one, so offsets survive
-// kill -9 and the loss of a broker.
+// durable, reports the write done to the group.
 func (c *coordinator) append(cl *cell, w group.Write) *kerr.Error {
+	base, upTo, err := c.appendRecords(cl, w.Records, w.Txn)
+	if err != nil {
+		return err
+	}
+	cl.g.Appended(w.ID, base)
+	if w.Txn != nil {
+		cl.sh.noteTxn(w.Txn.ID, cl.g.ID)
+	}
+	c.whenDurable(cl, upTo, func(err *kerr.Error) {
+		c.onCell(cl, func(g *group.Group, now time.Time) group.Out { return g.WriteDone(w.ID, err, now) })
+	})
+	return nil
+}
+
+// appendRecords appends recs as one batch (transactional when txn is set)
+// to the shard's partition: base is the first record's offset, upTo the
+// offset after the last.
+func (c *coordinator) appendRecords(cl *cell, recs []group.Record, txn *group.Producer) (base, upTo int64, _ *kerr.Error) {
 	now := time.Now()
 	var batch []byte
-	if w.Txn != nil {
-		batch = group.EncodeTxnBatch(w.Records, now.UnixMilli(), *w.Txn)
+	if txn != nil {
+		batch = group.EncodeTxnBatch(recs, now.UnixMilli(), *txn)
 	} else {
-		batch = group.EncodeBatch(w.Records, now.UnixMilli())
+		batch = group.EncodeBatch(recs, now.UnixMilli())
 	}
 	h, err := storage.ParseBatchHeader(batch[:storage.BatchHeaderLen])
 	if err != nil {
 		c.log.Error("encode __consumer_offsets batch", zap.Error(err))
-		return kerr.UnknownServerError
+		return 0, 0, kerr.UnknownServerError
 	}
 	ap := appendParams{appendTimeMs: -1, nowMs: now.UnixMilli(),
 		expiryMs: c.b.cfg.Static.Int("producer.id.expiration.ms")}
@@ -66,21 +82,22 @@ func (c *coordinator) append(cl *cell, w group.Write) *kerr.Error {
 		c.log.Warn("producer state snapshot failed", zap.Int32("partition", cl.sh.id), zap.Error(res.snapshotErr))
 	}
 	if res.err != nil {
-		if w.Txn != nil {
-			return txnOffsetsAppendError(res.err)
+		if txn != nil {
+			return 0, 0, txnOffsetsAppendError(res.err)
 		}
-		return appendError(res.err)
+		return 0, 0, appendError(res.err)
 	}
-	cl.g.Appended(w.ID, res.base)
-	if w.Txn != nil {
-		cl.sh.noteTxn(w.Txn.ID, cl.g.ID)
-	}
-	upTo := res.last + 1
+	return res.base, res.last + 1, nil
+}
+
+// whenDurable calls done once the log is durable up to upTo, or with the
+// error a client should see: committed on every ISR member, and fsynced
+// when the leader is the only one (as acks=all), so offsets and group
+// state survive kill -9 and the loss of a broker.
+func (c *coordinator) whenDurable(cl *cell, upTo int64, done func(*kerr.Error)) {
 	timeout := time.Duration(c.b.cfg.Static.Int("offsets.commit.timeout.ms")) * time.Millisecond
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), max(timeout, minSyncWait))
-		// As acks=all: on every ISR member, and on disk when the leader
-		// is the only one.
 		err := cl.sh.p.awaitCommitted(ctx, upTo)
 		if err == nil && len(cl.sh.p.inSyncReplicas()) <= 1 {
 			err = cl.sh.p.log.Sync(ctx, upTo)
@@ -91,9 +108,8 @@ func (c *coordinator) append(cl *cell, w group.Write) *kerr.Error {
 			kerrv = syncError(err)
 			c.log.Warn("__consumer_offsets write not durable", zap.Int32("partition", cl.sh.id), zap.Error(err))
 		}
-		c.onCell(cl, func(g *group.Group, now time.Time) group.Out { return g.WriteDone(w.ID, kerrv, now) })
+		done(kerrv)
 	}()
-	return nil
 }
 
 // appendError is Kafka's mapping of a failed __consumer_offsets append to

@@ -6,6 +6,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"spool/broker/consumergroup"
 	"spool/broker/group"
 	"spool/storage"
 )
@@ -15,6 +16,8 @@ import (
 func (c *coordinator) load(sh *shard) {
 	start := time.Now()
 	loader := group.NewLoader(&c.cfg, start)
+	cgLoader := consumergroup.NewLoader(func(string) *consumergroup.Config { return &c.ccfg })
+	loader.Other = cgLoader.Apply
 	if err := replayOffsets(sh.p.log, loader); err != nil {
 		// Serving from a partial state would hand out stale offsets:
 		// leave the partition unloaded so clients keep retrying.
@@ -22,7 +25,14 @@ func (c *coordinator) load(sh *shard) {
 		return
 	}
 	groups, outs := loader.Groups(time.Now())
-	if c.serveLoaded(sh, groups, outs) {
+	cgs, cgOuts := cgLoader.Groups(time.Now())
+	for id := range cgs {
+		if groups[id] == nil {
+			// A consumer group that committed no offsets yet.
+			groups[id] = group.New(id, &c.cfg, start)
+		}
+	}
+	if c.serveLoaded(sh, groups, outs, cgs, cgOuts) {
 		c.log.Info("loaded groups", zap.Int32("partition", sh.id), zap.Int32("leader_epoch", sh.epoch),
 			zap.Int("groups", len(groups)), zap.Duration("took", time.Since(start)))
 	}
@@ -32,11 +42,12 @@ func (c *coordinator) load(sh *shard) {
 // load asks (session timers) and the transaction markers that arrived
 // meanwhile, then starts serving the groups. It is false if the shard was
 // unloaded first.
-func (c *coordinator) serveLoaded(sh *shard, groups map[string]*group.Group, outs map[string]group.Out) bool {
+func (c *coordinator) serveLoaded(sh *shard, groups map[string]*group.Group, outs map[string]group.Out,
+	cgs map[string]*consumergroup.Group, cgOuts map[string]consumergroup.Out) bool {
 	cells := make(map[string]*cell, len(groups))
 	loaded := make([]*cell, 0, len(groups)) // cells is the shard's once installed
 	for id, g := range groups {
-		cl := &cell{g: g, sh: sh}
+		cl := &cell{g: g, cg: cgs[id], sh: sh}
 		cells[id] = cl
 		loaded = append(loaded, cl)
 	}
@@ -47,6 +58,9 @@ func (c *coordinator) serveLoaded(sh *shard, groups map[string]*group.Group, out
 	for _, cl := range loaded {
 		cl.mu.Lock()
 		replies := c.apply(cl, outs[cl.g.ID])
+		if cl.cg != nil {
+			replies = append(replies, c.applyConsumer(cl, cl.cg, cgOuts[cl.g.ID])...)
+		}
 		cl.mu.Unlock()
 		c.send(replies)
 	}

@@ -20,8 +20,14 @@ func (b *Broker) handleDeleteGroups(ctx context.Context, req *protocol.Request) 
 	for i, id := range r.Groups {
 		ch := make(chan int16, 1)
 		codes[i] = ch
-		found, err := b.groups.do(id, false, func(rep group.Reply) { ch <- rep.Code }, func(g *group.Group, rid group.ReqID, now time.Time) group.Out {
-			return g.Delete(rid, now)
+		found, err := b.groups.doCell(id, false, func(rep group.Reply) { ch <- rep.Code }, func(cl *cell, rid group.ReqID, now time.Time) (group.Out, *kerr.Error) {
+			if cl.cg != nil {
+				if err := cl.cg.ValidateDelete(); err != nil {
+					return group.Out{}, err
+				}
+				b.groups.send(b.groups.endConsumerGroup(cl))
+			}
+			return cl.g.Delete(rid, now), nil
 		})
 		switch {
 		case err != nil:

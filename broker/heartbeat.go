@@ -23,9 +23,9 @@ func (b *Broker) handleHeartbeat(req *protocol.Request, respond func(protocol.Re
 		answer(kerr.InvalidGroupID)
 		return
 	}
-	found, err := b.groups.do(r.Group, false, replyWith(respond), func(g *group.Group, id group.ReqID, now time.Time) group.Out {
+	found, err := b.groups.doCell(r.Group, false, replyWith(respond), b.groups.classicEvent(false, kerr.UnknownMemberID, func(g *group.Group, id group.ReqID, now time.Time) group.Out {
 		return g.Heartbeat(id, r, now)
-	})
+	}))
 	switch {
 	case err == kerr.CoordinatorLoadInProgress:
 		// As Kafka does: the member's session restarts once the group

@@ -24,9 +24,11 @@ func (b *Broker) handleJoinGroup(req *protocol.Request, respond func(protocol.Re
 		return
 	}
 	cid, host := clientID(req), clientHost(req)
-	found, err := b.groups.do(r.Group, true, replyWith(respond), func(g *group.Group, id group.ReqID, now time.Time) group.Out {
+	// A consumer group with members speaks the other protocol; an empty
+	// one gives its id to the classic group.
+	found, err := b.groups.doCell(r.Group, true, replyWith(respond), b.groups.classicEvent(true, kerr.InconsistentGroupProtocol, func(g *group.Group, id group.ReqID, now time.Time) group.Out {
 		return g.Join(id, r, cid, host, now)
-	})
+	}))
 	if err != nil {
 		fail(err)
 	} else if !found {

@@ -18,9 +18,9 @@ func (b *Broker) handleLeaveGroup(req *protocol.Request, respond func(protocol.R
 		respond(protocol.Msg(resp))
 		return
 	}
-	found, err := b.groups.do(r.Group, false, replyWith(respond), func(g *group.Group, id group.ReqID, now time.Time) group.Out {
+	found, err := b.groups.doCell(r.Group, false, replyWith(respond), b.groups.classicEvent(false, kerr.UnknownMemberID, func(g *group.Group, id group.ReqID, now time.Time) group.Out {
 		return g.Leave(id, r, now)
-	})
+	}))
 	switch {
 	case err != nil:
 		resp.ErrorCode = err.Code

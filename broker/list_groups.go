@@ -7,12 +7,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"spool/broker/consumergroup"
 	"spool/broker/group"
 	"spool/protocol"
 )
 
 // handleListGroups lists the groups this broker coordinates, filtered by
-// state (v4+) and type (v5+; every group here is "classic").
+// state (v4+) and type (v5+: "classic", or "consumer" for KIP-848 groups).
 func (b *Broker) handleListGroups(req *protocol.Request, respond func(protocol.Response)) {
 	r := req.Msg.(*kmsg.ListGroupsRequest)
 	resp := r.ResponseKind().(*kmsg.ListGroupsResponse)
@@ -24,6 +25,9 @@ func (b *Broker) handleListGroups(req *protocol.Request, respond func(protocol.R
 	for _, cl := range b.groups.cells() {
 		cl.mu.Lock()
 		gone, lg := cl.gone, cl.g.Listing()
+		if cl.cg != nil {
+			lg = consumerListing(cl.cg)
+		}
 		cl.mu.Unlock()
 		if gone || lg.GroupState == group.Dead.String() || !matchesFilter(r.StatesFilter, lg.GroupState) || !matchesFilter(r.TypesFilter, lg.GroupType) {
 			continue
@@ -32,6 +36,14 @@ func (b *Broker) handleListGroups(req *protocol.Request, respond func(protocol.R
 	}
 	slices.SortFunc(resp.Groups, func(a, b kmsg.ListGroupsResponseGroup) int { return strings.Compare(a.Group, b.Group) })
 	respond(protocol.Msg(resp))
+}
+
+// consumerListing is a KIP-848 group as ListGroups shows it.
+func consumerListing(cg *consumergroup.Group) kmsg.ListGroupsResponseGroup {
+	lg := kmsg.NewListGroupsResponseGroup()
+	lg.Group, lg.ProtocolType = cg.ID, "consumer"
+	lg.GroupState, lg.GroupType = cg.State().String(), "consumer"
+	return lg
 }
 
 // matchesFilter is Kafka's case-insensitive filter; an empty one matches

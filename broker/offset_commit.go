@@ -3,6 +3,7 @@ package broker
 import (
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/broker/group"
@@ -20,8 +21,15 @@ func (b *Broker) handleOffsetCommit(req *protocol.Request, respond func(protocol
 		t := img.Topics.ByName(topic)
 		return t != nil && t.Partition(partition) != nil
 	}
-	found, err := b.groups.do(r.Group, r.Generation < 0, replyWith(respond), func(g *group.Group, id group.ReqID, now time.Time) group.Out {
-		return g.Commit(id, r, exists, now)
+	found, err := b.groups.doCell(r.Group, r.Generation < 0, replyWith(respond), func(cl *cell, id group.ReqID, now time.Time) (group.Out, *kerr.Error) {
+		if cl.cg == nil {
+			return cl.g.Commit(id, r, exists, now), nil
+		}
+		// A consumer group's members commit with their member epoch.
+		if err := cl.cg.ValidateCommit(r.MemberID, r.Generation, false, r.Version); err != nil {
+			return group.Out{}, err
+		}
+		return cl.g.CommitChecked(id, r, exists, now), nil
 	})
 	switch {
 	case err != nil:

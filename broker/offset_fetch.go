@@ -57,6 +57,12 @@ func (b *Broker) handleOffsetFetch(req *protocol.Request, respond func(protocol.
 				want[t.Topic] = append(want[t.Topic], t.Partitions...)
 			}
 		}
+		if err := b.checkFetchMember(rg); err != nil {
+			g := kmsg.NewOffsetFetchResponseGroup()
+			g.Group, g.ErrorCode = rg.Group, err.Code
+			resp.Groups = append(resp.Groups, g)
+			continue
+		}
 		topics, err := b.fetchOffsets(rg.Group, want, order, stable)
 		g := kmsg.NewOffsetFetchResponseGroup()
 		g.Group, g.Topics = rg.Group, topics
@@ -166,4 +172,20 @@ func allOffsets(g *group.Group, stable bool) []kmsg.OffsetFetchResponseGroupTopi
 		last.Partitions = append(last.Partitions, offsetPartition(g, tp, stable))
 	}
 	return out
+}
+
+// checkFetchMember is the v9+ check of a consumer group member reading
+// its group's offsets with its member epoch (KIP-848): a stale epoch gets
+// STALE_MEMBER_EPOCH. Classic groups are not checked, as in Kafka.
+func (b *Broker) checkFetchMember(rg kmsg.OffsetFetchRequestGroup) *kerr.Error {
+	if rg.MemberID == nil && rg.MemberEpoch < 0 {
+		return nil
+	}
+	var err *kerr.Error
+	_, _ = b.groups.readCell(rg.Group, func(cl *cell) {
+		if cl.cg != nil {
+			err = cl.cg.ValidateFetch(rg.MemberID, rg.MemberEpoch)
+		}
+	})
+	return err
 }

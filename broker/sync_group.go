@@ -23,9 +23,9 @@ func (b *Broker) handleSyncGroup(req *protocol.Request, respond func(protocol.Re
 		fail(kerr.InvalidGroupID)
 		return
 	}
-	found, err := b.groups.do(r.Group, false, replyWith(respond), func(g *group.Group, id group.ReqID, now time.Time) group.Out {
+	found, err := b.groups.doCell(r.Group, false, replyWith(respond), b.groups.classicEvent(false, kerr.UnknownMemberID, func(g *group.Group, id group.ReqID, now time.Time) group.Out {
 		return g.Sync(id, r, now)
-	})
+	}))
 	if err != nil {
 		fail(err)
 	} else if !found {

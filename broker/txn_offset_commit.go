@@ -36,8 +36,16 @@ func (b *Broker) handleTxnOffsetCommit(req *protocol.Request, respond func(proto
 	// As for OffsetCommit, a commit without a generation may create a
 	// group that only holds offsets; one naming a generation needs the
 	// group to exist.
-	found, err := b.groups.do(r.Group, r.Generation < 0, replyWith(respond), func(g *group.Group, id group.ReqID, now time.Time) group.Out {
-		return g.TxnCommit(id, r, exists, now)
+	found, err := b.groups.doCell(r.Group, r.Generation < 0, replyWith(respond), func(cl *cell, id group.ReqID, now time.Time) (group.Out, *kerr.Error) {
+		if cl.cg == nil {
+			return cl.g.TxnCommit(id, r, exists, now), nil
+		}
+		if r.Generation >= 0 || r.MemberID != "" {
+			if err := cl.cg.ValidateCommit(r.MemberID, r.Generation, true, r.Version); err != nil {
+				return group.Out{}, err
+			}
+		}
+		return cl.g.TxnCommitChecked(id, r, exists, now), nil
 	})
 	switch {
 	case err != nil:

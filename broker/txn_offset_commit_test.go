@@ -315,7 +315,7 @@ func TestCompleteTxnDuringLoad(t *testing.T) {
 
 	c.completeTxn(0, 8, false) // another producer: nothing to do
 	c.completeTxn(0, 7, true)  // the load has not installed the groups yet
-	if !c.serveLoaded(sh, groups, outs) {
+	if !c.serveLoaded(sh, groups, outs, nil, nil) {
 		t.Fatal("shard refused the groups")
 	}
 	g := sh.cells["g"].g

@@ -107,6 +107,11 @@ var brokerDefs = []Def{
 	def("group.max.session.timeout.ms", TypeInt, "1800000", "Largest session timeout a member may ask for."),
 	def("group.initial.rebalance.delay.ms", TypeInt, "3000", "Wait for more members before the first rebalance of an empty group."),
 	def("group.max.size", TypeInt, maxInt, "Most members a group may have.").rule(atLeast(1)),
+	def("group.coordinator.rebalance.protocols", TypeList, "classic,consumer", "Group protocols the coordinator serves: classic (JoinGroup/SyncGroup), consumer (KIP-848's ConsumerGroupHeartbeat).").rule(listOf("classic", "consumer")),
+	def("group.consumer.session.timeout.ms", TypeInt, "45000", "Time after which a consumer-protocol member that stopped heartbeating is removed.").rule(atLeast(1)),
+	def("group.consumer.heartbeat.interval.ms", TypeInt, "5000", "Heartbeat interval given to consumer-protocol members.").rule(atLeast(1)),
+	def("group.consumer.max.size", TypeInt, maxInt, "Most members a consumer-protocol group may have.").rule(atLeast(1)),
+	def("group.consumer.assignors", TypeList, "uniform,range", "Server-side assignors of consumer-protocol groups, the first the default: uniform, range (or Kafka's class names for them).").rule(listOf("uniform", "range", "org.apache.kafka.coordinator.group.assignor.UniformAssignor", "org.apache.kafka.coordinator.group.assignor.RangeAssignor")),
 
 	// Transactions.
 	def("transaction.state.log.num.partitions", TypeInt, "50", "Partitions of __transaction_state.").rule(atLeast(1)),

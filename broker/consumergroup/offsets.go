@@ -2,6 +2,8 @@ package consumergroup
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"spool/broker/group"
 )
 
 // ValidateCommit is Kafka's check of an OffsetCommit (or TxnOffsetCommit)
@@ -59,4 +61,27 @@ func (g *Group) ValidateDelete() *kerr.Error {
 		return kerr.NonEmptyGroup
 	}
 	return nil
+}
+
+// Delete ends an empty group (DeleteGroups, or a classic JoinGroup that
+// takes the group id over): the tombstones of all its records, as Kafka
+// writes them. The group must not be used after.
+func (g *Group) Delete() Out {
+	var out Out
+	var recs []group.Record
+	for _, m := range g.Members() {
+		recs = append(recs, g.removalRecords(m)...)
+		g.dropMember(m.ID)
+	}
+	for re := range g.regexes {
+		recs = append(recs, tombstone(memberKey(TypeRegularExpression, g.ID, re)))
+	}
+	recs = append(recs, tombstone(groupKey(TypeTargetAssignmentMetadata, g.ID)), tombstone(groupKey(TypeGroupMetadata, g.ID)))
+	g.regexes = map[string]resolvedRegex{}
+	for k := range g.armed {
+		g.disarm(&out, k)
+	}
+	g.write(&out, recs, nil)
+	g.dead = true
+	return out
 }

@@ -19,6 +19,9 @@ type Loader struct {
 	// txnGroups lists, per producer id, the groups holding its pending
 	// offsets, so a marker touches only those.
 	txnGroups map[int64]map[string]struct{}
+	// Other, if set, replays the records of the types this package does
+	// not read (the KIP-848 consumer groups'), in log order.
+	Other func(Record) error
 }
 
 // NewLoader starts a replay; now stamps groups created by it.
@@ -82,7 +85,10 @@ func (l *Loader) apply(r Record, off, producer int64) error {
 		return l.applyGroup(r)
 	default:
 		// Newer record types (consumer groups of KIP-848, share groups)
-		// are not ours to read.
+		// are not ours to read: Other may take them.
+		if l.Other != nil {
+			return l.Other(r)
+		}
 		return nil
 	}
 }

@@ -14,13 +14,22 @@ type Exists func(topic string, partition int32) bool
 // in Kafka, any offset value is accepted, negative ones included: a
 // negative committed offset reads back as "no offset" in every client.
 func (g *Group) Commit(id ReqID, r *kmsg.OffsetCommitRequest, exists Exists, now time.Time) Out {
-	var out Out
-	resp := commitResponse(r)
 	if err := g.validateCommit(r); err != nil {
+		var out Out
+		resp := commitResponse(r)
 		setCommitErrors(resp, err, false)
 		out.reply(id, resp)
 		return out
 	}
+	return g.CommitChecked(id, r, exists, now)
+}
+
+// CommitChecked is Commit from a committer the caller already checked:
+// a member of the KIP-848 consumer group of the same id, whose membership
+// this classic group does not hold.
+func (g *Group) CommitChecked(id ReqID, r *kmsg.OffsetCommitRequest, exists Exists, now time.Time) Out {
+	var out Out
+	resp := commitResponse(r)
 	if m := g.members[r.MemberID]; m != nil && (g.state == Stable || g.state == PreparingRebalance) {
 		g.touch(&out, m, now)
 	}

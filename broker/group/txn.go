@@ -13,13 +13,21 @@ import (
 // OffsetFetch, until that producer's transaction marker reaches the
 // partition (CompleteTxn). The reply goes out once the batch is durable.
 func (g *Group) TxnCommit(id ReqID, r *kmsg.TxnOffsetCommitRequest, exists Exists, now time.Time) Out {
-	var out Out
-	resp := txnCommitResponse(r)
 	if err := g.validateTxnCommit(r); err != nil {
+		var out Out
+		resp := txnCommitResponse(r)
 		setTxnCommitErrors(resp, err, false)
 		out.reply(id, resp)
 		return out
 	}
+	return g.TxnCommitChecked(id, r, exists, now)
+}
+
+// TxnCommitChecked is TxnCommit from a committer the caller already
+// checked (a member of the consumer group of the same id).
+func (g *Group) TxnCommitChecked(id ReqID, r *kmsg.TxnOffsetCommitRequest, exists Exists, now time.Time) Out {
+	var out Out
+	resp := txnCommitResponse(r)
 	var recs []Record
 	pending := map[TopicPartition]staged{}
 	for i, t := range r.Topics {
