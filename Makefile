@@ -102,8 +102,9 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-# The performance table (test/bench): spool against franz-go's kfake in
-# memory and on disk, next to the machine's own limits, plus the data
+# The performance table (test/bench): spool against Apache Kafka
+# (test/peers/kafka) and franz-go's kfake in memory and on disk, next to
+# the machine's own limits, plus the data
 # path's allocations. BENCH selects a subset (a -bench pattern, e.g.
 # BENCH=Matrix/1node/1KiB); a full run rewrites the tables in
 # docs/PERFORMANCE.md. BENCH_CELL is each matrix cell's measured time (10s per cell
@@ -111,7 +112,7 @@ lint:
 BENCH_CELL ?= 1500ms
 BENCH_WARM ?= 500ms
 bench: build kafka-peer
-	SPOOL_BIN=$(CURDIR)/$(BIN) BENCH_CELL=$(BENCH_CELL) BENCH_WARM=$(BENCH_WARM) $(GO) test -run '^$$' -bench '$(or $(BENCH),.)' -benchtime 1x -timeout 40m ./test/bench/ $(if $(BENCH),,-args -update)
+	SPOOL_BIN=$(CURDIR)/$(BIN) BENCH_CELL=$(BENCH_CELL) BENCH_WARM=$(BENCH_WARM) $(GO) test -run '^$$' -bench '$(or $(BENCH),.)' -benchtime 1x -timeout 75m ./test/bench/ $(if $(BENCH),,-args -update)
 
 # Partition scale: 100,000 partitions on one node, metadata for 1,000,000
 # on three controllers, controlled shutdown of a broker leading 10,000.

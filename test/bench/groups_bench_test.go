@@ -12,14 +12,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// groupPeers starts spool and kfake on disk for the group benchmarks.
-// Spool runs without the initial rebalance delay (kfake has none) and
-// kfake persists with fsync, as spool's commits do.
+// groupPeers starts spool, Apache Kafka and kfake on disk for the group
+// benchmarks. Spool and Kafka run without the initial rebalance delay
+// (kfake has none); kfake persists with fsync, as spool's commits do, and
+// Kafka flushes every message (log.flush.interval.messages=1), which
+// __consumer_offsets takes too: by default it acknowledges commits that
+// are only in the page cache.
 func groupPeers(b *testing.B) []*server {
 	spool := startSpool(b, "group.initial.rebalance.delay.ms=0")
+	kafka := startWarmKafka(b, 1, map[string]string{"group.initial.rebalance.delay.ms": "0", "log.flush.interval.messages": "1"})
 	kfake := startKfakeDisk(b)
-	b.Logf("%s; %s", spool.opts, kfake.opts)
-	return []*server{spool, kfake}
+	b.Logf("%s; %s; %s", spool.opts, kafka.opts, kfake.opts)
+	return []*server{spool, kafka, kfake}
 }
 
 func benchTopic(b *testing.B, addr, topic string, partitions int32) {
@@ -104,8 +108,8 @@ func BenchmarkGroupStabilise(b *testing.B) {
 	}
 	ms := func(p string) float64 { return float64(totals[p].Microseconds()) / 1e3 / rounds }
 	table.add(row{Section: sectionAdmin, Workload: "10 consumers join one group over 60 partitions: until stable (mean of 5)", Unit: "ms", Lower: true,
-		Spool: ms("spool"), Peers: map[string]float64{"kfake-disk": ms("kfake-disk")},
-		Note: "spool with group.initial.rebalance.delay.ms=0, as kfake has no delay"})
+		Spool: ms("spool"), Peers: map[string]float64{"kafka": ms("kafka"), "kfake-disk": ms("kfake-disk")},
+		Note: "spool and kafka with group.initial.rebalance.delay.ms=0, as kfake has no delay"})
 }
 
 // BenchmarkOffsetCommits measures durable offset commits per second: 8
@@ -120,7 +124,8 @@ func BenchmarkOffsetCommits(b *testing.B) {
 		s.stop()
 	}
 	table.add(row{Section: sectionAdmin, Workload: "durable offset commits, 8 committers", Unit: "commits/s",
-		Spool: rates["spool"], Peers: map[string]float64{"kfake-disk": rates["kfake-disk"]}})
+		Spool: rates["spool"], Peers: map[string]float64{"kafka": rates["kafka"], "kfake-disk": rates["kfake-disk"]},
+		Note: "kafka with log.flush.interval.messages=1, so that its commits are on disk when acknowledged, as spool's and kfake-disk's are"})
 }
 
 func commitRate(b *testing.B, addr string, workers int, warm, measure time.Duration) float64 {

@@ -284,8 +284,9 @@ func latency(ctx context.Context, addrs []string, topic string, w workload, rate
 			mu.Unlock()
 		}
 	}()
-	// Let the consumer find the end offsets before anything is produced.
-	time.Sleep(300 * time.Millisecond)
+	// Let the consumer find the end offsets before anything is produced
+	// (a JVM broker's first answers on a new topic take longest).
+	time.Sleep(time.Second)
 
 	pcl, err := producer(addrs, topic, w.acks, 0)
 	if err != nil {

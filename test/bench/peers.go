@@ -1,6 +1,7 @@
-// Package bench measures spool against franz-go's kfake (in memory, and
-// with its DataDir and SyncWrites: a disk-backed peer), each server its own
-// process on loopback, next to the machine's own limits measured in the
+// Package bench measures spool against Apache Kafka (test/peers/kafka,
+// with its defaults) and franz-go's kfake (in memory, and with its DataDir
+// and SyncWrites: a disk-backed peer), each server its own process on
+// loopback, next to the machine's own limits measured in the
 // same run. It prints one table; ratios to the same-run peer are what
 // matter on a shared machine, not absolute figures.
 package bench
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"spool/test/harness"
+	"spool/test/peers/kafkapeer"
 )
 
 // server is a running broker (one process, or one per node) under test.
@@ -32,6 +34,7 @@ type server struct {
 	debug []string // spool's debug listeners, one per node
 	nodes []*harness.Node
 	cmd   *exec.Cmd
+	kafka *kafkapeer.Peer
 }
 
 func (s *server) addr() string { return s.addrs[0] }
@@ -39,6 +42,9 @@ func (s *server) addr() string { return s.addrs[0] }
 func (s *server) stop() {
 	for _, n := range s.nodes {
 		n.Stop()
+	}
+	if s.kafka != nil {
+		s.kafka.Stop()
 	}
 	if s.cmd == nil {
 		return
@@ -137,6 +143,13 @@ func startPeer(b testing.TB, name string, props ...string) *server {
 		return startKfake(b)
 	case "kfake-disk":
 		return startKfakeDisk(b)
+	case "kafka":
+		extra := map[string]string{}
+		for _, p := range props {
+			k, v, _ := strings.Cut(p, "=")
+			extra[k] = v
+		}
+		return startWarmKafka(b, 1, extra)
 	}
 	return startSpool(b, props...)
 }

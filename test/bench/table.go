@@ -35,7 +35,7 @@ type row struct {
 }
 
 // peerOrder is the column order of the peers.
-var peerOrder = []string{"kfake", "kfake-disk"}
+var peerOrder = []string{"kafka", "kfake", "kfake-disk"}
 
 // ratio is how many times better spool is than the peer (>1: spool better),
 // whichever direction "better" is for the figure; 0 when unknown.
@@ -150,8 +150,8 @@ func (t *results) markdown(w io.Writer, m machine) {
 	}
 	for _, s := range sections {
 		fmt.Fprintf(w, "**%s**\n\n", s)
-		fmt.Fprintln(w, "| workload | unit | spool | kfake | × kfake | kfake-disk | × kfake-disk | limit | % of limit |")
-		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
+		fmt.Fprintln(w, "| workload | unit | spool | kafka | × kafka | kfake | × kfake | kfake-disk | × kfake-disk | limit | % of limit |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
 		for _, r := range t.rows {
 			if r.Section != s {
 				continue
