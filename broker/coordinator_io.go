@@ -9,7 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"spool/broker/group"
-	"spool/storage"
+	"spool/record"
 )
 
 // apply carries out an Out with cl locked: writes are appended in order
@@ -70,7 +70,7 @@ func (c *coordinator) appendRecords(cl *cell, recs []group.Record, txn *group.Pr
 	} else {
 		batch = group.EncodeBatch(recs, now.UnixMilli())
 	}
-	h, err := storage.ParseBatchHeader(batch[:storage.BatchHeaderLen])
+	h, err := record.ParseHeader(batch[:record.HeaderLen])
 	if err != nil {
 		c.log.Error("encode __consumer_offsets batch", zap.Error(err))
 		return 0, 0, kerr.UnknownServerError

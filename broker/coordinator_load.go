@@ -8,6 +8,7 @@ import (
 
 	"spool/broker/consumergroup"
 	"spool/broker/group"
+	"spool/record"
 	"spool/storage"
 )
 
@@ -80,14 +81,14 @@ func (c *coordinator) serveLoaded(sh *shard, groups map[string]*group.Group, out
 // data batches record by record, transaction markers as the end of their
 // producer's transaction.
 func replayOffsets(l *storage.Log, loader *group.Loader) error {
-	return replayLog(l, func(batch []byte, h storage.BatchHeader) error {
+	return replayLog(l, func(batch []byte, h record.Header) error {
 		if h.IsControl() {
-			ctl, err := storage.ParseControlBatch(batch)
+			ctl, err := record.ParseMarker(batch)
 			if err != nil {
 				return fmt.Errorf("control batch at %d: %w", h.BaseOffset, err)
 			}
-			if ctl.Type == storage.ControlCommit || ctl.Type == storage.ControlAbort {
-				loader.EndTxn(h.ProducerID, ctl.Type == storage.ControlCommit)
+			if ctl.Type == record.ControlCommit || ctl.Type == record.ControlAbort {
+				loader.EndTxn(h.ProducerID, ctl.Type == record.ControlCommit)
 			}
 			return nil
 		}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"sync"
 
+	"spool/record"
 	"spool/storage"
 )
 
@@ -187,7 +188,7 @@ func openLeaderEpochs(l *storage.Log) (*leaderEpochs, error) {
 	if len(le.entries) > 0 || l.LogEndOffset() == l.LogStartOffset() {
 		return le, nil
 	}
-	var hdr [storage.BatchHeaderLen]byte
+	var hdr [record.HeaderLen]byte
 	for off, end := l.LogStartOffset(), l.LogEndOffset(); off < end; {
 		sl, err := l.Read(off, 1, end, true)
 		if err != nil || sl.Empty() {
@@ -199,7 +200,7 @@ func openLeaderEpochs(l *storage.Log) (*leaderEpochs, error) {
 		if err != nil {
 			return nil, err
 		}
-		h, err := storage.ParseBatchHeader(hdr[:])
+		h, err := record.ParseHeader(hdr[:])
 		if err != nil {
 			return nil, err
 		}

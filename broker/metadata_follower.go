@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"spool/controller/metadata"
+	"spool/record"
 	"spool/storage"
 )
 
@@ -179,7 +180,7 @@ func (f *metadataFollower) applyBatches(b []byte, publish bool) (int64, error) {
 	prev := f.Image()
 	delta := metadata.NewDelta(prev)
 	next, last, epoch := prev.Offset+1, prev.Offset, prev.Epoch
-	err := storage.SplitBatches(b, func(batch []byte, h storage.BatchHeader) error {
+	err := record.Split(b, func(batch []byte, h record.Header) error {
 		if h.BaseOffset < next {
 			return nil // already applied
 		}

@@ -3,8 +3,6 @@ package broker
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
-	"hash/crc32"
 	"net"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"spool/config"
 	"spool/controller/metadata"
 	"spool/protocol"
+	"spool/record"
 	"spool/storage"
 )
 
@@ -140,9 +139,9 @@ func testBatch(n, valueSize int, firstTs, step int64) []byte {
 		Magic: 2, LastOffsetDelta: int32(n - 1), FirstTimestamp: firstTs, MaxTimestamp: firstTs + int64(n-1)*step,
 		ProducerID: -1, ProducerEpoch: -1, FirstSequence: -1, NumRecords: int32(n), Records: recs,
 	}
-	b.Length = int32(storage.BatchHeaderLen - 12 + len(recs))
+	b.Length = int32(record.HeaderLen - 12 + len(recs))
 	out := b.AppendTo(nil)
-	binary.BigEndian.PutUint32(out[17:], crc32.Checksum(out[21:], crc32.MakeTable(crc32.Castagnoli)))
+	record.SetCRC(out)
 	return out
 }
 

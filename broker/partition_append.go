@@ -8,6 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"spool/record"
 	"spool/storage"
 )
 
@@ -33,7 +34,7 @@ type appendParams struct {
 // it, so offsets, producer state and the high watermark advance together.
 // The batch must already be validated; its header fields are patched in
 // place.
-func (p *partition) appendAsLeader(batch []byte, h storage.BatchHeader, ap appendParams) appendOutcome {
+func (p *partition) appendAsLeader(batch []byte, h record.Header, ap appendParams) appendOutcome {
 	p.appendMu.Lock()
 	defer p.appendMu.Unlock()
 	isLeader, epoch := p.leadership()
@@ -157,7 +158,7 @@ func readProducerSnapshot(path string) (*producerStates, error) {
 // replayProducers folds the headers of the batches in [from, to) into the
 // producer state, reading only the 61-byte headers.
 func (p *partition) replayProducers(from, to int64) error {
-	var hdr [storage.BatchHeaderLen]byte
+	var hdr [record.HeaderLen]byte
 	for off := from; off < to; {
 		sl, err := p.log.Read(off, math.MaxInt32, to, true)
 		if err != nil {
@@ -185,8 +186,8 @@ func (p *partition) replaySlice(sl *storage.Slice, hdr []byte, from int64) (int6
 		if _, err := f.ReadAt(hdr, pos); err != nil {
 			return 0, fmt.Errorf("replay producer state: read %s at %d: %w", f.Name(), pos, err)
 		}
-		h, err := storage.ParseBatchHeader(hdr)
-		if err == nil && h.TotalSize() < storage.BatchHeaderLen {
+		h, err := record.ParseHeader(hdr)
+		if err == nil && h.TotalSize() < record.HeaderLen {
 			err = fmt.Errorf("%w: batch length %d", storage.ErrLogCorrupt, h.BatchLength)
 		}
 		if err != nil {
@@ -204,7 +205,7 @@ func (p *partition) replaySlice(sl *storage.Slice, hdr []byte, from int64) (int6
 }
 
 // replayBatch folds one batch found on replay into the producer state.
-func (p *partition) replayBatch(f *os.File, pos int64, h storage.BatchHeader) error {
+func (p *partition) replayBatch(f *os.File, pos int64, h record.Header) error {
 	if !h.IsControl() {
 		p.producers.update(h)
 		return nil

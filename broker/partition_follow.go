@@ -3,7 +3,7 @@ package broker
 import (
 	"fmt"
 
-	"spool/storage"
+	"spool/record"
 )
 
 // appendAsFollower appends batches fetched from the leader with their
@@ -17,7 +17,7 @@ func (p *partition) appendAsFollower(batches []byte) error {
 	// Find the first batch the log lacks; everything after it is appended.
 	off := 0
 	for off < len(batches) {
-		h, err := storage.ParseBatchHeader(batches[off:])
+		h, err := record.ParseHeader(batches[off:])
 		if err != nil || off+h.TotalSize() > len(batches) {
 			break // a trailing partial batch: the next fetch brings it whole
 		}
@@ -34,7 +34,7 @@ func (p *partition) appendAsFollower(batches []byte) error {
 	if _, err := p.log.AppendAsFollower(chunk); err != nil {
 		return fmt.Errorf("append as follower: %w", err)
 	}
-	err := storage.SplitBatches(chunk, func(batch []byte, h storage.BatchHeader) error {
+	err := record.Split(chunk, func(batch []byte, h record.Header) error {
 		p.epochs.assign(h.PartitionLeaderEpoch, h.BaseOffset)
 		switch {
 		case h.ProducerID < 0:

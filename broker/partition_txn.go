@@ -8,6 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"spool/record"
 	"spool/storage"
 )
 
@@ -64,7 +65,7 @@ func (p *partition) publishTxns() {
 
 // noteDataBatch records an appended data batch of a producer, with
 // appendMu held; a transactional batch may open a transaction here.
-func (p *partition) noteDataBatch(h storage.BatchHeader) {
+func (p *partition) noteDataBatch(h record.Header) {
 	opens := h.IsTransactional() && !p.producers.isOpen(h.ProducerID)
 	p.producers.update(h)
 	if opens {
@@ -76,16 +77,16 @@ func (p *partition) noteDataBatch(h storage.BatchHeader) {
 // appendMu held: the producer's transaction ends, an aborted one enters the
 // aborted transaction index, and the view is republished. Leader,
 // follower and recovery share it.
-func (p *partition) completeTxn(h storage.BatchHeader, batch []byte) error {
-	ctl, err := storage.ParseControlBatch(batch)
+func (p *partition) completeTxn(h record.Header, batch []byte) error {
+	ctl, err := record.ParseMarker(batch)
 	if err != nil {
 		return err
 	}
-	if ctl.Type != storage.ControlCommit && ctl.Type != storage.ControlAbort {
+	if ctl.Type != record.ControlCommit && ctl.Type != record.ControlAbort {
 		return nil // a control record type this broker does not know
 	}
 	ct, ok := p.producers.endTxn(h.ProducerID, h.ProducerEpoch, ctl.CoordinatorEpoch,
-		h.BaseOffset, h.MaxTimestamp, ctl.Type == storage.ControlCommit)
+		h.BaseOffset, h.MaxTimestamp, ctl.Type == record.ControlCommit)
 	if !ok {
 		return nil
 	}
@@ -168,7 +169,7 @@ func (p *partition) appendMarkerLocked(m txnMarker) (int64, int16, error) {
 				"coordinator epoch %d of producer %d is older than %d", m.coordinatorEpoch, m.producerID, e.coordEpoch)
 		}
 	}
-	batch := storage.EncodeControlBatch(nil, m.producerID, m.producerEpoch, m.commit, m.coordinatorEpoch, time.Now().UnixMilli())
+	batch := record.AppendMarker(nil, m.producerID, m.producerEpoch, m.commit, m.coordinatorEpoch, time.Now().UnixMilli())
 	res, err := p.log.Append(batch, epoch, -1)
 	if err != nil {
 		if errors.Is(err, storage.ErrClosed) {
@@ -176,7 +177,7 @@ func (p *partition) appendMarkerLocked(m txnMarker) (int64, int16, error) {
 		}
 		return 0, kerr.KafkaStorageError.Code, err
 	}
-	h, err := storage.ParseBatchHeader(batch)
+	h, err := record.ParseHeader(batch)
 	if err != nil {
 		return 0, kerr.KafkaStorageError.Code, err
 	}
@@ -225,14 +226,14 @@ func abortedIn(l *storage.Log, sl *storage.Slice, offset, lso int64) ([]storage.
 
 // sliceEnd is the offset after the last batch of sl, from its headers.
 func sliceEnd(sl *storage.Slice) (int64, error) {
-	var hdr [storage.BatchHeaderLen]byte
+	var hdr [record.HeaderLen]byte
 	f, end := sl.File(), int64(-1)
 	for pos, stop := sl.Pos(), sl.Pos()+int64(sl.Len()); pos < stop; {
 		if _, err := f.ReadAt(hdr[:], pos); err != nil {
 			return 0, fmt.Errorf("read batch header in %s at %d: %w", f.Name(), pos, err)
 		}
-		h, err := storage.ParseBatchHeader(hdr[:])
-		if err != nil || h.TotalSize() < storage.BatchHeaderLen {
+		h, err := record.ParseHeader(hdr[:])
+		if err != nil || h.TotalSize() < record.HeaderLen {
 			return 0, fmt.Errorf("%w: batch header in %s at %d", storage.ErrLogCorrupt, f.Name(), pos)
 		}
 		end = h.NextOffset()

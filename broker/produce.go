@@ -13,6 +13,7 @@ import (
 	"spool/broker/txn"
 	"spool/controller/metadata"
 	"spool/protocol"
+	"spool/record"
 	"spool/storage"
 )
 
@@ -149,7 +150,7 @@ func (b *Broker) producePartition(pr *produceRequest, topic *metadata.Topic, cfg
 		fail(kerr.NotEnoughReplicas, fmt.Sprintf("the ISR %v is smaller than min.insync.replicas=%d", isr, cfg.minInsync))
 		return
 	}
-	var h storage.BatchHeader
+	var h record.Header
 	var bad batchProblem
 	if pre != nil && pre.done {
 		h, bad = pre.h, pre.bad

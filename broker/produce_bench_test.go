@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/protocol"
+	"spool/record"
 	"spool/storage"
 )
 
@@ -76,7 +77,7 @@ func BenchmarkValidateProduce(b *testing.B) {
 		recs[i] = testRec{value: make([]byte, 1024)}
 	}
 	cfg := produceConfig{maxMessageBytes: 64 << 20, segmentBytes: 1 << 30, beforeMaxMs: 1 << 60, afterMaxMs: 1 << 60, minInsync: 1}
-	for _, codec := range []int8{storage.CompressionNone, storage.CompressionSnappy, storage.CompressionLZ4, storage.CompressionZstd} {
+	for _, codec := range []int8{record.CompressionNone, record.CompressionSnappy, record.CompressionLZ4, record.CompressionZstd} {
 		batch := buildBatch(b, batchSpec{recs: recs, codec: codec, producerID: 7})
 		b.Run(fmt.Sprintf("codec=%d", codec), func(b *testing.B) {
 			now := time.Now().UnixMilli()

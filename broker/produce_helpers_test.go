@@ -3,7 +3,6 @@ package broker
 import (
 	"bytes"
 	"encoding/binary"
-	"hash/crc32"
 	"os"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"spool/config"
 	"spool/controller/metadata"
 	"spool/protocol"
+	"spool/record"
 	"spool/storage"
 )
 
@@ -82,13 +82,13 @@ func compressFor(t testing.TB, codec int8, xerial bool, raw []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	switch codec {
-	case storage.CompressionNone:
+	case record.CompressionNone:
 		return raw
-	case storage.CompressionGzip:
+	case record.CompressionGzip:
 		w := gzip.NewWriter(&buf)
 		w.Write(raw)
 		w.Close()
-	case storage.CompressionSnappy:
+	case record.CompressionSnappy:
 		block := s2.EncodeSnappy(nil, raw)
 		if !xerial {
 			return block
@@ -96,11 +96,11 @@ func compressFor(t testing.TB, codec int8, xerial bool, raw []byte) []byte {
 		buf.Write([]byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1})
 		buf.Write(binary.BigEndian.AppendUint32(nil, uint32(len(block))))
 		buf.Write(block)
-	case storage.CompressionLZ4:
+	case record.CompressionLZ4:
 		w := lz4.NewWriter(&buf)
 		w.Write(raw)
 		w.Close()
-	case storage.CompressionZstd:
+	case record.CompressionZstd:
 		enc, err := zstd.NewWriter(nil)
 		if err != nil {
 			t.Fatal(err)
@@ -122,9 +122,9 @@ func buildBatch(t testing.TB, s batchSpec) []byte {
 	}
 	recs = compressFor(t, s.codec, s.xerial, recs)
 	be := binary.BigEndian
-	b := make([]byte, storage.BatchHeaderLen, storage.BatchHeaderLen+len(recs))
+	b := make([]byte, record.HeaderLen, record.HeaderLen+len(recs))
 	be.PutUint64(b[0:], 0)
-	be.PutUint32(b[8:], uint32(storage.BatchHeaderLen-12+len(recs)))
+	be.PutUint32(b[8:], uint32(record.HeaderLen-12+len(recs)))
 	be.PutUint32(b[12:], 0xffffffff)
 	b[16] = 2
 	be.PutUint16(b[21:], uint16(s.attrs|int16(s.codec)))
@@ -149,7 +149,7 @@ func buildBatch(t testing.TB, s batchSpec) []byte {
 }
 
 func fixCRC(b []byte) {
-	binary.BigEndian.PutUint32(b[17:], crc32.Checksum(b[21:], crc32.MakeTable(crc32.Castagnoli)))
+	record.SetCRC(b)
 }
 
 const testTopic = "t"

@@ -9,7 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/protocol"
-	"spool/storage"
+	"spool/record"
 )
 
 // A request big enough to be validated on several cores answers each
@@ -22,10 +22,10 @@ func TestProduceValidatedInParallel(t *testing.T) {
 	big := values(200, 1024) // 200 KiB a batch: the request passes parallelValidateBytes
 	old := time.Now().Add(-365 * 24 * time.Hour).UnixMilli()
 	batches := [][]byte{
-		buildBatch(t, batchSpec{recs: big, codec: storage.CompressionSnappy}),
+		buildBatch(t, batchSpec{recs: big, codec: record.CompressionSnappy}),
 		buildBatch(t, batchSpec{recs: big}),
 		buildBatch(t, batchSpec{recs: big, firstTs: old}), // before message.timestamp.before.max.ms
-		buildBatch(t, batchSpec{recs: big, codec: storage.CompressionLZ4}),
+		buildBatch(t, batchSpec{recs: big, codec: record.CompressionLZ4}),
 	}
 	batches[1][len(batches[1])-1] ^= 0xff // CRC no longer matches
 	r := kmsg.NewPtrProduceRequest()

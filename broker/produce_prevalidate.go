@@ -8,12 +8,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/controller/metadata"
-	"spool/storage"
+	"spool/record"
 )
 
 // checkedBatch is one partition's batch validated ahead of its append.
 type checkedBatch struct {
-	h    storage.BatchHeader
+	h    record.Header
 	bad  batchProblem
 	done bool
 }

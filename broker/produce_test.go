@@ -10,6 +10,7 @@ import (
 
 	"spool/controller/metadata"
 	"spool/protocol"
+	"spool/record"
 	"spool/storage"
 )
 
@@ -83,7 +84,7 @@ func TestProduceValidation(t *testing.T) {
 			return buildBatch(t, batchSpec{recs: values(1, 5), producerID: 9, baseSeq: -1})
 		}, kerr.InvalidRecord, -1},
 		{"zstd before v7", nil, 6, func(t *testing.T) []byte {
-			return buildBatch(t, batchSpec{recs: values(1, 5), codec: storage.CompressionZstd})
+			return buildBatch(t, batchSpec{recs: values(1, 5), codec: record.CompressionZstd})
 		}, kerr.UnsupportedCompressionType, -1},
 		{"keyless on compacted, uncompressed", compact, 12, func(t *testing.T) []byte {
 			return buildBatch(t, batchSpec{recs: keyless})
@@ -103,7 +104,7 @@ func TestProduceValidation(t *testing.T) {
 			return buildBatch(t, batchSpec{recs: values(50, 100), codec: codec.id, xerial: codec.xerial})
 		}, nil, -1}, validationCase{"corrupt " + codec.name + " payload", nil, 12, func(t *testing.T) []byte {
 			b := buildBatch(t, batchSpec{recs: values(50, 100), codec: codec.id, xerial: codec.xerial})
-			for i := storage.BatchHeaderLen + 20; i < len(b); i += 7 {
+			for i := record.HeaderLen + 20; i < len(b); i += 7 {
 				b[i] ^= 0x5a
 			}
 			fixCRC(b)
@@ -282,7 +283,7 @@ func TestProduceLogAppendTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := storage.ValidateBatch(raw)
+	h, err := record.Validate(raw)
 	if err != nil || !h.LogAppendTime() || h.MaxTimestamp != got.LogAppendTime {
 		t.Fatalf("stored batch: %+v %v, want LogAppendTime %d", h, err, got.LogAppendTime)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"spool/config"
 	"spool/controller/metadata"
-	"spool/storage"
+	"spool/record"
 )
 
 // produceConfig is what validating a topic's batches needs from its
@@ -60,7 +60,7 @@ func problem(err *kerr.Error, format string, args ...any) batchProblem {
 // client's produce, in Kafka's order: the request shape (exactly one v2
 // batch), size, the batch header's own consistency, CRC, then every
 // record.
-func validateProduce(recs []byte, version int16, cfg *produceConfig, nowMs int64) (storage.BatchHeader, batchProblem) {
+func validateProduce(recs []byte, version int16, cfg *produceConfig, nowMs int64) (record.Header, batchProblem) {
 	h, p := validateShape(recs, version, cfg)
 	if p.err != nil {
 		return h, p
@@ -72,18 +72,18 @@ func validateProduce(recs []byte, version int16, cfg *produceConfig, nowMs int64
 
 // validateShape enforces what a Produce v3+ request may carry and the
 // batch's size and checksum.
-func validateShape(recs []byte, version int16, cfg *produceConfig) (storage.BatchHeader, batchProblem) {
+func validateShape(recs []byte, version int16, cfg *produceConfig) (record.Header, batchProblem) {
 	// Up to the magic byte is what Kafka needs to see a batch at all.
 	const upToMagic = 17
 	if len(recs) < upToMagic {
-		return storage.BatchHeader{}, problem(kerr.InvalidRecord, "produce v%d needs one record batch, got %d bytes", version, len(recs))
+		return record.Header{}, problem(kerr.InvalidRecord, "produce v%d needs one record batch, got %d bytes", version, len(recs))
 	}
-	h, err := storage.ParseBatchHeader(recs)
+	h, err := record.ParseHeader(recs)
 	if err != nil {
 		return h, problem(kerr.CorruptMessage, "record batch: %v", err)
 	}
 	switch {
-	case h.BatchLength < storage.BatchHeaderLen-12:
+	case h.BatchLength < record.HeaderLen-12:
 		return h, problem(kerr.CorruptMessage, "record batch length %d is below the minimum", h.BatchLength)
 	case h.Magic != 2:
 		return h, problem(kerr.InvalidRecord, "produce v%d may only carry magic 2 record batches, got magic %d", version, h.Magic)
@@ -91,7 +91,7 @@ func validateShape(recs []byte, version int16, cfg *produceConfig) (storage.Batc
 		return h, problem(kerr.InvalidRecord, "record batch of %d bytes is cut off at %d", h.TotalSize(), len(recs))
 	case h.TotalSize() < len(recs):
 		return h, problem(kerr.InvalidRecord, "produce v%d must carry exactly one record batch per partition", version)
-	case version < 7 && h.Compression() == storage.CompressionZstd:
+	case version < 7 && h.Compression() == record.CompressionZstd:
 		return h, problem(kerr.UnsupportedCompressionType, "zstd needs produce v7 or later, got v%d", version)
 	case int64(len(recs)) > cfg.maxMessageBytes:
 		return h, problem(kerr.MessageTooLarge, "record batch of %d bytes exceeds max.message.bytes %d", len(recs), cfg.maxMessageBytes)
@@ -104,14 +104,14 @@ func validateShape(recs []byte, version int16, cfg *produceConfig) (storage.Batc
 		p.inBatch = true
 		return h, p
 	}
-	if _, err := storage.ValidateBatch(recs); err != nil {
+	if _, err := record.Validate(recs); err != nil {
 		return h, problem(kerr.CorruptMessage, "record batch: %v", err)
 	}
 	return h, batchProblem{}
 }
 
 // validateHeader applies Kafka's client-batch rules to the header.
-func validateHeader(h storage.BatchHeader) batchProblem {
+func validateHeader(h record.Header) batchProblem {
 	switch {
 	case h.NumRecords <= 0:
 		return problem(kerr.InvalidRecord, "invalid record count %d", h.NumRecords)
@@ -123,7 +123,7 @@ func validateHeader(h storage.BatchHeader) batchProblem {
 		return problem(kerr.InvalidRecord, "invalid sequence %d for producer %d", h.BaseSequence, h.ProducerID)
 	case h.IsTransactional() && (h.ProducerID < 0 || h.BaseSequence < 0):
 		return problem(kerr.InvalidRecord, "a transactional batch needs a producer id and sequence, got producer %d sequence %d", h.ProducerID, h.BaseSequence)
-	case h.Compression() > storage.CompressionZstd:
+	case h.Compression() > record.CompressionZstd:
 		return problem(kerr.CorruptMessage, "unknown compression codec %d", h.Compression())
 	}
 	return batchProblem{}
@@ -133,15 +133,15 @@ func validateHeader(h storage.BatchHeader) batchProblem {
 // Kafka does: framing errors refuse the batch with INVALID_RECORD, and
 // per-record rule breaks (keyless records on compacted topics, timestamps
 // out of range) are listed as record errors.
-func validateRecords(batch []byte, h storage.BatchHeader, cfg *produceConfig, nowMs int64) batchProblem {
-	body := batch[storage.BatchHeaderLen:]
-	var buf *[]byte
-	if h.Compression() != storage.CompressionNone {
+func validateRecords(batch []byte, h record.Header, cfg *produceConfig, nowMs int64) batchProblem {
+	body := batch[record.HeaderLen:]
+	if h.Compression() != record.CompressionNone {
+		buf := record.GetBuffer()
+		defer record.PutBuffer(buf)
 		var err error
-		if buf, err = decompress(h.Compression(), body); err != nil {
+		if *buf, err = record.Decompress((*buf)[:0], h.Compression(), body); err != nil {
 			return problem(kerr.CorruptMessage, "record batch: %v", err)
 		}
-		defer releaseBuffer(buf)
 		body = *buf
 	}
 	rc := recordCheck{cfg: cfg, nowMs: nowMs, firstTs: h.FirstTimestamp, batchLAT: h.LogAppendTime()}

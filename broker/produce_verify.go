@@ -13,7 +13,7 @@ import (
 	"spool/broker/txn"
 	"spool/controller/metadata"
 	"spool/protocol"
-	"spool/storage"
+	"spool/record"
 )
 
 // verifyTimeout bounds the wait for the transaction coordinator while a
@@ -65,7 +65,7 @@ func (v *txnVerifier) enabled(img *metadata.Image) bool {
 // check returns the error for a transactional batch of h bound for
 // topic/partition, verifying every partition of the request that needs it
 // on the first call, in one round trip. nil lets the batch through.
-func (v *txnVerifier) check(pr *produceRequest, topic string, partition int32, h storage.BatchHeader) (*kerr.Error, string) {
+func (v *txnVerifier) check(pr *produceRequest, topic string, partition int32, h record.Header) (*kerr.Error, string) {
 	if pr.verified == nil {
 		pr.verified = v.verifyRequest(pr, h)
 	}
@@ -85,7 +85,7 @@ type verdict struct {
 // would open a transaction. Batches of other producers than the first
 // (never sent by a client) are verified too, and fail unless theirs is the
 // same transaction.
-func (v *txnVerifier) verifyRequest(pr *produceRequest, first storage.BatchHeader) map[txn.Partition]verdict {
+func (v *txnVerifier) verifyRequest(pr *produceRequest, first record.Header) map[txn.Partition]verdict {
 	out := map[txn.Partition]verdict{}
 	// Without a transactional id there is no coordinator to ask; Kafka
 	// lets such batches through unverified too.
@@ -95,7 +95,7 @@ func (v *txnVerifier) verifyRequest(pr *produceRequest, first storage.BatchHeade
 	var parts []txn.Partition
 	for _, t := range pr.r.Topics {
 		for _, rp := range t.Partitions {
-			h, err := storage.ParseBatchHeader(rp.Records)
+			h, err := record.ParseHeader(rp.Records)
 			if err != nil || !h.IsTransactional() {
 				continue
 			}

@@ -4,13 +4,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
+	"spool/record"
 	"spool/storage"
 )
 
@@ -37,8 +37,6 @@ const (
 	snapshotEntryLen   = snapshotEntryLenV1 + 8 + 4
 	snapshotBatchLen   = 4 + 4 + 8 + 8 + 8
 )
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 func snapshotPath(dir string, offset int64) string {
 	return filepath.Join(dir, fmt.Sprintf("%020d%s", offset, snapshotSuffix))
@@ -74,7 +72,7 @@ func (s *producerStates) encode() []byte {
 			b = be.AppendUint64(b, uint64(m.maxTimestamp))
 		}
 	}
-	be.PutUint32(b[6:], crc32.Checksum(b[10:], castagnoli))
+	be.PutUint32(b[6:], record.Checksum(b[10:]))
 	return b
 }
 
@@ -96,7 +94,7 @@ func decodeProducerStates(b []byte) (*producerStates, error) {
 	default:
 		return nil, fmt.Errorf("%w: version %d", errBadSnapshot, version)
 	}
-	if got, want := crc32.Checksum(b[10:], castagnoli), be.Uint32(b[6:]); got != want {
+	if got, want := record.Checksum(b[10:]), be.Uint32(b[6:]); got != want {
 		return nil, fmt.Errorf("%w: crc %08x, computed %08x", errBadSnapshot, want, got)
 	}
 	count := be.Uint32(b[10:])

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/twmb/franz-go/pkg/kerr"
+	"spool/record"
 
-	"spool/storage"
+	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // batchesKept is how many recent batches per producer are remembered for
@@ -89,7 +89,7 @@ type seqCheck struct {
 
 // lastSequence is the sequence of the batch's last record; sequences wrap
 // from math.MaxInt32 to 0.
-func lastSequence(h storage.BatchHeader) int32 {
+func lastSequence(h record.Header) int32 {
 	base, delta := int64(h.BaseSequence), int64(h.LastOffsetDelta)
 	if base > math.MaxInt32-delta {
 		return int32(delta - (math.MaxInt32 - base) - 1)
@@ -107,7 +107,7 @@ func inSequence(last, next int32) bool {
 // fenced; a new epoch starts at sequence 0; otherwise the sequence must
 // follow on. A producer the partition does not know (new, or its state
 // expired) may start at any sequence (KIP-360).
-func (s *producerStates) check(h storage.BatchHeader) seqCheck {
+func (s *producerStates) check(h record.Header) seqCheck {
 	e := s.m[h.ProducerID]
 	if e == nil {
 		return seqCheck{}
@@ -153,7 +153,7 @@ func (s *producerStates) check(h storage.BatchHeader) seqCheck {
 // update records an appended data batch whose header carries its final
 // base offset. A new epoch forgets the old epoch's batches; a
 // transactional batch opens the producer's transaction here if none is.
-func (s *producerStates) update(h storage.BatchHeader) {
+func (s *producerStates) update(h record.Header) {
 	e := s.entry(h.ProducerID, h.ProducerEpoch)
 	if h.BaseSequence >= 0 {
 		m := batchMeta{

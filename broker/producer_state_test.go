@@ -8,13 +8,14 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"spool/record"
 	"spool/storage"
 )
 
 // hdr is an idempotent batch header: producer, epoch, base sequence,
 // records, and the offset it lands at.
-func hdr(pid int64, epoch int16, seq int32, n int32, base int64) storage.BatchHeader {
-	return storage.BatchHeader{
+func hdr(pid int64, epoch int16, seq int32, n int32, base int64) record.Header {
+	return record.Header{
 		ProducerID: pid, ProducerEpoch: epoch, BaseSequence: seq, LastOffsetDelta: n - 1,
 		NumRecords: n, BaseOffset: base, MaxTimestamp: 1000 + base,
 	}
@@ -22,13 +23,13 @@ func hdr(pid int64, epoch int16, seq int32, n int32, base int64) storage.BatchHe
 
 func TestProducerStateMachine(t *testing.T) {
 	type step struct {
-		h       storage.BatchHeader
+		h       record.Header
 		wantErr *kerr.Error
 		dupOf   int64 // > -1: a duplicate of the batch at this offset
 	}
-	ok := func(h storage.BatchHeader) step { return step{h: h, dupOf: -1} }
-	bad := func(h storage.BatchHeader, e *kerr.Error) step { return step{h: h, wantErr: e, dupOf: -1} }
-	dup := func(h storage.BatchHeader, off int64) step { return step{h: h, dupOf: off} }
+	ok := func(h record.Header) step { return step{h: h, dupOf: -1} }
+	bad := func(h record.Header, e *kerr.Error) step { return step{h: h, wantErr: e, dupOf: -1} }
+	dup := func(h record.Header, off int64) step { return step{h: h, dupOf: off} }
 	tests := []struct {
 		name  string
 		steps []step
@@ -95,7 +96,7 @@ func TestLastSequenceWraps(t *testing.T) {
 		{0, 0, 0}, {5, 4, 9}, {math.MaxInt32, 0, math.MaxInt32}, {math.MaxInt32, 1, 0},
 		{math.MaxInt32 - 1, 3, 1}, {math.MaxInt32 - 10, 10, math.MaxInt32},
 	} {
-		h := storage.BatchHeader{BaseSequence: tt.base, LastOffsetDelta: tt.delta}
+		h := record.Header{BaseSequence: tt.base, LastOffsetDelta: tt.delta}
 		if got := lastSequence(h); got != tt.want {
 			t.Errorf("lastSequence(%d+%d) = %d, want %d", tt.base, tt.delta, got, tt.want)
 		}

@@ -4,13 +4,14 @@ import (
 	"fmt"
 
 	"spool/controller/metadata"
+	"spool/record"
 	"spool/storage"
 )
 
 // replayLog feeds every batch of l, from its start to its end and in
 // order, to fn: how the coordinators rebuild their state from an internal
 // topic partition they come to lead.
-func replayLog(l *storage.Log, fn func(batch []byte, h storage.BatchHeader) error) error {
+func replayLog(l *storage.Log, fn func(batch []byte, h record.Header) error) error {
 	var buf []byte
 	end := l.LogEndOffset()
 	for off := l.LogStartOffset(); off < end; {
@@ -27,7 +28,7 @@ func replayLog(l *storage.Log, fn func(batch []byte, h storage.BatchHeader) erro
 			return err
 		}
 		next := off
-		err = storage.SplitBatches(buf, func(batch []byte, h storage.BatchHeader) error {
+		err = record.Split(buf, func(batch []byte, h record.Header) error {
 			next = h.NextOffset()
 			if h.NextOffset() <= off {
 				return nil

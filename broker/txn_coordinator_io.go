@@ -11,7 +11,7 @@ import (
 	"spool/broker/group"
 	"spool/broker/txn"
 	"spool/controller/metadata"
-	"spool/storage"
+	"spool/record"
 )
 
 // commit writes tr, the transition just prepared on e (locked), and
@@ -57,7 +57,7 @@ func (c *txnCoordinator) append(sh *txnShard, recs []group.Record) (int64, *kerr
 	}
 	now := time.Now()
 	batch := group.EncodeBatch(recs, now.UnixMilli())
-	h, err := storage.ParseBatchHeader(batch[:storage.BatchHeaderLen])
+	h, err := record.ParseHeader(batch[:record.HeaderLen])
 	if err != nil {
 		c.log.Error("encode __transaction_state batch", zap.Error(err))
 		return 0, kerr.UnknownServerError

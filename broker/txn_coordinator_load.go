@@ -8,6 +8,7 @@ import (
 
 	"spool/broker/group"
 	"spool/broker/txn"
+	"spool/record"
 	"spool/storage"
 )
 
@@ -63,7 +64,7 @@ func (c *txnCoordinator) load(sh *txnShard) {
 
 // replayTxnLog feeds every record of the log, in order, to the loader.
 func replayTxnLog(l *storage.Log, loader *txn.Loader) error {
-	return replayLog(l, func(batch []byte, h storage.BatchHeader) error {
+	return replayLog(l, func(batch []byte, h record.Header) error {
 		err := group.DecodeBatch(batch, func(r group.Record) error { return loader.Apply(r.Key, r.Value) })
 		if err != nil {
 			return fmt.Errorf("batch at %d: %w", h.BaseOffset, err)

@@ -16,6 +16,7 @@ import (
 	"spool/config"
 	"spool/controller/metadata"
 	"spool/protocol"
+	"spool/record"
 	"spool/storage"
 )
 
@@ -153,7 +154,7 @@ func txnReq(key, version int16, msg kmsg.Request) *protocol.Request {
 }
 
 // controlBatches returns the markers in the data partition.
-func (tb *txnTestBroker) controlBatches() []storage.ControlRecord {
+func (tb *txnTestBroker) controlBatches() []record.Marker {
 	tb.t.Helper()
 	l := tb.data.log
 	sl, err := l.Read(l.LogStartOffset(), 1<<20, l.LogEndOffset(), true)
@@ -165,10 +166,10 @@ func (tb *txnTestBroker) controlBatches() []storage.ControlRecord {
 	if err != nil {
 		tb.t.Fatal(err)
 	}
-	var out []storage.ControlRecord
-	storage.SplitBatches(buf, func(batch []byte, h storage.BatchHeader) error {
+	var out []record.Marker
+	record.Split(buf, func(batch []byte, h record.Header) error {
 		if h.IsControl() {
-			c, err := storage.ParseControlBatch(batch)
+			c, err := record.ParseMarker(batch)
 			if err != nil {
 				tb.t.Fatal(err)
 			}
@@ -196,7 +197,7 @@ func TestTxnCoordinatorCommitWritesMarkersAndCompletes(t *testing.T) {
 	}
 	tb.eventually("the commit completes", func() bool { return tb.stateOf("tx") == "CompleteCommit" })
 	ctl := tb.controlBatches()
-	if len(ctl) != 1 || ctl[0].Type != storage.ControlCommit || ctl[0].CoordinatorEpoch != 7 {
+	if len(ctl) != 1 || ctl[0].Type != record.ControlCommit || ctl[0].CoordinatorEpoch != 7 {
 		t.Fatalf("markers %+v, want one commit with coordinator epoch 7", ctl)
 	}
 	// A retried EndTxn of the same outcome succeeds; the other one is
@@ -312,7 +313,7 @@ func TestTxnCoordinatorInitFencesOpenTransaction(t *testing.T) {
 		t.Fatalf("retried init: %+v", r)
 	}
 	ctl := tb.controlBatches()
-	if len(ctl) != 1 || ctl[0].Type != storage.ControlAbort {
+	if len(ctl) != 1 || ctl[0].Type != record.ControlAbort {
 		t.Fatalf("markers %+v, want one abort", ctl)
 	}
 }
@@ -358,7 +359,7 @@ func TestTxnCoordinatorLoadResumesPreparedTransaction(t *testing.T) {
 	tb.reload(8)
 	tb.eventually("the prepared commit completes", func() bool { return tb.stateOf("crashed") == "CompleteCommit" })
 	ctl := tb.controlBatches()
-	if len(ctl) != 1 || ctl[0].Type != storage.ControlCommit || ctl[0].CoordinatorEpoch != 8 {
+	if len(ctl) != 1 || ctl[0].Type != record.ControlCommit || ctl[0].CoordinatorEpoch != 8 {
 		t.Fatalf("markers %+v, want one commit with coordinator epoch 8", ctl)
 	}
 }
@@ -518,7 +519,7 @@ func TestTxnCoordinatorMarkersWaitForLeader(t *testing.T) {
 	mp.Leader, mp.LeaderEpoch = 1, 5
 	tb.data.setState(&mp, 1)
 	tb.eventually("the commit completes", func() bool { return tb.stateOf("tx") == "CompleteCommit" })
-	if ctl := tb.controlBatches(); len(ctl) != 1 || ctl[0].Type != storage.ControlCommit {
+	if ctl := tb.controlBatches(); len(ctl) != 1 || ctl[0].Type != record.ControlCommit {
 		t.Fatalf("markers %+v", ctl)
 	}
 }

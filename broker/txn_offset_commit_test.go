@@ -13,6 +13,7 @@ import (
 	"spool/config"
 	"spool/controller/metadata"
 	"spool/protocol"
+	"spool/record"
 	"spool/storage"
 )
 
@@ -174,7 +175,7 @@ func (gb *groupBroker) batches(t *testing.T) [][]byte {
 		t.Fatal(err)
 	}
 	var out [][]byte
-	if err := storage.SplitBatches(raw, func(b []byte, _ storage.BatchHeader) error {
+	if err := record.Split(raw, func(b []byte, _ record.Header) error {
 		out = append(out, append([]byte(nil), b...))
 		return nil
 	}); err != nil {
@@ -201,15 +202,15 @@ func TestTxnOffsetCommitBatch(t *testing.T) {
 		if len(bs) != 1 {
 			t.Fatalf("v%d: %d batches, want one", version, len(bs))
 		}
-		h, err := storage.ParseBatchHeader(bs[0])
+		h, err := record.ParseHeader(bs[0])
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !h.IsTransactional() || h.IsControl() || h.ProducerID != 4242 || h.ProducerEpoch != 7 ||
-			h.BaseSequence != -1 || h.NumRecords != 2 || h.Compression() != storage.CompressionNone {
+			h.BaseSequence != -1 || h.NumRecords != 2 || h.Compression() != record.CompressionNone {
 			t.Fatalf("v%d: batch header %+v", version, h)
 		}
-		if _, err := storage.ValidateBatch(bs[0]); err != nil {
+		if _, err := record.Validate(bs[0]); err != nil {
 			t.Fatalf("v%d: written batch invalid: %v", version, err)
 		}
 		var got []group.Record

@@ -2,8 +2,6 @@ package controller
 
 import (
 	"context"
-	"encoding/binary"
-	"hash/crc32"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -12,9 +10,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"spool/controller/metadata"
+	"spool/record"
 )
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // run is the controller's only goroutine touching raft and the images.
 func (c *Controller) run(ctx context.Context) {
@@ -198,9 +195,8 @@ func (c *Controller) propose(recs []metadata.Record, done func(error)) {
 	id := c.nextPropID
 	batch := metadata.AppendRecordBatch(nil, 0, int32(c.term), c.now().UnixMilli(), recs)
 	// The producer id field carries the proposal id so the commit can be
-	// matched to its waiter; it covers the CRC, so recompute it.
-	binary.BigEndian.PutUint64(batch[43:], id)
-	binary.BigEndian.PutUint32(batch[17:], crc32.Checksum(batch[21:], castagnoli))
+	// matched to its waiter.
+	record.SetProducerID(batch, int64(id))
 	if err := c.rn.Propose(batch); err != nil {
 		done(ErrNotController)
 		return

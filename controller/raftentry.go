@@ -7,7 +7,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"spool/controller/metadata"
-	"spool/storage"
+	"spool/record"
 )
 
 // entryToBatch encodes a raft entry as the record batch stored in the
@@ -25,8 +25,8 @@ func entryToBatch(dst []byte, e *raftpb.Entry, nowMs int64) []byte {
 		}
 		start := len(dst)
 		dst = append(dst, e.Data...)
-		storage.SetBaseOffset(dst[start:], idx)
-		storage.SetPartitionLeaderEpoch(dst[start:], term)
+		record.SetBaseOffset(dst[start:], idx)
+		record.SetPartitionLeaderEpoch(dst[start:], term)
 		return dst
 	default:
 		value := append([]byte{byte(e.GetType())}, e.Data...)
@@ -36,7 +36,7 @@ func entryToBatch(dst []byte, e *raftpb.Entry, nowMs int64) []byte {
 
 // batchToEntry is the inverse of entryToBatch.
 func batchToEntry(batch []byte) (*raftpb.Entry, error) {
-	h, err := storage.ParseBatchHeader(batch)
+	h, err := record.ParseHeader(batch)
 	if err != nil {
 		return nil, err
 	}

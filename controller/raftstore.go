@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"spool/controller/metadata"
+	"spool/record"
 	"spool/storage"
 )
 
@@ -129,7 +130,7 @@ func (s *raftStore) scan(offset int64, fn func(batch []byte) error) error {
 		if err != nil {
 			return err
 		}
-		err = storage.SplitBatches(buf, func(batch []byte, h storage.BatchHeader) error {
+		err = record.Split(buf, func(batch []byte, h record.Header) error {
 			offset = h.NextOffset()
 			return fn(batch)
 		})

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 
+	"spool/record"
+
 	"go.uber.org/zap"
 )
 
@@ -66,7 +68,7 @@ func (l *Log) appendLocked(b []byte, leader bool, epoch int32, appendTime int64)
 		return res, nil
 	}
 	if int64(len(b)) > math.MaxInt32 {
-		return res, fmt.Errorf("%w: %d bytes in one append", ErrCorruptBatch, len(b))
+		return res, fmt.Errorf("%w: %d bytes in one append", record.ErrCorrupt, len(b))
 	}
 	info, err := l.prepareSet(b, leader, epoch, appendTime)
 	if err != nil {
@@ -93,32 +95,32 @@ func (l *Log) prepareSet(b []byte, leader bool, epoch int32, appendTime int64) (
 	info := setInfo{first: -1, maxTs: -1}
 	next := l.leo
 	for pos := 0; pos < len(b); {
-		if len(b)-pos < BatchHeaderLen {
-			return info, fmt.Errorf("%w: %d trailing bytes", ErrCorruptBatch, len(b)-pos)
+		if len(b)-pos < record.HeaderLen {
+			return info, fmt.Errorf("%w: %d trailing bytes", record.ErrCorrupt, len(b)-pos)
 		}
 		batch := b[pos:]
-		n := batchTotal(batch)
-		delta := batchLast(batch) - batchBase(batch)
-		if n < BatchHeaderLen || n > int64(len(batch)) || delta < 0 {
-			return info, fmt.Errorf("%w: batch at byte %d has length %d, delta %d", ErrCorruptBatch, pos, n, delta)
+		n := record.SizeOf(batch)
+		delta := record.LastOffsetOf(batch) - record.BaseOffsetOf(batch)
+		if n < record.HeaderLen || n > int64(len(batch)) || delta < 0 {
+			return info, fmt.Errorf("%w: batch at byte %d has length %d, delta %d", record.ErrCorrupt, pos, n, delta)
 		}
 		batch = batch[:n]
 		if leader {
-			SetBaseOffset(batch, next)
-			SetPartitionLeaderEpoch(batch, epoch)
+			record.SetBaseOffset(batch, next)
+			record.SetPartitionLeaderEpoch(batch, epoch)
 			if appendTime >= 0 {
-				SetLogAppendTime(batch, appendTime)
+				record.SetLogAppendTime(batch, appendTime)
 			}
-		} else if base := batchBase(batch); base < next {
+		} else if base := record.BaseOffsetOf(batch); base < next {
 			return info, fmt.Errorf("%w: follower batch base %d below next offset %d", ErrOffsetOutOfRange, base, next)
 		}
-		base := batchBase(batch)
+		base := record.BaseOffsetOf(batch)
 		if info.first < 0 {
 			info.first = base
 		}
 		next = base + delta + 1
 		info.last = next - 1
-		info.maxTs = max(info.maxTs, batchMaxTs(batch))
+		info.maxTs = max(info.maxTs, record.MaxTimestampOf(batch))
 		info.batches++
 		pos += int(n)
 	}
@@ -131,7 +133,7 @@ func (l *Log) maybeRoll(setSize int64, info setInfo) error {
 	s := l.activeSeg()
 	if s.size == 0 {
 		if info.last-s.base > math.MaxInt32 {
-			return fmt.Errorf("%w: offsets %d-%d do not fit one segment", ErrCorruptBatch, info.first, info.last)
+			return fmt.Errorf("%w: offsets %d-%d do not fit one segment", record.ErrCorrupt, info.first, info.last)
 		}
 		return nil
 	}
@@ -190,9 +192,9 @@ func (l *Log) writeSet(s *segment, b []byte) error {
 	pos := s.size
 	for off := 0; off < len(b); {
 		batch := b[off:]
-		n := batchTotal(batch)
-		last := batchLast(batch)
-		s.noteBatch(last, batchMaxTs(batch), pos == 0)
+		n := record.SizeOf(batch)
+		last := record.LastOffsetOf(batch)
+		s.noteBatch(last, record.MaxTimestampOf(batch), pos == 0)
 		if s.sinceIndex >= interval && !s.idxFull(1) {
 			// The data is written; a lost sparse-index entry only lengthens
 			// lookups, and recovery rebuilds the index anyway.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"spool/record"
 )
 
 // DefaultDedupeBufferSize is log.cleaner.dedupe.buffer.size's default.
@@ -24,10 +26,12 @@ type CleanerOptions struct {
 // keeping only those latest records. A Cleaner cleans one log at a time;
 // run several for several threads.
 type Cleaner struct {
-	hook   func(string) error
-	m      *offsetMap
-	scan   *batchScanner
-	codecs codecs
+	hook  func(string) error
+	m     *offsetMap
+	scan  *batchScanner
+	coder record.Coder
+	// inflated holds a compressed batch's records while it is mapped.
+	inflated []byte
 }
 
 // NewCleaner returns a cleaner; its offset map grows on demand up to the
@@ -73,7 +77,7 @@ func (c *Cleaner) Clean(ctx context.Context, l *Log, upTo int64) (CleanResult, e
 	cfg := l.Config()
 	f := &filter{
 		m: c.m, end: res.EndOffset, nowMs: l.nowMs(), retainMs: cfg.DeleteRetentionMs,
-		lastOfProducer: lastOf, codecs: &c.codecs, horizon: -1, txn: newTxnFilter(&p.txns),
+		lastOfProducer: lastOf, coder: &c.coder, horizon: -1, txn: newTxnFilter(&p.txns),
 	}
 	k := 0
 	for k < len(p.segs) && p.segs[k].base < res.EndOffset {
@@ -101,7 +105,7 @@ func (c *Cleaner) buildMap(ctx context.Context, p *cleanPlan, res *CleanResult) 
 	res.EndOffset = p.limit
 	full := false
 	aborts := newAbortTracker(p.txns.byFirst)
-	onHeader := func(h BatchHeader) (scanAction, error) {
+	onHeader := func(h record.Header) (scanAction, error) {
 		switch {
 		case h.LastOffset() < p.firstDirty || h.IsControl():
 		case h.IsTransactional() && aborts.aborted(h):
@@ -120,7 +124,7 @@ func (c *Cleaner) buildMap(ctx context.Context, p *cleanPlan, res *CleanResult) 
 		}
 		return scanSkip, nil
 	}
-	onBody := func(h BatchHeader, b []byte) error {
+	onBody := func(h record.Header, b []byte) error {
 		if h.ProducerID >= 0 {
 			lastOf[h.ProducerID] = h.BaseOffset
 		}
@@ -136,24 +140,22 @@ func (c *Cleaner) buildMap(ctx context.Context, p *cleanPlan, res *CleanResult) 
 }
 
 // mapBatch records the offset of every keyed record of a batch.
-func (c *Cleaner) mapBatch(h BatchHeader, b []byte) error {
-	recs := b[BatchHeaderLen:]
-	if h.Compression() != CompressionNone {
+func (c *Cleaner) mapBatch(h record.Header, b []byte) error {
+	recs := b[record.HeaderLen:]
+	if h.Compression() != record.CompressionNone {
 		var err error
-		if recs, err = c.codecs.decompress(h.Compression(), recs); err != nil {
+		if recs, err = c.coder.Decompress(c.inflated[:0], h.Compression(), recs); err != nil {
 			return err
 		}
+		c.inflated = recs
 	}
-	it := records{b: recs, left: h.NumRecords}
-	for {
-		r, ok, err := it.next()
-		if err != nil || !ok {
-			return err
-		}
-		if r.hasKey {
-			c.m.put(r.key, h.BaseOffset+r.offDelta)
+	it := record.NewIter(recs, h.NumRecords)
+	for r, ok := it.Next(); ok; r, ok = it.Next() {
+		if r.Key != nil {
+			c.m.put(r.Key, h.BaseOffset+int64(r.OffsetDelta))
 		}
 	}
+	return it.Err()
 }
 
 // cleanGroup rewrites segments g[0]..g[1]-1 of the plan into one and swaps
@@ -165,8 +167,8 @@ func (c *Cleaner) cleanGroup(ctx context.Context, l *Log, p *cleanPlan, g [2]int
 		return err
 	}
 	var mtime int64
-	onHeader := func(BatchHeader) (scanAction, error) { return scanBody, nil }
-	onBody := func(h BatchHeader, b []byte) error {
+	onHeader := func(record.Header) (scanAction, error) { return scanBody, nil }
+	onBody := func(h record.Header, b []byte) error {
 		out, err := f.batch(b, h)
 		if err != nil || out == nil {
 			return err

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"spool/record"
 )
 
 // BenchmarkCleaner cleans a dirty log of SPOOL_CLEANER_BENCH_MB megabytes
@@ -62,7 +64,7 @@ func fillDirty(b *testing.B, l *Log, clk *fakeClock, size int64, keys, per, valu
 		for i := range kvs {
 			kvs[i] = kv{fmt.Sprintf("key-%06d", rng.IntN(keys)), val}
 		}
-		if _, err := l.Append(keyedBatch(b, CompressionNone, clk.Now().UnixMilli(), noProducer, kvs...), 1, -1); err != nil {
+		if _, err := l.Append(keyedBatch(b, record.CompressionNone, clk.Now().UnixMilli(), noProducer, kvs...), 1, -1); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"spool/record"
 )
 
 // TestCleanCrashAtEachStep stops a clean at every step, for the first and
@@ -33,12 +35,12 @@ func crashAt(t *testing.T, step string, nth int) {
 	dir := t.TempDir()
 	cfg := compactConfig()
 	l := openTestLog(t, dir, cfg, Options{Now: clk.Now})
-	latest := writeUpdates(t, l, clk, CompressionNone, 20_000, 500, 10)
+	latest := writeUpdates(t, l, clk, record.CompressionNone, 20_000, 500, 10)
 	rollNow(t, l, clk)
 	// A second round on the cleaned log exercises swaps over merged,
 	// already-cleaned segments too.
 	cleanAll(t, NewCleaner(CleanerOptions{}), l)
-	for k, v := range writeUpdates(t, l, clk, CompressionNone, 20_000, 700, 10) {
+	for k, v := range writeUpdates(t, l, clk, record.CompressionNone, 20_000, 700, 10) {
 		latest[k] = v
 	}
 	rollNow(t, l, clk)
@@ -86,7 +88,7 @@ func TestRecoveryCompletesSwapOverOldSegments(t *testing.T) {
 	dir := t.TempDir()
 	cfg := compactConfig()
 	l := openTestLog(t, dir, cfg, Options{Now: clk.Now})
-	latest := writeUpdates(t, l, clk, CompressionNone, 10_000, 100, 10)
+	latest := writeUpdates(t, l, clk, record.CompressionNone, 10_000, 100, 10)
 	rollNow(t, l, clk)
 	segs := l.NumSegments()
 	if err := l.Close(); err != nil {

@@ -1,6 +1,6 @@
 package storage
 
-import "bytes"
+import "spool/record"
 
 // filter decides, batch by batch, what a clean keeps: the latest record of
 // each key (per the offset map), tombstones until their delete horizon,
@@ -13,20 +13,22 @@ type filter struct {
 	nowMs          int64
 	retainMs       int64           // delete.retention.ms
 	lastOfProducer map[int64]int64 // producer id -> base offset of its last batch below end
-	codecs         *codecs
+	coder          *record.Coder
 	txn            txnFilter
 
-	kept    []record
-	recBuf  []byte
-	out     []byte
-	horizon int64 // latest delete horizon of a kept tombstone, -1 if none
-	read    int64 // records examined
-	dropped int64
+	kept     []record.Record
+	inflated []byte // a compressed batch's records; kept aliases it
+	recBuf   []byte // the kept records, encoded
+	zipped   []byte // recBuf compressed
+	out      []byte
+	horizon  int64 // latest delete horizon of a kept tombstone, -1 if none
+	read     int64 // records examined
+	dropped  int64
 }
 
 // batch returns what to write for b: b itself, a rebuilt batch valid until
 // the next call, or nil to drop it. Batches come in offset order.
-func (f *filter) batch(b []byte, h BatchHeader) ([]byte, error) {
+func (f *filter) batch(b []byte, h record.Header) ([]byte, error) {
 	if h.IsControl() {
 		return f.marker(b, h)
 	}
@@ -41,18 +43,19 @@ func (f *filter) batch(b []byte, h BatchHeader) ([]byte, error) {
 }
 
 // data filters a data batch by the offset map and tombstone horizons.
-func (f *filter) data(b []byte, h BatchHeader) ([]byte, error) {
+func (f *filter) data(b []byte, h record.Header) ([]byte, error) {
 	if h.BaseOffset >= f.end {
 		return b, nil
 	}
-	recs := b[BatchHeaderLen:]
-	if h.Compression() != CompressionNone {
+	recs := b[record.HeaderLen:]
+	if h.Compression() != record.CompressionNone {
 		var err error
-		if recs, err = f.codecs.decompress(h.Compression(), recs); err != nil {
+		if recs, err = f.coder.Decompress(f.inflated[:0], h.Compression(), recs); err != nil {
 			return nil, err
 		}
+		f.inflated = recs
 	}
-	hasHorizon := h.Attributes&attrDeleteHorizon != 0
+	hasHorizon := h.HasDeleteHorizon()
 	tombstones, err := f.keep(h, recs, hasHorizon)
 	if err != nil {
 		return nil, err
@@ -73,50 +76,48 @@ func (f *filter) data(b []byte, h BatchHeader) ([]byte, error) {
 	case len(f.kept) == int(h.NumRecords) && !needHorizon:
 		return b, nil
 	}
-	return f.rebuild(h, b[BatchHeaderLen:], needHorizon)
+	return f.rebuild(h, b[record.HeaderLen:], needHorizon)
 }
 
 // keep fills f.kept with the records to retain and counts the tombstones
 // among them.
-func (f *filter) keep(h BatchHeader, recs []byte, hasHorizon bool) (int, error) {
+func (f *filter) keep(h record.Header, recs []byte, hasHorizon bool) (int, error) {
 	f.kept = f.kept[:0]
 	tombstones := 0
-	it := records{b: recs, left: h.NumRecords}
-	for {
-		r, ok, err := it.next()
-		if err != nil || !ok {
-			return tombstones, err
-		}
+	it := record.NewIter(recs, h.NumRecords)
+	for r, ok := it.Next(); ok; r, ok = it.Next() {
 		f.read++
+		tombstone := r.Value == nil
 		// Kafka drops keyless records too: they cannot be compacted and a
 		// compacted topic refuses them on produce.
-		if !r.hasKey {
+		if r.Key == nil {
 			f.dropped++
 			continue
 		}
-		off := h.BaseOffset + r.offDelta
-		if latest, ok := f.m.get(r.key); ok && latest > off {
+		off := h.BaseOffset + int64(r.OffsetDelta)
+		if latest, ok := f.m.get(r.Key); ok && latest > off {
 			f.dropped++
 			continue
 		}
-		if r.tombstone && hasHorizon && f.nowMs >= h.FirstTimestamp {
+		if tombstone && hasHorizon && f.nowMs >= h.FirstTimestamp {
 			f.dropped++
 			continue
 		}
-		if r.tombstone {
+		if tombstone {
 			tombstones++
 		}
 		f.kept = append(f.kept, r)
 	}
+	return tombstones, it.Err()
 }
 
 // rebuild encodes the kept records as a batch with h's offsets, producer
 // fields and codec. Setting a delete horizon moves the base timestamp to it.
-func (f *filter) rebuild(h BatchHeader, orig []byte, setHorizon bool) ([]byte, error) {
+func (f *filter) rebuild(h record.Header, orig []byte, setHorizon bool) ([]byte, error) {
 	nh := h
 	if setHorizon {
 		nh.FirstTimestamp = f.nowMs + f.retainMs
-		nh.Attributes |= attrDeleteHorizon
+		nh.Attributes |= record.AttrDeleteHorizon
 		f.horizon = max(f.horizon, nh.FirstTimestamp)
 	}
 	if !h.LogAppendTime() {
@@ -124,32 +125,34 @@ func (f *filter) rebuild(h BatchHeader, orig []byte, setHorizon bool) ([]byte, e
 	}
 	f.recBuf = f.recBuf[:0]
 	for _, r := range f.kept {
-		ts := h.FirstTimestamp + r.tsDelta
+		ts := h.FirstTimestamp + r.TimestampDelta
 		if !h.LogAppendTime() {
 			nh.MaxTimestamp = max(nh.MaxTimestamp, ts)
 		}
-		f.recBuf = appendRecord(f.recBuf, r, ts-nh.FirstTimestamp)
+		r.TimestampDelta = ts - nh.FirstTimestamp
+		f.recBuf = record.AppendRecord(f.recBuf, r)
 	}
 	nh.NumRecords = int32(len(f.kept))
 	recs := f.recBuf
-	if c := h.Compression(); c != CompressionNone {
+	if c := h.Compression(); c != record.CompressionNone {
 		var err error
-		if recs, err = f.codecs.compress(c, f.recBuf, bytes.HasPrefix(orig, xerialMagic)); err != nil {
+		if recs, err = f.coder.Compress(f.zipped[:0], c, f.recBuf, record.IsXerial(orig)); err != nil {
 			return nil, err
 		}
+		f.zipped = recs
 	}
-	f.out = encodeBatch(f.out[:0], nh, recs)
+	f.out = record.AppendBatch(f.out[:0], nh, recs)
 	return f.out, nil
 }
 
 // emptyBatch keeps a producer's last batch as a header alone: its offsets
 // and sequence range are what the producer's next append is checked
 // against after a restart.
-func (f *filter) emptyBatch(h BatchHeader) []byte {
+func (f *filter) emptyBatch(h record.Header) []byte {
 	nh := h
-	nh.Attributes &^= attrCompressionMask | attrDeleteHorizon
+	nh.Attributes &^= record.AttrCompressionMask | record.AttrDeleteHorizon
 	nh.FirstTimestamp = h.MaxTimestamp
 	nh.NumRecords = 0
-	f.out = encodeBatch(f.out[:0], nh, nil)
+	f.out = record.AppendBatch(f.out[:0], nh, nil)
 	return f.out
 }

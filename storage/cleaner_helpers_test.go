@@ -2,14 +2,14 @@ package storage
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"spool/record"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -38,7 +38,7 @@ func keyedBatch(t testing.TB, codec int8, ts int64, pf producerFields, kvs ...kv
 		rec.Length = int32(len(rec.AppendTo(nil)) - varintLen(0))
 		recs = rec.AppendTo(recs)
 	}
-	if codec != CompressionNone {
+	if codec != record.CompressionNone {
 		recs = compress(t, codec, recs)
 	}
 	b := kmsg.RecordBatch{
@@ -47,9 +47,9 @@ func keyedBatch(t testing.TB, codec int8, ts int64, pf producerFields, kvs ...kv
 		ProducerID: pf.pid, ProducerEpoch: pf.epoch, FirstSequence: pf.seq,
 		NumRecords: int32(len(kvs)), Records: recs,
 	}
-	b.Length = int32(BatchHeaderLen - 12 + len(recs))
+	b.Length = int32(record.HeaderLen - 12 + len(recs))
 	out := b.AppendTo(nil)
-	binary.BigEndian.PutUint32(out[crcPos:], crc32.Checksum(out[crcStart:], crcTable))
+	record.SetCRC(out)
 	return out
 }
 
@@ -68,9 +68,8 @@ func readRecords(t testing.TB, l *Log) []logRecord {
 	t.Helper()
 	var out []logRecord
 	next := int64(-1)
-	var cs codecs
 	for _, b := range readAllBatches(t, l) {
-		h, err := ValidateBatch(b)
+		h, err := record.Validate(b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,43 +77,26 @@ func readRecords(t testing.TB, l *Log) []logRecord {
 			t.Fatalf("batch at %d follows offset %d", h.BaseOffset, next-1)
 		}
 		next = h.NextOffset()
-		recs := b[BatchHeaderLen:]
-		if h.Compression() != CompressionNone {
-			if recs, err = cs.decompress(h.Compression(), recs); err != nil {
+		recs := b[record.HeaderLen:]
+		if h.Compression() != record.CompressionNone {
+			if recs, err = record.Decompress(nil, h.Compression(), recs); err != nil {
 				t.Fatalf("batch at %d: %v", h.BaseOffset, err)
 			}
 		}
-		it := records{b: recs, left: h.NumRecords}
-		for {
-			r, ok, err := it.next()
-			if err != nil {
-				t.Fatalf("batch at %d: %v", h.BaseOffset, err)
-			}
-			if !ok {
-				break
-			}
-			lr := logRecord{offset: h.BaseOffset + r.offDelta, ts: h.FirstTimestamp + r.tsDelta, key: string(r.key), tombstone: r.tombstone}
-			if !r.tombstone {
-				lr.value = recordValue(t, r)
-			}
+		it := record.NewIter(recs, h.NumRecords)
+		for r, ok := it.Next(); ok; r, ok = it.Next() {
+			lr := logRecord{offset: h.BaseOffset + int64(r.OffsetDelta), ts: h.FirstTimestamp + r.TimestampDelta,
+				key: string(r.Key), value: string(r.Value), tombstone: r.Value == nil}
 			if lr.offset > h.LastOffset() {
 				t.Fatalf("record offset %d beyond batch last offset %d", lr.offset, h.LastOffset())
 			}
 			out = append(out, lr)
 		}
+		if it.Err() != nil {
+			t.Fatalf("batch at %d: %v", h.BaseOffset, it.Err())
+		}
 	}
 	return out
-}
-
-func recordValue(t testing.TB, r record) string {
-	t.Helper()
-	klen, rest, _ := uvarintZigzag(r.tail)
-	rest = rest[max(klen, 0):]
-	vlen, rest, ok := uvarintZigzag(rest)
-	if !ok || vlen > int64(len(rest)) {
-		t.Fatalf("bad record value")
-	}
-	return string(rest[:vlen])
 }
 
 // latestByKey returns each key's last record.
@@ -187,7 +169,7 @@ func leftovers(t testing.TB, dir string) []string {
 func checkReadsAtEveryBatch(t testing.TB, l *Log) {
 	t.Helper()
 	for _, b := range readAllBatches(t, l) {
-		h, _ := ParseBatchHeader(b)
+		h, _ := record.ParseHeader(b)
 		for _, off := range []int64{h.BaseOffset, h.LastOffset()} {
 			sl, err := l.Read(off, 1<<20, 1<<62, true)
 			if err != nil {
@@ -195,7 +177,7 @@ func checkReadsAtEveryBatch(t testing.TB, l *Log) {
 			}
 			got, err := sl.ReadAll(nil)
 			sl.Release()
-			if err != nil || len(got) < BatchHeaderLen || batchBase(got) != h.BaseOffset {
+			if err != nil || len(got) < record.HeaderLen || record.BaseOffsetOf(got) != h.BaseOffset {
 				t.Fatalf("read at %d did not start at batch %d (err %v)", off, h.BaseOffset, err)
 			}
 		}

@@ -3,6 +3,8 @@ package storage
 import (
 	"math"
 	"os"
+
+	"spool/record"
 )
 
 // cleanRange is the part of the log a clean may touch: the first n
@@ -48,7 +50,7 @@ func (l *Log) cleanableRange(upTo int64) (cleanRange, error) {
 // pastMaxLag reports whether s's first batch is older than
 // max.compaction.lag.ms, as Kafka judges a segment's dirty age.
 func (l *Log) pastMaxLag(s *segment) bool {
-	if l.cfg.MaxCompactionLagMs == math.MaxInt64 || s.size < BatchHeaderLen {
+	if l.cfg.MaxCompactionLagMs == math.MaxInt64 || s.size < record.HeaderLen {
 		return false
 	}
 	ref, err := l.files.Pin(s.logPath)
@@ -56,11 +58,11 @@ func (l *Log) pastMaxLag(s *segment) bool {
 		return false
 	}
 	defer l.files.Unpin(ref)
-	var hdr [BatchHeaderLen]byte
+	var hdr [record.HeaderLen]byte
 	if _, err := ref.f.ReadAt(hdr[:], 0); err != nil {
 		return false
 	}
-	return l.nowMs()-batchMaxTs(hdr[:]) > l.cfg.MaxCompactionLagMs
+	return l.nowMs()-record.MaxTimestampOf(hdr[:]) > l.cfg.MaxCompactionLagMs
 }
 
 // cleanPlan is a snapshot of the segments a clean reads, each .log pinned

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"spool/record"
 )
 
 // batchScanner reads a segment's batches in order through one buffer. The
@@ -32,22 +34,22 @@ const (
 // do with each and giving onBody the batches it asked for. It checks the
 // context every few batches so a broker shutting down is not held up.
 func (sc *batchScanner) scan(ctx context.Context, ref *FileRef, size int64,
-	onHeader func(BatchHeader) (scanAction, error), onBody func(BatchHeader, []byte) error) error {
+	onHeader func(record.Header) (scanAction, error), onBody func(record.Header, []byte) error) error {
 	sc.r.Reset(io.NewSectionReader(ref.f, 0, size))
-	if cap(sc.buf) < BatchHeaderLen {
+	if cap(sc.buf) < record.HeaderLen {
 		sc.buf = make([]byte, 64<<10)
 	}
 	for pos, n := int64(0), 0; pos < size; n++ {
 		if n%256 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		hdr := sc.buf[:BatchHeaderLen]
+		hdr := sc.buf[:record.HeaderLen]
 		if _, err := io.ReadFull(sc.r, hdr); err != nil {
 			return fmt.Errorf("read %s at %d: %w", ref.f.Name(), pos, err)
 		}
-		h, _ := ParseBatchHeader(hdr)
+		h, _ := record.ParseHeader(hdr)
 		total := int64(h.TotalSize())
-		if h.Magic != 2 || h.BatchLength < batchLengthMin || pos+total > size {
+		if h.Magic != 2 || h.BatchLength < record.MinBatchLength || pos+total > size {
 			return fmt.Errorf("%w: %s at byte %d: bad batch header", ErrLogCorrupt, ref.f.Name(), pos)
 		}
 		pos += total
@@ -58,7 +60,7 @@ func (sc *batchScanner) scan(ctx context.Context, ref *FileRef, size int64,
 		case act == scanStop:
 			return nil
 		case act == scanSkip:
-			if _, err := sc.r.Discard(int(total) - BatchHeaderLen); err != nil {
+			if _, err := sc.r.Discard(int(total) - record.HeaderLen); err != nil {
 				return fmt.Errorf("read %s: %w", ref.f.Name(), err)
 			}
 			continue
@@ -74,14 +76,14 @@ func (sc *batchScanner) scan(ctx context.Context, ref *FileRef, size int64,
 	return nil
 }
 
-// readBody completes the batch whose header is in buf[:BatchHeaderLen].
+// readBody completes the batch whose header is in buf[:record.HeaderLen].
 func (sc *batchScanner) readBody(total int) ([]byte, error) {
 	if cap(sc.buf) < total {
 		nb := make([]byte, total, total+total/4)
-		copy(nb, sc.buf[:BatchHeaderLen])
+		copy(nb, sc.buf[:record.HeaderLen])
 		sc.buf = nb
 	}
 	b := sc.buf[:total]
-	_, err := io.ReadFull(sc.r, b[BatchHeaderLen:])
+	_, err := io.ReadFull(sc.r, b[record.HeaderLen:])
 	return b, err
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"spool/record"
+
 	"go.uber.org/zap"
 )
 
@@ -214,15 +216,15 @@ func swapEnd(path string) (next int64, whole bool, err error) {
 	if err != nil {
 		return 0, false, err
 	}
-	var hdr [BatchHeaderLen]byte
+	var hdr [record.HeaderLen]byte
 	next = -1
 	pos := int64(0)
-	for pos+BatchHeaderLen <= st.Size() {
+	for pos+record.HeaderLen <= st.Size() {
 		if _, err := f.ReadAt(hdr[:], pos); err != nil {
 			return 0, false, fmt.Errorf("read %s at %d: %w", path, pos, err)
 		}
-		h, _ := ParseBatchHeader(hdr[:])
-		if h.Magic != 2 || h.BatchLength < batchLengthMin || pos+int64(h.TotalSize()) > st.Size() || h.BaseOffset < next {
+		h, _ := record.ParseHeader(hdr[:])
+		if h.Magic != 2 || h.BatchLength < record.MinBatchLength || pos+int64(h.TotalSize()) > st.Size() || h.BaseOffset < next {
 			break
 		}
 		next = h.NextOffset()

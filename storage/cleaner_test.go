@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"spool/record"
 )
 
 // writeUpdates appends n updates over keys keys in batches of per records
@@ -55,7 +57,7 @@ func TestCleanKeepsLatestPerKey(t *testing.T) {
 	clk := newFakeClock()
 	dir := t.TempDir()
 	l := openTestLog(t, dir, compactConfig(), Options{Now: clk.Now})
-	latest := writeUpdates(t, l, clk, CompressionNone, 100_000, 1_000, 20)
+	latest := writeUpdates(t, l, clk, record.CompressionNone, 100_000, 1_000, 20)
 	rollNow(t, l, clk)
 	before := l.Size()
 	c := NewCleaner(CleanerOptions{})
@@ -94,7 +96,7 @@ func TestCleanInSeveralPasses(t *testing.T) {
 	clk := newFakeClock()
 	l := openTestLog(t, t.TempDir(), compactConfig(), Options{Now: clk.Now})
 	defer l.Close()
-	latest := writeUpdates(t, l, clk, CompressionNone, 20_000, 1_000, 10)
+	latest := writeUpdates(t, l, clk, record.CompressionNone, 20_000, 1_000, 10)
 	rollNow(t, l, clk)
 	// 300 keys fit the map: the dirty section needs several passes.
 	c := NewCleaner(CleanerOptions{DedupeBufferSize: 400 * mapEntrySize})
@@ -107,7 +109,7 @@ func TestCleanInSeveralPasses(t *testing.T) {
 }
 
 func TestCleanCompressedBatches(t *testing.T) {
-	for _, codec := range []int8{CompressionGzip, CompressionSnappy, CompressionLZ4, CompressionZstd} {
+	for _, codec := range []int8{record.CompressionGzip, record.CompressionSnappy, record.CompressionLZ4, record.CompressionZstd} {
 		t.Run(fmt.Sprint(codec), func(t *testing.T) {
 			clk := newFakeClock()
 			l := openTestLog(t, t.TempDir(), compactConfig(), Options{Now: clk.Now})
@@ -117,7 +119,7 @@ func TestCleanCompressedBatches(t *testing.T) {
 			cleanAll(t, NewCleaner(CleanerOptions{}), l)
 			checkExactlyLatest(t, l, latest)
 			for _, b := range readAllBatches(t, l) {
-				if h, _ := ParseBatchHeader(b); h.NumRecords > 0 && h.Compression() != codec && batchBase(b) < l.LogEndOffset()-1 {
+				if h, _ := record.ParseHeader(b); h.NumRecords > 0 && h.Compression() != codec && record.BaseOffsetOf(b) < l.LogEndOffset()-1 {
 					t.Fatalf("batch at %d has codec %d, want %d", h.BaseOffset, h.Compression(), codec)
 				}
 			}
@@ -125,13 +127,42 @@ func TestCleanCompressedBatches(t *testing.T) {
 	}
 }
 
+// TestCleanKeepsXerialFraming checks that a rebuilt snappy batch keeps the
+// xerial framing it arrived in: some Java clients read only what they write.
 func TestCleanKeepsXerialFraming(t *testing.T) {
-	var cs codecs
-	recs := make([]byte, 100_000)
-	framed := cs.appendXerial(nil, recs)
-	out, err := decompress(CompressionSnappy, framed)
-	if err != nil || len(out) != len(recs) {
-		t.Fatalf("xerial round trip: %d bytes, %v", len(out), err)
+	clk := newFakeClock()
+	l := openTestLog(t, t.TempDir(), compactConfig(), Options{Now: clk.Now})
+	defer l.Close()
+	for i := 0; i < 200; i++ {
+		plain := keyedBatch(t, record.CompressionNone, clk.Now().UnixMilli(), noProducer,
+			kv{fmt.Sprintf("key-%d", i%10), value("v", i)}, kv{fmt.Sprintf("key-%d", (i+1)%10), value("w", i)})
+		h, _ := record.ParseHeader(plain)
+		h.Attributes |= int16(record.CompressionSnappy)
+		z, err := record.Compress(nil, record.CompressionSnappy, plain[record.HeaderLen:], true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Append(record.AppendBatch(nil, h, z), 1, -1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rollNow(t, l, clk)
+	cleanAll(t, NewCleaner(CleanerOptions{}), l)
+	rebuilt := 0
+	for _, b := range readAllBatches(t, l) {
+		h, _ := record.ParseHeader(b)
+		if h.Compression() != record.CompressionSnappy || h.NumRecords == 0 {
+			continue
+		}
+		if !record.IsXerial(b[record.HeaderLen:]) {
+			t.Fatalf("batch at %d lost its xerial framing", h.BaseOffset)
+		}
+		if h.NumRecords == 1 {
+			rebuilt++
+		}
+	}
+	if rebuilt == 0 {
+		t.Fatal("the clean rebuilt no batch")
 	}
 }
 
@@ -204,14 +235,14 @@ func TestCleanKeepsLastBatchOfProducer(t *testing.T) {
 	p7 := producerFields{pid: 7, epoch: 3, seq: 0}
 	appendBatch(t, l, keyedBatch(t, 0, ts, p7, kv{"a", []byte("1")}, kv{"b", []byte("1")}))
 	p7.seq = 2
-	last := keyedBatch(t, CompressionZstd, ts, p7, kv{"a", []byte("2")}, kv{"b", []byte("2")}, kv{"c", []byte("2")})
+	last := keyedBatch(t, record.CompressionZstd, ts, p7, kv{"a", []byte("2")}, kv{"b", []byte("2")}, kv{"c", []byte("2")})
 	appendBatch(t, l, last)
 	appendBatch(t, l, keyedBatch(t, 0, ts, noProducer, kv{"a", []byte("3")}, kv{"b", []byte("3")}, kv{"c", []byte("3")}))
 	rollNow(t, l, clk)
 	cleanAll(t, NewCleaner(CleanerOptions{}), l)
 	var found bool
 	for _, b := range readAllBatches(t, l) {
-		h, _ := ParseBatchHeader(b)
+		h, _ := record.ParseHeader(b)
 		switch {
 		case h.ProducerID == 7 && h.BaseOffset == 0:
 			t.Fatal("producer's earlier batch kept")
@@ -234,7 +265,7 @@ func TestCleanReaderKeepsSliceAcrossSwap(t *testing.T) {
 	clk := newFakeClock()
 	l := openTestLog(t, t.TempDir(), compactConfig(), Options{Now: clk.Now})
 	defer l.Close()
-	writeUpdates(t, l, clk, CompressionNone, 5_000, 50, 10)
+	writeUpdates(t, l, clk, record.CompressionNone, 5_000, 50, 10)
 	rollNow(t, l, clk)
 	sl, err := l.Read(0, 1<<20, 1<<62, true)
 	if err != nil {
@@ -252,7 +283,7 @@ func TestCleanReaderKeepsSliceAcrossSwap(t *testing.T) {
 	if err != nil || string(got) != string(want) {
 		t.Fatalf("slice changed under its reader (err %v)", err)
 	}
-	if err := SplitBatches(got, func(b []byte, _ BatchHeader) error { _, err := ValidateBatch(b); return err }); err != nil {
+	if err := record.Split(got, func(b []byte, _ record.Header) error { _, err := record.Validate(b); return err }); err != nil {
 		t.Fatal(err)
 	}
 	sl.Release()
@@ -267,7 +298,7 @@ func TestCleanRespectsLagsAndActiveSegment(t *testing.T) {
 	cfg.MinCompactionLagMs = 10_000
 	l := openTestLog(t, t.TempDir(), cfg, Options{Now: clk.Now})
 	defer l.Close()
-	writeUpdates(t, l, clk, CompressionNone, 5_000, 50, 10)
+	writeUpdates(t, l, clk, record.CompressionNone, 5_000, 50, 10)
 	c := NewCleaner(CleanerOptions{})
 	if res, err := c.Clean(context.Background(), l, 1<<62); err != nil || res.Segments != 0 {
 		t.Fatalf("cleaned records younger than min.compaction.lag.ms: %+v %v", res, err)
@@ -278,7 +309,7 @@ func TestCleanRespectsLagsAndActiveSegment(t *testing.T) {
 		t.Fatalf("clean after the lag: %+v (segments %d) %v", res, l.NumSegments(), err)
 	}
 	// Nothing at or above the high watermark bound is touched.
-	writeUpdates(t, l, clk, CompressionNone, 2_000, 50, 10)
+	writeUpdates(t, l, clk, record.CompressionNone, 2_000, 50, 10)
 	clk.Advance(time.Minute)
 	upTo := res.EndOffset
 	if res, err := c.Clean(context.Background(), l, upTo); err != nil || res.DirtyBytes != 0 || res.EndOffset != upTo {
@@ -293,10 +324,10 @@ func TestCleanMaxCompactionLagForcesClean(t *testing.T) {
 	cfg.MaxCompactionLagMs = 5_000
 	l := openTestLog(t, t.TempDir(), cfg, Options{Now: clk.Now})
 	defer l.Close()
-	writeUpdates(t, l, clk, CompressionNone, 3_000, 50, 10)
+	writeUpdates(t, l, clk, record.CompressionNone, 3_000, 50, 10)
 	rollNow(t, l, clk)
 	cleanAll(t, NewCleaner(CleanerOptions{}), l)
-	writeUpdates(t, l, clk, CompressionNone, 20, 50, 10)
+	writeUpdates(t, l, clk, record.CompressionNone, 20, 50, 10)
 	rollNow(t, l, clk) // the clock moved past max.compaction.lag.ms
 	st := l.CleanerStats()
 	if st.DirtyRatio >= 0.99 || !st.MustClean || PickLog([]CleanerStats{st}) != 0 {
@@ -310,7 +341,7 @@ func TestCompactOnlyLogSkipsRetention(t *testing.T) {
 		cfg := compactConfig()
 		cfg.Delete, cfg.RetentionMs = del, 1000
 		l := openTestLog(t, t.TempDir(), cfg, Options{Now: clk.Now})
-		writeUpdates(t, l, clk, CompressionNone, 3_000, 50, 10)
+		writeUpdates(t, l, clk, record.CompressionNone, 3_000, 50, 10)
 		rollNow(t, l, clk)
 		n, err := l.ApplyRetention()
 		if err != nil || (n > 0) != del {
@@ -386,7 +417,7 @@ func TestCleanWhileAppendingAndReading(t *testing.T) {
 	cfg.SegmentBytes = 16 << 10
 	l := openTestLog(t, t.TempDir(), cfg, Options{Now: clk.Now})
 	defer l.Close()
-	latest := writeUpdates(t, l, clk, CompressionNone, 5_000, 100, 10)
+	latest := writeUpdates(t, l, clk, record.CompressionNone, 5_000, 100, 10)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 2)
 	go func() {
@@ -412,7 +443,7 @@ func TestCleanWhileAppendingAndReading(t *testing.T) {
 		}
 		done <- nil
 	}()
-	more := writeUpdates(t, l, clk, CompressionNone, 20_000, 100, 10)
+	more := writeUpdates(t, l, clk, record.CompressionNone, 20_000, 100, 10)
 	cancel()
 	for range 2 {
 		if err := <-done; err != nil {

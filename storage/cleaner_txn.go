@@ -3,6 +3,8 @@ package storage
 import (
 	"cmp"
 	"slices"
+
+	"spool/record"
 )
 
 // How the cleaner treats transactions, as Kafka's does: records of aborted
@@ -77,7 +79,7 @@ func newAbortTracker(byFirst []AbortedTxn) abortTracker { return abortTracker{tx
 
 // aborted reports whether h, a transactional data batch, is part of an
 // aborted transaction.
-func (a *abortTracker) aborted(h BatchHeader) bool {
+func (a *abortTracker) aborted(h record.Header) bool {
 	for a.next < len(a.txns) && a.txns[a.next].FirstOffset <= h.LastOffset() {
 		t := a.txns[a.next]
 		if a.open == nil {
@@ -112,7 +114,7 @@ func (tf *txnFilter) takeKept() []AbortedTxn {
 
 // abortedData handles a batch of an aborted transaction: its records all
 // go, and the batch too unless it is its producer's last.
-func (f *filter) abortedData(h BatchHeader) []byte {
+func (f *filter) abortedData(h record.Header) []byte {
 	f.read += int64(h.NumRecords)
 	f.dropped += int64(h.NumRecords)
 	if f.lastOf(h) {
@@ -123,14 +125,14 @@ func (f *filter) abortedData(h BatchHeader) []byte {
 
 // marker decides what becomes of a control batch. Only transaction markers
 // may go; other control batches (raft's, for instance) stay as they are.
-func (f *filter) marker(b []byte, h BatchHeader) ([]byte, error) {
+func (f *filter) marker(b []byte, h record.Header) ([]byte, error) {
 	if h.ProducerID < 0 {
 		return b, nil
 	}
 	hadData := f.txn.hasData[h.ProducerID]
 	delete(f.txn.hasData, h.ProducerID)
-	ctl, err := ParseControlBatch(b)
-	if err != nil || (ctl.Type != ControlAbort && ctl.Type != ControlCommit) {
+	ctl, err := record.ParseMarker(b)
+	if err != nil || (ctl.Type != record.ControlAbort && ctl.Type != record.ControlCommit) {
 		return b, nil
 	}
 	out := b
@@ -139,7 +141,7 @@ func (f *filter) marker(b []byte, h BatchHeader) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if ctl.Type == ControlAbort {
+	if ctl.Type == record.ControlAbort {
 		if e, ok := f.txn.byMarker[txnKey{h.ProducerID, h.BaseOffset}]; ok {
 			f.txn.kept = append(f.txn.kept, e)
 		}
@@ -150,8 +152,8 @@ func (f *filter) marker(b []byte, h BatchHeader) ([]byte, error) {
 // emptyTxnMarker handles the marker of a transaction none of whose records
 // remain: the first clean to see it so sets its delete horizon, the first
 // after the horizon drops it (nil).
-func (f *filter) emptyTxnMarker(b []byte, h BatchHeader) ([]byte, error) {
-	if h.Attributes&attrDeleteHorizon != 0 {
+func (f *filter) emptyTxnMarker(b []byte, h record.Header) ([]byte, error) {
+	if h.HasDeleteHorizon() {
 		if f.nowMs >= h.FirstTimestamp {
 			return nil, nil
 		}
@@ -159,23 +161,19 @@ func (f *filter) emptyTxnMarker(b []byte, h BatchHeader) ([]byte, error) {
 		return b, nil
 	}
 	f.kept = f.kept[:0]
-	it := records{b: b[BatchHeaderLen:], left: h.NumRecords}
-	for {
-		r, ok, err := it.next()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
+	it := record.NewIter(b[record.HeaderLen:], h.NumRecords)
+	for r, ok := it.Next(); ok; r, ok = it.Next() {
 		f.kept = append(f.kept, r)
 	}
-	return f.rebuild(h, b[BatchHeaderLen:], true)
+	if err := it.Err(); err != nil {
+		return nil, err
+	}
+	return f.rebuild(h, b[record.HeaderLen:], true)
 }
 
 // lastOf reports whether h is its producer's last batch below the mapped
 // end, which is kept for the producer's state.
-func (f *filter) lastOf(h BatchHeader) bool {
+func (f *filter) lastOf(h record.Header) bool {
 	last, ok := f.lastOfProducer[h.ProducerID]
 	return h.ProducerID >= 0 && ok && last == h.BaseOffset
 }

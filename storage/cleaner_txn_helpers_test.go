@@ -2,10 +2,11 @@ package storage
 
 import (
 	"encoding/binary"
-	"hash/crc32"
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"spool/record"
 )
 
 // txnBatch is keyedBatch with the transactional attribute set.
@@ -13,8 +14,8 @@ func txnBatch(t testing.TB, codec int8, ts int64, pf producerFields, kvs ...kv) 
 	t.Helper()
 	b := keyedBatch(t, codec, ts, pf, kvs...)
 	be := binary.BigEndian
-	be.PutUint16(b[attributesPos:], be.Uint16(b[attributesPos:])|attrTransactional)
-	be.PutUint32(b[crcPos:], crc32.Checksum(b[crcStart:], crcTable))
+	be.PutUint16(b[21:], be.Uint16(b[21:])|record.AttrTransactional)
+	record.SetCRC(b)
 	return b
 }
 
@@ -81,9 +82,9 @@ func (g *txnGen) step() {
 		kvs = append(kvs, kv{k, value(k, g.i)})
 		g.i++
 	}
-	codec := CompressionNone
+	codec := record.CompressionNone
 	if g.rng.IntN(4) == 0 {
-		codec = CompressionSnappy
+		codec = record.CompressionSnappy
 	}
 	ts := g.clk.Now().UnixMilli()
 	txn := g.rng.IntN(5) != 0
@@ -172,9 +173,8 @@ type viewMarker struct {
 func readTxnView(t testing.TB, l *Log) txnView {
 	t.Helper()
 	v := txnView{lastOf: map[int64]int64{}}
-	var cs codecs
 	for _, b := range readAllBatches(t, l) {
-		h, err := ValidateBatch(b)
+		h, err := record.Validate(b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,29 +182,25 @@ func readTxnView(t testing.TB, l *Log) txnView {
 			v.lastOf[h.ProducerID] = h.BaseOffset
 		}
 		if h.IsControl() {
-			ctl, err := ParseControlBatch(b)
+			ctl, err := record.ParseMarker(b)
 			if err != nil {
 				t.Fatalf("marker at %d: %v", h.BaseOffset, err)
 			}
-			v.markers = append(v.markers, viewMarker{h.BaseOffset, h.ProducerID, ctl.Type == ControlAbort, h.Attributes&attrDeleteHorizon != 0})
+			v.markers = append(v.markers, viewMarker{h.BaseOffset, h.ProducerID, ctl.Type == record.ControlAbort, h.HasDeleteHorizon()})
 			continue
 		}
-		recs := b[BatchHeaderLen:]
-		if h.Compression() != CompressionNone {
-			if recs, err = cs.decompress(h.Compression(), recs); err != nil {
+		recs := b[record.HeaderLen:]
+		if h.Compression() != record.CompressionNone {
+			if recs, err = record.Decompress(nil, h.Compression(), recs); err != nil {
 				t.Fatal(err)
 			}
 		}
-		it := records{b: recs, left: h.NumRecords}
-		for {
-			r, ok, err := it.next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !ok {
-				break
-			}
-			v.recs = append(v.recs, viewRecord{h.BaseOffset + r.offDelta, string(r.key), recordValue(t, r), h.ProducerID, h.IsTransactional()})
+		it := record.NewIter(recs, h.NumRecords)
+		for r, ok := it.Next(); ok; r, ok = it.Next() {
+			v.recs = append(v.recs, viewRecord{h.BaseOffset + int64(r.OffsetDelta), string(r.Key), string(r.Value), h.ProducerID, h.IsTransactional()})
+		}
+		if it.Err() != nil {
+			t.Fatal(it.Err())
 		}
 	}
 	return v

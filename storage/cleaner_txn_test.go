@@ -9,6 +9,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"spool/record"
 )
 
 func txnCompactConfig() Config {
@@ -32,7 +34,7 @@ func TestCleanDropsAbortedRecords(t *testing.T) {
 	ts := clk.Now().UnixMilli()
 	appendBatch(t, l, keyedBatch(t, 0, ts, noProducer, kv{"a", []byte("old")}, kv{"b", []byte("old")}))
 	p5 := producerFields{pid: 5, seq: 0}
-	appendBatch(t, l, txnBatch(t, CompressionLZ4, ts, p5, kv{"a", []byte("aborted")}, kv{"c", []byte("aborted")})) // 2-3
+	appendBatch(t, l, txnBatch(t, record.CompressionLZ4, ts, p5, kv{"a", []byte("aborted")}, kv{"c", []byte("aborted")})) // 2-3
 	marker := appendMarker(t, l, 5, false, ts)
 	abort := AbortedTxn{ProducerID: 5, FirstOffset: 2, LastOffset: marker, LastStableOffset: marker + 1}
 	if err := l.AddAbortedTxn(abort); err != nil {
@@ -316,14 +318,14 @@ func TestCleanerStatsBelowStableOffset(t *testing.T) {
 	clk := newFakeClock()
 	l := openTestLog(t, t.TempDir(), txnCompactConfig(), Options{Now: clk.Now})
 	defer l.Close()
-	writeUpdates(t, l, clk, CompressionNone, 2_000, 50, 10)
+	writeUpdates(t, l, clk, record.CompressionNone, 2_000, 50, 10)
 	ts := clk.Now().UnixMilli()
 	res, err := l.Append(txnBatch(t, 0, ts, producerFields{pid: 3}, kv{"key-00001", []byte("open")}), 1, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lso := res.FirstOffset // the open transaction's first offset
-	writeUpdates(t, l, clk, CompressionNone, 2_000, 50, 10)
+	writeUpdates(t, l, clk, record.CompressionNone, 2_000, 50, 10)
 	rollNow(t, l, clk)
 	all, below := l.CleanerStats(), l.CleanerStatsBelow(lso)
 	if below.CleanableBytes == 0 || below.CleanableBytes >= all.CleanableBytes {

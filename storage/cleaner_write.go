@@ -6,6 +6,8 @@ import (
 	"math"
 	"os"
 	"time"
+
+	"spool/record"
 )
 
 // segWriter writes a cleaned segment to <base>.log.cleaned and its indexes
@@ -37,7 +39,7 @@ func (w *segWriter) write(b []byte) error {
 	if s.size+total > math.MaxInt32 {
 		return fmt.Errorf("cleaned segment %s would exceed 2 GiB", s.logPath)
 	}
-	last, maxTs := batchLast(b), batchMaxTs(b)
+	last, maxTs := record.LastOffsetOf(b), record.MaxTimestampOf(b)
 	s.noteBatch(last, maxTs, s.size == 0)
 	if s.sinceIndex >= w.interval {
 		w.idx = appendOffsetEntry(w.idx, last-s.base, s.size)

@@ -1,8 +1,7 @@
-// Package storage owns a partition's log on disk: the record-batch format
-// helpers the data path shares, segments (.log plus the sparse .index and
-// .timeindex, and a .txnindex of aborted transactions where there are any),
-// appends with offset assignment, reads that hand out pinned file
-// regions for sendfile, group-committed fsync, crash recovery, truncation,
+// Package storage owns a partition's log on disk: segments (.log plus the
+// sparse .index and .timeindex, and a .txnindex of aborted transactions
+// where there are any), appends with offset assignment, reads that hand out
+// pinned file regions for sendfile, group-committed fsync, crash recovery, truncation,
 // retention and DeleteRecords, the log cleaner that compacts logs with
 // cleanup.policy=compact, and the bounded descriptor cache that lets a
 // broker hold far more partitions than it may open files.
@@ -12,8 +11,6 @@
 // offset, 20 digits zero padded, each a .log of record batches exactly as they
 // travel on the wire.
 //
-// storage imports only the standard library, golang.org/x/sys, zap, franz-go's
-// kmsg/kbin and the compression libraries; it never imports another spool
-// package, so the broker, the controller's raft log and tools can all build on
-// it.
+// storage imports record (the batch format) and no other spool package, so
+// the broker, the controller's raft log and tools can all build on it.
 package storage

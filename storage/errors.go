@@ -3,11 +3,6 @@ package storage
 import "errors"
 
 var (
-	// ErrCorruptBatch reports bytes that are not a well-formed v2 record
-	// batch: bad lengths, bad CRC or a truncated batch.
-	ErrCorruptBatch = errors.New("corrupt record batch")
-	// ErrUnsupportedMagic reports a batch whose magic byte is not 2.
-	ErrUnsupportedMagic = errors.New("unsupported record batch magic")
 	// ErrOffsetOutOfRange reports an offset below the log start offset or
 	// beyond the log end offset.
 	ErrOffsetOutOfRange = errors.New("offset out of range")

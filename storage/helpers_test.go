@@ -3,10 +3,11 @@ package storage
 import (
 	"bytes"
 	"encoding/binary"
-	"hash/crc32"
 	"sync"
 	"testing"
 	"time"
+
+	"spool/record"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/s2"
@@ -44,12 +45,12 @@ func makeBatch(t testing.TB, sp batchSpec) []byte {
 		recs = r.AppendTo(recs)
 		maxTs = max(maxTs, sp.firstTs+int64(i)*sp.tsStep)
 	}
-	if sp.codec != CompressionNone {
+	if sp.codec != record.CompressionNone {
 		recs = compress(t, sp.codec, recs)
 	}
 	attrs := int16(sp.codec)
 	if sp.control {
-		attrs |= attrControl
+		attrs |= record.AttrControl
 	}
 	b := kmsg.RecordBatch{
 		FirstOffset:     0,
@@ -64,9 +65,9 @@ func makeBatch(t testing.TB, sp batchSpec) []byte {
 		NumRecords:      int32(sp.records),
 		Records:         recs,
 	}
-	b.Length = int32(BatchHeaderLen - 12 + len(recs))
+	b.Length = int32(record.HeaderLen - 12 + len(recs))
 	out := b.AppendTo(nil)
-	binary.BigEndian.PutUint32(out[crcPos:], crc32.Checksum(out[crcStart:], crc32.MakeTable(crc32.Castagnoli)))
+	record.SetCRC(out)
 	return out
 }
 
@@ -79,17 +80,17 @@ func compress(t testing.TB, codec int8, src []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	switch codec {
-	case CompressionGzip:
+	case record.CompressionGzip:
 		w := gzip.NewWriter(&buf)
 		_, _ = w.Write(src)
 		_ = w.Close()
-	case CompressionSnappy:
+	case record.CompressionSnappy:
 		return s2.EncodeSnappy(nil, src)
-	case CompressionLZ4:
+	case record.CompressionLZ4:
 		w := lz4.NewWriter(&buf)
 		_, _ = w.Write(src)
 		_ = w.Close()
-	case CompressionZstd:
+	case record.CompressionZstd:
 		w, err := zstd.NewWriter(&buf)
 		if err != nil {
 			t.Fatal(err)
@@ -172,8 +173,8 @@ func readAllBatches(t testing.TB, l *Log) [][]byte {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = SplitBatches(data, func(b []byte, h BatchHeader) error {
-			if _, err := ValidateBatch(b); err != nil {
+		err = record.Split(data, func(b []byte, h record.Header) error {
+			if _, err := record.Validate(b); err != nil {
 				return err
 			}
 			out = append(out, append([]byte(nil), b...))

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"spool/record"
 )
 
 // Index entries name the last offset of their batch, as Kafka's do: Kafka's
@@ -45,12 +47,12 @@ func checkKafkaIndexes(t *testing.T, l *Log, when string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		batchAt := func(pos int64) BatchHeader {
-			var hdr [BatchHeaderLen]byte
+		batchAt := func(pos int64) record.Header {
+			var hdr [record.HeaderLen]byte
 			if _, err := logf.ReadAt(hdr[:], pos); err != nil {
 				t.Fatalf("%s: read batch at %d: %v", when, pos, err)
 			}
-			h, _ := ParseBatchHeader(hdr[:])
+			h, _ := record.ParseHeader(hdr[:])
 			return h
 		}
 		lastByTs := map[int64]int64{}

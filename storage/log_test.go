@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"spool/record"
 )
 
 func tsIdentity(i int) int64 { return int64(1000 + i*10) }
@@ -22,7 +24,7 @@ func TestAppendReadAcrossRolls(t *testing.T) {
 		t.Fatalf("only %d segments; rolls did not happen", n)
 	}
 	for i, b := range written {
-		h, _ := ParseBatchHeader(b)
+		h, _ := record.ParseHeader(b)
 		if h.BaseOffset != int64(i*3) || h.PartitionLeaderEpoch != 3 {
 			t.Fatalf("batch %d patched to %+v", i, h)
 		}
@@ -172,9 +174,9 @@ func TestAppendAsFollowerKeepsOffsets(t *testing.T) {
 	l := openTestLog(t, t.TempDir(), smallConfig(), Options{})
 	defer l.Close()
 	a := makeBatch(t, batchSpec{records: 2, valueSize: 10, firstTs: 5})
-	SetBaseOffset(a, 0)
+	record.SetBaseOffset(a, 0)
 	b := makeBatch(t, batchSpec{records: 3, valueSize: 10, firstTs: 6})
-	SetBaseOffset(b, 10) // gap, as after compaction
+	record.SetBaseOffset(b, 10) // gap, as after compaction
 	res, err := l.AppendAsFollower(append(append([]byte(nil), a...), b...))
 	if err != nil || res.FirstOffset != 0 || res.LastOffset != 12 {
 		t.Fatalf("follower append: %+v %v", res, err)
@@ -188,7 +190,7 @@ func TestAppendAsFollowerKeepsOffsets(t *testing.T) {
 	}
 	sl.Release()
 	old := makeBatch(t, batchSpec{records: 1, valueSize: 1})
-	SetBaseOffset(old, 12)
+	record.SetBaseOffset(old, 12)
 	if _, err := l.AppendAsFollower(old); err == nil {
 		t.Fatal("follower append below end offset accepted")
 	}
@@ -203,7 +205,7 @@ func TestLogAppendTime(t *testing.T) {
 		t.Fatalf("%+v %v", res, err)
 	}
 	got := readAllBatches(t, l)
-	h, err := ValidateBatch(got[0])
+	h, err := record.Validate(got[0])
 	if err != nil || !h.LogAppendTime() || h.MaxTimestamp != 777 {
 		t.Fatalf("stored batch %+v %v", h, err)
 	}

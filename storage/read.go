@@ -3,6 +3,8 @@ package storage
 import (
 	"fmt"
 	"os"
+
+	"spool/record"
 )
 
 // Slice is a region of whole batches in one segment file. The file stays
@@ -113,22 +115,22 @@ func (l *Log) locate(s *segment, f *os.File, offset int64, maxBytes int, maxOffs
 	if err != nil {
 		return Slice{}, false, err
 	}
-	var hdr [lastDeltaPos + 4]byte
-	for ; pos < s.size; pos += batchTotal(hdr[:]) {
+	var hdr [record.OffsetsLen]byte
+	for ; pos < s.size; pos += record.SizeOf(hdr[:]) {
 		if err := readHeader(f, s, pos, hdr[:]); err != nil {
 			return Slice{}, false, err
 		}
-		if batchLast(hdr[:]) >= offset {
+		if record.LastOffsetOf(hdr[:]) >= offset {
 			break
 		}
 	}
 	if pos >= s.size {
 		return Slice{}, false, nil
 	}
-	if batchBase(hdr[:]) >= maxOffset {
+	if record.BaseOffsetOf(hdr[:]) >= maxOffset {
 		return Slice{}, true, nil
 	}
-	first := batchTotal(hdr[:])
+	first := record.SizeOf(hdr[:])
 	if first > int64(maxBytes) {
 		if minOne {
 			return Slice{pos: pos, n: int(first)}, true, nil
@@ -148,7 +150,7 @@ func readHeader(f *os.File, s *segment, pos int64, hdr []byte) error {
 	if _, err := f.ReadAt(hdr, pos); err != nil {
 		return fmt.Errorf("read %s header at %d: %w", s.logPath, pos, err)
 	}
-	if n := batchTotal(hdr); n < BatchHeaderLen || pos+n > s.size {
+	if n := record.SizeOf(hdr); n < record.HeaderLen || pos+n > s.size {
 		return fmt.Errorf("%w: %s at byte %d: batch length %d", ErrLogCorrupt, s.logPath, pos, n)
 	}
 	return nil
@@ -191,13 +193,13 @@ func (l *Log) regionEnd(s *segment, f *os.File, from, limit, maxOffset int64) (i
 		}
 		pos = max(pos, p)
 	}
-	var hdr [lastDeltaPos + 4]byte
+	var hdr [record.OffsetsLen]byte
 	for pos < limit {
 		if err := readHeader(f, s, pos, hdr[:]); err != nil {
 			return 0, err
 		}
-		n := batchTotal(hdr[:])
-		if batchBase(hdr[:]) >= maxOffset || pos+n > limit {
+		n := record.SizeOf(hdr[:])
+		if record.BaseOffsetOf(hdr[:]) >= maxOffset || pos+n > limit {
 			break
 		}
 		pos += n

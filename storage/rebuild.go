@@ -3,10 +3,11 @@ package storage
 import (
 	"bufio"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"math"
 	"os"
+
+	"spool/record"
 )
 
 // rebuildSegment re-validates every batch of s (lengths, magic, offsets,
@@ -24,13 +25,13 @@ func (l *Log) rebuildSegment(s *segment, isTail bool) (int64, error) {
 	s.idxN, s.timeN, s.sinceIndex = 0, 0, 0
 	s.lastTimeTs, s.maxTs, s.maxTsOff, s.rollTs = -1, -1, -1, -1
 	var idxBuf, timeBuf []byte
-	var hdr [BatchHeaderLen]byte
+	var hdr [record.HeaderLen]byte
 	chunk := make([]byte, 32<<10)
 	interval := int64(l.cfg.IndexIntervalBytes)
 	pos, next := int64(0), s.base
 	var bad error
 	for pos < s.size {
-		var h BatchHeader
+		var h record.Header
 		if h, bad = readValidBatch(r, hdr[:], chunk, s.size-pos, next, s.base); bad != nil {
 			break
 		}
@@ -68,18 +69,18 @@ func (l *Log) rebuildSegment(s *segment, isTail bool) (int64, error) {
 
 // readValidBatch reads the next batch from r and checks it; remain is how
 // many bytes the segment has from here, next the lowest acceptable base.
-func readValidBatch(r io.Reader, hdr, chunk []byte, remain, next, segBase int64) (BatchHeader, error) {
-	if remain < BatchHeaderLen {
-		return BatchHeader{}, fmt.Errorf("partial header of %d bytes", remain)
+func readValidBatch(r io.Reader, hdr, chunk []byte, remain, next, segBase int64) (record.Header, error) {
+	if remain < record.HeaderLen {
+		return record.Header{}, fmt.Errorf("partial header of %d bytes", remain)
 	}
 	if _, err := io.ReadFull(r, hdr); err != nil {
-		return BatchHeader{}, err
+		return record.Header{}, err
 	}
-	h, _ := ParseBatchHeader(hdr)
+	h, _ := record.ParseHeader(hdr)
 	switch {
 	case h.Magic != 2:
 		return h, fmt.Errorf("magic %d", h.Magic)
-	case h.BatchLength < batchLengthMin:
+	case h.BatchLength < record.MinBatchLength:
 		return h, fmt.Errorf("batchLength %d", h.BatchLength)
 	case int64(h.TotalSize()) > remain:
 		return h, fmt.Errorf("batch of %d bytes, %d remain", h.TotalSize(), remain)
@@ -88,13 +89,13 @@ func readValidBatch(r io.Reader, hdr, chunk []byte, remain, next, segBase int64)
 	case h.LastOffset()-segBase > math.MaxInt32:
 		return h, fmt.Errorf("offset %d too far from segment base %d", h.LastOffset(), segBase)
 	}
-	crc := crc32.Update(0, crcTable, hdr[crcStart:])
-	for left := int64(h.TotalSize() - BatchHeaderLen); left > 0; {
+	crc := record.HeaderChecksum(hdr)
+	for left := int64(h.TotalSize() - record.HeaderLen); left > 0; {
 		n := min(left, int64(len(chunk)))
 		if _, err := io.ReadFull(r, chunk[:n]); err != nil {
 			return h, err
 		}
-		crc = crc32.Update(crc, crcTable, chunk[:n])
+		crc = record.UpdateChecksum(crc, chunk[:n])
 		left -= n
 	}
 	if crc != h.CRC {
@@ -156,21 +157,21 @@ func (l *Log) readTail(s *segment) error {
 		s.lastTimeTs, s.maxTs, s.maxTsOff = ts, ts, s.base+rel
 	}
 	s.sinceIndex = s.size - pos
-	var hdr [BatchHeaderLen]byte
+	var hdr [record.HeaderLen]byte
 	next := s.base
 	if s.size > 0 {
 		if _, err := ref.f.ReadAt(hdr[:], 0); err != nil {
 			return fmt.Errorf("read %s header at 0: %w", s.logPath, err)
 		}
-		h, _ := ParseBatchHeader(hdr[:])
+		h, _ := record.ParseHeader(hdr[:])
 		s.rollTs = h.MaxTimestamp
 	}
 	for pos < s.size {
 		if _, err := ref.f.ReadAt(hdr[:], pos); err != nil {
 			return fmt.Errorf("read %s header at %d: %w", s.logPath, pos, err)
 		}
-		h, _ := ParseBatchHeader(hdr[:])
-		if h.Magic != 2 || h.BatchLength < batchLengthMin || pos+int64(h.TotalSize()) > s.size ||
+		h, _ := record.ParseHeader(hdr[:])
+		if h.Magic != 2 || h.BatchLength < record.MinBatchLength || pos+int64(h.TotalSize()) > s.size ||
 			h.BaseOffset < next || h.LastOffsetDelta < 0 {
 			return fmt.Errorf("%w: %s at byte %d: bad batch header", ErrLogCorrupt, s.logPath, pos)
 		}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"spool/record"
 )
 
 // crash abandons a log without Close, as a killed process would.
@@ -46,7 +48,7 @@ func TestRecoveryTruncatesTornTail(t *testing.T) {
 			size, path := last.size, last.logPath
 			crash(l)
 			if name == "bad crc" {
-				SetBaseOffset(tail, 200)
+				record.SetBaseOffset(tail, 200)
 			}
 			appendToFile(t, path, tail)
 			l = openTestLog(t, dir, smallConfig(), Options{})
@@ -178,7 +180,7 @@ func TestCleanShutdownSkipsRecovery(t *testing.T) {
 	// Damage a record payload (not a header) in a closed segment: a clean
 	// open trusts the files and must not notice.
 	f, _ := os.OpenFile(first.logPath, os.O_RDWR, 0)
-	_, _ = f.WriteAt([]byte{0}, BatchHeaderLen+20)
+	_, _ = f.WriteAt([]byte{0}, record.HeaderLen+20)
 	f.Close()
 	l = openTestLog(t, dir, smallConfig(), Options{})
 	if _, err := os.Stat(marker); !os.IsNotExist(err) {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"spool/record"
 )
 
 // OffsetForTimestamp returns the first offset at or above the log start
@@ -47,12 +49,12 @@ func (l *Log) timestampInSegment(s *segment, ts int64) (int64, int64, bool, erro
 		return 0, 0, false, err
 	}
 	defer l.files.Unpin(ref)
-	var hdr [BatchHeaderLen]byte
-	for ; pos < s.size; pos += batchTotal(hdr[:]) {
+	var hdr [record.HeaderLen]byte
+	for ; pos < s.size; pos += record.SizeOf(hdr[:]) {
 		if err := readHeader(ref.f, s, pos, hdr[:]); err != nil {
 			return 0, 0, false, err
 		}
-		if batchLast(hdr[:]) < l.start || batchMaxTs(hdr[:]) < ts {
+		if record.LastOffsetOf(hdr[:]) < l.start || record.MaxTimestampOf(hdr[:]) < ts {
 			continue
 		}
 		off, got, err := l.recordAt(ref.f, pos, hdr[:], func(t int64) bool { return t >= ts })
@@ -90,11 +92,51 @@ func (l *Log) timeLookup(s *segment, ts int64) (int64, error) {
 // recordAt reads the whole batch at pos and finds the first record at or
 // above the log start matching match.
 func (l *Log) recordAt(f *os.File, pos int64, hdr []byte, match func(int64) bool) (int64, int64, error) {
-	batch := make([]byte, batchTotal(hdr))
+	batch := make([]byte, record.SizeOf(hdr))
 	if _, err := f.ReadAt(batch, pos); err != nil {
 		return 0, 0, fmt.Errorf("read batch at %d: %w", pos, err)
 	}
 	return findRecord(batch, l.start, match)
+}
+
+// errNoRecord means a batch holds no record that matches.
+var errNoRecord = errors.New("no matching record in batch")
+
+// findRecord returns the offset and timestamp of the first record in batch
+// (a whole v2 batch) at or above minOffset whose timestamp satisfies match.
+// Compressed batches are inflated.
+func findRecord(batch []byte, minOffset int64, match func(ts int64) bool) (int64, int64, error) {
+	h, err := record.ParseHeader(batch)
+	if err != nil {
+		return 0, 0, err
+	}
+	if h.LogAppendTime() {
+		// Every record carries the batch's max timestamp.
+		if !match(h.MaxTimestamp) {
+			return 0, 0, errNoRecord
+		}
+		return max(h.BaseOffset, minOffset), h.MaxTimestamp, nil
+	}
+	recs := batch[record.HeaderLen:]
+	if h.Compression() != record.CompressionNone {
+		buf := record.GetBuffer()
+		defer record.PutBuffer(buf)
+		if *buf, err = record.Decompress((*buf)[:0], h.Compression(), recs); err != nil {
+			return 0, 0, err
+		}
+		recs = *buf
+	}
+	it := record.NewIter(recs, h.NumRecords)
+	for r, ok := it.Next(); ok; r, ok = it.Next() {
+		off, ts := h.BaseOffset+int64(r.OffsetDelta), h.FirstTimestamp+r.TimestampDelta
+		if off >= minOffset && match(ts) {
+			return off, ts, nil
+		}
+	}
+	if err := it.Err(); err != nil {
+		return 0, 0, err
+	}
+	return 0, 0, errNoRecord
 }
 
 // MaxTimestamp returns the largest timestamp in the log and the offset of
@@ -139,12 +181,12 @@ func (l *Log) maxTsRecord(s *segment) (int64, error) {
 		return 0, err
 	}
 	defer l.files.Unpin(ref)
-	var hdr [BatchHeaderLen]byte
-	for ; pos < s.size; pos += batchTotal(hdr[:]) {
+	var hdr [record.HeaderLen]byte
+	for ; pos < s.size; pos += record.SizeOf(hdr[:]) {
 		if err := readHeader(ref.f, s, pos, hdr[:]); err != nil {
 			return 0, err
 		}
-		if batchLast(hdr[:]) >= s.maxTsOff {
+		if record.LastOffsetOf(hdr[:]) >= s.maxTsOff {
 			off, _, err := l.recordAt(ref.f, pos, hdr[:], func(t int64) bool { return t == s.maxTs })
 			return off, err
 		}

@@ -3,10 +3,12 @@ package storage
 import (
 	"fmt"
 	"testing"
+
+	"spool/record"
 )
 
 func TestOffsetForTimestamp(t *testing.T) {
-	for _, codec := range []int8{CompressionNone, CompressionGzip, CompressionSnappy, CompressionLZ4, CompressionZstd} {
+	for _, codec := range []int8{record.CompressionNone, record.CompressionGzip, record.CompressionSnappy, record.CompressionLZ4, record.CompressionZstd} {
 		t.Run(fmt.Sprint("codec", codec), func(t *testing.T) {
 			cfg := smallConfig()
 			cfg.SegmentBytes = 3000

@@ -3,6 +3,8 @@ package storage
 import (
 	"fmt"
 	"sort"
+
+	"spool/record"
 )
 
 // TruncateTo removes every batch at or after offset, for raft conflicts and
@@ -80,19 +82,19 @@ func (l *Log) cutSegment(s *segment, offset int64) error {
 	if err != nil {
 		return err
 	}
-	var hdr [lastDeltaPos + 4]byte
-	for ; pos < s.size; pos += batchTotal(hdr[:]) {
+	var hdr [record.OffsetsLen]byte
+	for ; pos < s.size; pos += record.SizeOf(hdr[:]) {
 		if err := readHeader(ref.f, s, pos, hdr[:]); err != nil {
 			return err
 		}
-		if batchLast(hdr[:]) >= offset {
+		if record.LastOffsetOf(hdr[:]) >= offset {
 			break
 		}
 	}
 	if pos >= s.size {
 		return nil
 	}
-	cutBase := batchBase(hdr[:])
+	cutBase := record.BaseOffsetOf(hdr[:])
 	if err := ref.f.Truncate(pos); err != nil {
 		return fmt.Errorf("truncate %s: %w", s.logPath, err)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"spool/record"
 )
 
 func TestTruncateTo(t *testing.T) {
@@ -29,7 +31,7 @@ func TestTruncateTo(t *testing.T) {
 		t.Fatalf("%d batches after truncation", len(got))
 	}
 	again := appendN(t, l, 10, 2, 100, tsIdentity)
-	if h, _ := ParseBatchHeader(again[0]); h.BaseOffset != 100 {
+	if h, _ := record.ParseHeader(again[0]); h.BaseOffset != 100 {
 		t.Fatalf("append after truncation got base %d", h.BaseOffset)
 	}
 	if err := l.Close(); err != nil {

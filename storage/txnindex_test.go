@@ -10,12 +10,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"spool/record"
 )
 
 // appendMarker appends a transaction marker for pid and returns its offset.
 func appendMarker(t testing.TB, l *Log, pid int64, commit bool, ts int64) int64 {
 	t.Helper()
-	res, err := l.Append(EncodeControlBatch(nil, pid, 0, commit, 5, ts), 1, -1)
+	res, err := l.Append(record.AppendMarker(nil, pid, 0, commit, 5, ts), 1, -1)
 	if err != nil {
 		t.Fatal(err)
 	}

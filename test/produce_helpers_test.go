@@ -3,7 +3,6 @@ package test
 import (
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,10 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"spool/record"
+
 	"github.com/twmb/franz-go/pkg/kgo"
 )
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // rawRecord is a record for a hand-built batch; a nil key is null.
 type rawRecord struct {
@@ -56,7 +55,7 @@ func rawBatch(ts int64, recs ...rawRecord) []byte {
 	be.PutUint32(b[53:], 0xffffffff)
 	be.PutUint32(b[57:], uint32(len(recs)))
 	b = append(b, body...)
-	be.PutUint32(b[17:], crc32.Checksum(b[21:], castagnoli))
+	record.SetCRC(b)
 	return b
 }
 
@@ -114,7 +113,7 @@ func parseDiskBatch(b []byte) (diskBatch, int, error) {
 		return diskBatch{}, 0, fmt.Errorf("batch length %d with %d bytes left", n, len(b))
 	case b[16] != 2:
 		return diskBatch{}, 0, fmt.Errorf("magic %d", b[16])
-	case crc32.Checksum(b[21:n], castagnoli) != be.Uint32(b[17:]):
+	case record.BatchChecksum(b[:n]) != be.Uint32(b[17:]):
 		return diskBatch{}, 0, fmt.Errorf("crc mismatch")
 	}
 	base := int64(be.Uint64(b))

@@ -2,9 +2,10 @@ package test
 
 import (
 	"encoding/binary"
-	"hash/crc32"
 	"testing"
 	"time"
+
+	"spool/record"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -19,7 +20,7 @@ func txnRawBatch(pid int64, epoch int16, seq int32) []byte {
 	be.PutUint64(b[43:], uint64(pid))
 	be.PutUint16(b[51:], uint16(epoch))
 	be.PutUint32(b[53:], uint32(seq))
-	be.PutUint32(b[17:], crc32.Checksum(b[21:], crc32.MakeTable(crc32.Castagnoli)))
+	record.SetCRC(b)
 	return b
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"spool/record"
+
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -48,17 +50,16 @@ func (l *Loader) Apply(r Record) error {
 // batches hold no records of ours: the caller reads their marker and calls
 // EndTxn.
 func (l *Loader) ApplyBatch(batch []byte) error {
-	if len(batch) < batchHeaderLen {
+	h, err := record.ParseHeader(batch)
+	if err != nil {
 		return fmt.Errorf("replay: batch of %d bytes", len(batch))
 	}
-	be := binary.BigEndian
-	base := int64(be.Uint64(batch))
 	producer := int64(-1)
-	if be.Uint16(batch[21:])&attrTransactional != 0 {
-		producer = int64(be.Uint64(batch[43:]))
+	if h.IsTransactional() {
+		producer = h.ProducerID
 	}
 	return decodeBatch(batch, func(r Record, delta int64) error {
-		return l.apply(r, base+delta, producer)
+		return l.apply(r, h.BaseOffset+delta, producer)
 	})
 }
 

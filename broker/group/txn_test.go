@@ -3,11 +3,12 @@ package group
 import (
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"maps"
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"spool/record"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -463,13 +464,13 @@ func TestEncodeTxnBatchHeader(t *testing.T) {
 	recs := []Record{{Key: OffsetKey("g", "t", 0), Value: OffsetValue(Offset{Offset: 1})}}
 	b := EncodeTxnBatch(recs, 1234, Producer{ID: 99, Epoch: 3})
 	be := binary.BigEndian
-	if attrs := be.Uint16(b[21:]); attrs != attrTransactional {
+	if attrs := be.Uint16(b[21:]); attrs != record.AttrTransactional {
 		t.Fatalf("attributes %#x, want only the transactional bit", attrs)
 	}
 	if pid, epoch, seq := int64(be.Uint64(b[43:])), int16(be.Uint16(b[51:])), int32(be.Uint32(b[53:])); pid != 99 || epoch != 3 || seq != -1 {
 		t.Fatalf("producer %d epoch %d sequence %d", pid, epoch, seq)
 	}
-	if crc32.Checksum(b[21:], castagnoli) != be.Uint32(b[17:]) {
+	if _, err := record.Validate(b); err != nil {
 		t.Fatal("bad crc")
 	}
 	plain := EncodeBatch(recs, 1234)
@@ -484,16 +485,11 @@ func TestApplyBatchUsesOffsetDeltas(t *testing.T) {
 	cfg := DefaultConfig()
 	r0 := Record{Key: OffsetKey("g", "t", 0), Value: OffsetValue(Offset{Offset: 5})}
 	r2 := Record{Key: OffsetKey("g", "t", 1), Value: OffsetValue(Offset{Offset: 6})}
-	b := make([]byte, batchHeaderLen)
-	b = appendRecord(b, 0, r0)
-	b = appendRecord(b, 2, r2) // the record at delta 1 was compacted away
-	be := binary.BigEndian
-	be.PutUint64(b, 100)
-	be.PutUint32(b[8:], uint32(len(b)-12))
-	b[16] = 2
-	be.PutUint32(b[23:], 2)
-	be.PutUint64(b[43:], 0xffffffffffffffff)
-	be.PutUint32(b[57:], 2)
+	var recs []byte
+	recs = record.AppendRecord(recs, record.Record{OffsetDelta: 0, Key: r0.Key, Value: r0.Value})
+	// The record at delta 1 was compacted away.
+	recs = record.AppendRecord(recs, record.Record{OffsetDelta: 2, Key: r2.Key, Value: r2.Value})
+	b := record.AppendBatch(nil, record.Header{BaseOffset: 100, LastOffsetDelta: 2, ProducerID: -1, NumRecords: 2}, recs)
 	l := NewLoader(&cfg, time.Unix(0, 0))
 	if err := l.ApplyBatch(b); err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -17,10 +16,10 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/controller/metadata"
+	"spool/record"
 )
 
 func newDumpLogCmd(a *app) *cobra.Command {
@@ -151,7 +150,6 @@ func dumpBatches(path, kind string, meta, records bool) (*fileDump, error) {
 	defer f.Close()
 	d := &fileDump{File: path, Kind: kind}
 	r := bufio.NewReaderSize(f, 1<<20)
-	dec := kgo.DefaultDecompressor()
 	var pos int64
 	for {
 		var prefix [12]byte
@@ -172,7 +170,7 @@ func dumpBatches(path, kind string, meta, records bool) (*fileDump, error) {
 			d.Problem = fmt.Sprintf("truncated batch at position %d", pos)
 			return d, nil
 		}
-		b, err := decodeDumpBatch(buf, pos, meta, records, dec)
+		b, err := decodeDumpBatch(buf, pos, meta, records)
 		if err != nil {
 			d.Problem = fmt.Sprintf("batch at position %d: %v", pos, err)
 			return d, nil
@@ -182,9 +180,7 @@ func dumpBatches(path, kind string, meta, records bool) (*fileDump, error) {
 	}
 }
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-func decodeDumpBatch(buf []byte, pos int64, meta, records bool, dec kgo.Decompressor) (dumpBatch, error) {
+func decodeDumpBatch(buf []byte, pos int64, meta, records bool) (dumpBatch, error) {
 	var rb kmsg.RecordBatch
 	if err := rb.ReadFrom(buf); err != nil {
 		return dumpBatch{}, err
@@ -195,7 +191,7 @@ func decodeDumpBatch(buf []byte, pos int64, meta, records bool, dec kgo.Decompre
 		PartitionLeaderEpoch: rb.PartitionLeaderEpoch, Transactional: rb.Attributes&0x10 != 0, Control: rb.Attributes&0x20 != 0,
 		Position: pos, TimestampType: "CreateTime", MaxTimestamp: rb.MaxTimestamp, Size: len(buf),
 		Compression: codecName(int8(rb.Attributes & 7)), CRC: uint32(rb.CRC),
-		Valid: len(buf) > 21 && crc32.Checksum(buf[21:], castagnoli) == uint32(rb.CRC),
+		Valid: len(buf) > 21 && record.BatchChecksum(buf) == uint32(rb.CRC),
 	}
 	if rb.Attributes&0x08 != 0 {
 		b.TimestampType = "LogAppendTime"
@@ -217,7 +213,11 @@ func decodeDumpBatch(buf []byte, pos int64, meta, records bool, dec kgo.Decompre
 		}
 		return b, nil
 	}
-	raw, err := dec.Decompress(rb.Records, kgo.CompressionCodecType(rb.Attributes&7))
+	raw := rb.Records
+	var err error
+	if codec := int8(rb.Attributes & record.AttrCompressionMask); codec != record.CompressionNone {
+		raw, err = record.Decompress(nil, codec, rb.Records)
+	}
 	if err != nil {
 		return b, fmt.Errorf("decompress: %w", err)
 	}

@@ -2,11 +2,11 @@ package metadata
 
 import (
 	"bytes"
-	"encoding/binary"
-	"hash/crc32"
 	"reflect"
 	"strings"
 	"testing"
+
+	"spool/record"
 
 	"github.com/twmb/franz-go/pkg/kbin"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -60,7 +60,7 @@ func TestRecordBatch(t *testing.T) {
 	if int(kb.Length)+12 != len(b) {
 		t.Fatalf("length %d for %d bytes", kb.Length, len(b))
 	}
-	if crc := crc32.Checksum(b[21:], crc32.MakeTable(crc32.Castagnoli)); uint32(kb.CRC) != crc {
+	if crc := record.BatchChecksum(b); uint32(kb.CRC) != crc {
 		t.Fatalf("crc %x, want %x", uint32(kb.CRC), crc)
 	}
 	for i, kr := range krecs {
@@ -109,7 +109,7 @@ func TestControlBatch(t *testing.T) {
 func TestDecodeBatchErrors(t *testing.T) {
 	good := AppendRecordBatch(nil, 1, 1, 1, sampleRecords())
 	recrc := func(b []byte) []byte {
-		binary.BigEndian.PutUint32(b[17:], crc32.Checksum(b[21:], crc32.MakeTable(crc32.Castagnoli)))
+		record.SetCRC(b)
 		return b
 	}
 	mutate := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }

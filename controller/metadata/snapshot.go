@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"spool/record"
 )
 
 // SnapshotID names a snapshot as Kafka does: EndOffset is the offset after
@@ -114,7 +116,7 @@ func ReadSnapshot(r io.Reader, id SnapshotID) (*Image, []ControlRecord, error) {
 			return nil, nil, err
 		}
 		n := int(binary.BigEndian.Uint32(prefix[8:]))
-		if n < batchHeaderSize-12 || n > 64<<20 {
+		if n < record.HeaderLen-12 || n > 64<<20 {
 			return nil, nil, fmt.Errorf("snapshot batch length %d", n)
 		}
 		buf = append(buf[:0], prefix[:]...)
