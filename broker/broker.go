@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -50,7 +51,9 @@ type Config struct {
 
 // Broker is the data plane of one node.
 type Broker struct {
-	cfg         Config
+	cfg Config
+	// authRefused counts requests the authorizer refused.
+	authRefused atomic.Int64
 	log         *zap.Logger
 	controllers *controllerClient
 	meta        *metadataFollower
@@ -173,53 +176,53 @@ func (b *Broker) Close() {
 
 // Register adds the client-facing APIs to mux.
 func (b *Broker) Register(mux *protocol.Mux) {
-	mux.Handle(1, 4, 17, b.handleFetch)
-	mux.Handle(2, 1, 10, b.handleListOffsets)
-	mux.Handle(0, 0, 12, b.handleProduce)
-	mux.Handle(3, 0, 13, b.handleMetadata)
-	mux.Handle(23, 2, 4, b.handleOffsetForLeaderEpoch)
-	mux.Handle(19, 2, 7, b.async(b.handleCreateTopics))
-	mux.Handle(20, 1, 6, b.async(b.handleDeleteTopics))
-	mux.Handle(22, 0, 5, b.async(b.handleInitProducerId))
-	mux.Handle(21, 0, 2, b.async(b.handleDeleteRecords))
-	mux.Handle(60, 0, 2, b.handleDescribeCluster)
-	mux.Handle(43, 0, 2, b.async(b.handleElectLeaders))
-	mux.Handle(8, 2, 9, b.handleOffsetCommit)
-	mux.Handle(9, 1, 9, b.handleOffsetFetch)
-	mux.Handle(10, 0, 6, b.handleFindCoordinator)
-	mux.Handle(11, 0, 9, b.handleJoinGroup)
-	mux.Handle(12, 0, 4, b.handleHeartbeat)
-	mux.Handle(13, 0, 5, b.handleLeaveGroup)
-	mux.Handle(14, 0, 5, b.handleSyncGroup)
-	mux.Handle(15, 0, 6, b.handleDescribeGroups)
-	mux.Handle(16, 0, 5, b.handleListGroups)
+	b.handle(mux, 1, 4, 17, b.handleFetch)
+	b.handle(mux, 2, 1, 10, b.handleListOffsets)
+	b.handle(mux, 0, 0, 12, b.handleProduce)
+	b.handle(mux, 3, 0, 13, b.handleMetadata)
+	b.handle(mux, 23, 2, 4, b.handleOffsetForLeaderEpoch)
+	b.handle(mux, 19, 2, 7, b.async(b.handleCreateTopics))
+	b.handle(mux, 20, 1, 6, b.async(b.handleDeleteTopics))
+	b.handle(mux, 22, 0, 5, b.async(b.handleInitProducerId))
+	b.handle(mux, 21, 0, 2, b.async(b.handleDeleteRecords))
+	b.handle(mux, 60, 0, 2, b.handleDescribeCluster)
+	b.handle(mux, 43, 0, 2, b.async(b.handleElectLeaders))
+	b.handle(mux, 8, 2, 9, b.handleOffsetCommit)
+	b.handle(mux, 9, 1, 9, b.handleOffsetFetch)
+	b.handle(mux, 10, 0, 6, b.handleFindCoordinator)
+	b.handle(mux, 11, 0, 9, b.handleJoinGroup)
+	b.handle(mux, 12, 0, 4, b.handleHeartbeat)
+	b.handle(mux, 13, 0, 5, b.handleLeaveGroup)
+	b.handle(mux, 14, 0, 5, b.handleSyncGroup)
+	b.handle(mux, 15, 0, 6, b.handleDescribeGroups)
+	b.handle(mux, 16, 0, 5, b.handleListGroups)
 	if consumerProtocolEnabled(b.cfg.Static) {
-		mux.Handle(68, 0, 1, b.handleConsumerGroupHeartbeat)
-		mux.Handle(69, 0, 1, b.handleConsumerGroupDescribe)
+		b.handle(mux, 68, 0, 1, b.handleConsumerGroupHeartbeat)
+		b.handle(mux, 69, 0, 1, b.handleConsumerGroupDescribe)
 	}
-	mux.Handle(42, 0, 2, b.async(b.handleDeleteGroups))
-	mux.Handle(47, 0, 0, b.handleOffsetDelete)
-	mux.Handle(24, 0, 5, b.async(b.handleAddPartitionsToTxn))
-	mux.Handle(25, 0, 4, b.async(b.handleAddOffsetsToTxn))
-	mux.Handle(26, 0, 4, b.async(b.handleEndTxn))
-	mux.Handle(65, 0, 0, b.handleDescribeTransactions)
-	mux.Handle(66, 0, 1, b.handleListTransactions)
-	mux.Handle(28, 0, 4, b.handleTxnOffsetCommit)
-	mux.Handle(32, 1, 4, b.handleDescribeConfigs)
-	mux.Handle(33, 0, 2, b.async(b.handleAlterConfigs))
-	mux.Handle(35, 1, 4, b.handleDescribeLogDirs)
-	mux.Handle(37, 0, 3, b.async(b.handleCreatePartitions))
-	mux.Handle(44, 0, 1, b.async(b.handleIncrementalAlterConfigs))
-	mux.Handle(61, 0, 0, b.handleDescribeProducers)
-	mux.Handle(27, 1, 1, b.async(b.handleWriteTxnMarkers))
-	mux.Handle(50, 0, 0, b.handleDescribeUserScramCredentials)
-	mux.Handle(51, 0, 0, b.async(b.handleAlterUserScramCredentials))
-	mux.Handle(29, 1, 3, b.handleDescribeAcls)
-	mux.Handle(30, 1, 3, b.async(b.handleCreateAcls))
-	mux.Handle(31, 1, 3, b.async(b.handleDeleteAcls))
-	mux.Handle(17, 0, 1, b.handleSaslHandshake)
-	mux.Handle(36, 0, 2, b.handleSaslAuthenticate)
-	mux.HandleRaw(protocol.CleanerStatusKey, b.handleCleanerStatus)
+	b.handle(mux, 42, 0, 2, b.async(b.handleDeleteGroups))
+	b.handle(mux, 47, 0, 0, b.handleOffsetDelete)
+	b.handle(mux, 24, 0, 5, b.async(b.handleAddPartitionsToTxn))
+	b.handle(mux, 25, 0, 4, b.async(b.handleAddOffsetsToTxn))
+	b.handle(mux, 26, 0, 4, b.async(b.handleEndTxn))
+	b.handle(mux, 65, 0, 0, b.handleDescribeTransactions)
+	b.handle(mux, 66, 0, 1, b.handleListTransactions)
+	b.handle(mux, 28, 0, 4, b.handleTxnOffsetCommit)
+	b.handle(mux, 32, 1, 4, b.handleDescribeConfigs)
+	b.handle(mux, 33, 0, 2, b.async(b.handleAlterConfigs))
+	b.handle(mux, 35, 1, 4, b.handleDescribeLogDirs)
+	b.handle(mux, 37, 0, 3, b.async(b.handleCreatePartitions))
+	b.handle(mux, 44, 0, 1, b.async(b.handleIncrementalAlterConfigs))
+	b.handle(mux, 61, 0, 0, b.handleDescribeProducers)
+	b.handle(mux, 27, 1, 1, b.async(b.handleWriteTxnMarkers))
+	b.handle(mux, 50, 0, 0, b.handleDescribeUserScramCredentials)
+	b.handle(mux, 51, 0, 0, b.async(b.handleAlterUserScramCredentials))
+	b.handle(mux, 29, 1, 3, b.handleDescribeAcls)
+	b.handle(mux, 30, 1, 3, b.async(b.handleCreateAcls))
+	b.handle(mux, 31, 1, 3, b.async(b.handleDeleteAcls))
+	b.handle(mux, 17, 0, 1, b.handleSaslHandshake)
+	b.handle(mux, 36, 0, 2, b.handleSaslAuthenticate)
+	mux.HandleRaw(protocol.CleanerStatusKey, b.guard(protocol.CleanerStatusKey, b.handleCleanerStatus))
 	mux.Features = b.apiVersionFeatures
 }
 

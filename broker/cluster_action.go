@@ -14,7 +14,13 @@ import (
 // shared with clients therefore trusts its clients (the README says so).
 // Once listeners authenticate, this is where a broker's principal is
 // required instead.
+//
+// With an authorizer, the principal decides instead, as in Kafka: it needs
+// CLUSTER_ACTION on the cluster (super users have it), on any listener.
 func (b *Broker) fromBroker(req *protocol.Request) bool {
+	if b.cfg.Authorizer.Enabled() {
+		return b.clusterAllowed(req, kmsg.ACLOperationClusterAction)
+	}
 	return req.Listener == b.cfg.Node.InterBrokerListener
 }
 

@@ -15,7 +15,7 @@ func (b *Broker) handleDescribeCluster(req *protocol.Request, respond func(proto
 	img := b.Image()
 	resp.ClusterID = b.cfg.ClusterID
 	resp.ControllerID = b.cfg.NodeID
-	resp.ClusterAuthorizedOperations = authorizedOperations(r.IncludeClusterAuthorizedOperations, clusterOperations)
+	resp.ClusterAuthorizedOperations = b.authorizedOps(req, r.IncludeClusterAuthorizedOperations, kmsg.ACLResourceTypeCluster, "kafka-cluster", clusterOperations)
 	resp.EndpointType = 1
 	if r.EndpointType != 1 {
 		// Controllers are described on the controller listener (KIP-919).

@@ -16,6 +16,12 @@ func (b *Broker) handleDescribeGroups(req *protocol.Request, respond func(protoc
 	resp := r.ResponseKind().(*kmsg.DescribeGroupsResponse)
 	for _, id := range r.Groups {
 		var dg kmsg.DescribeGroupsResponseGroup
+		if b.cfg.Authorizer.Enabled() && !b.allowed(req, aclDescribe, groupRT, id) {
+			dg = group.DescribeUnknown(id)
+			dg.State, dg.ErrorCode = "", groupRefused
+			resp.Groups = append(resp.Groups, dg)
+			continue
+		}
 		isConsumer := false
 		found, err := b.groups.readCell(id, func(cl *cell) { dg, isConsumer = cl.g.Describe(), cl.cg != nil })
 		switch {
@@ -37,7 +43,7 @@ func (b *Broker) handleDescribeGroups(req *protocol.Request, respond func(protoc
 			}
 		}
 		if dg.ErrorCode == 0 {
-			dg.AuthorizedOperations = authorizedOperations(r.IncludeAuthorizedOperations, groupOperations)
+			dg.AuthorizedOperations = b.authorizedOps(req, r.IncludeAuthorizedOperations, groupRT, id, groupOperations)
 		}
 		resp.Groups = append(resp.Groups, dg)
 	}

@@ -34,6 +34,10 @@ func (b *Broker) handleListGroups(req *protocol.Request, respond func(protocol.R
 		}
 		resp.Groups = append(resp.Groups, lg)
 	}
+	if b.cfg.Authorizer.Enabled() && !b.clusterAllowed(req, aclDescribe) {
+		// Without DESCRIBE on the cluster, only the groups it may describe.
+		resp.Groups = slices.DeleteFunc(resp.Groups, func(g kmsg.ListGroupsResponseGroup) bool { return !b.allowed(req, aclDescribe, groupRT, g.Group) })
+	}
 	slices.SortFunc(resp.Groups, func(a, b kmsg.ListGroupsResponseGroup) int { return strings.Compare(a.Group, b.Group) })
 	respond(protocol.Msg(resp))
 }

@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"slices"
+
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/broker/txn"
@@ -24,6 +26,12 @@ func (b *Broker) handleListTransactions(req *protocol.Request, respond func(prot
 		resp.ErrorCode = err.Code
 	} else {
 		resp.TransactionStates = states
+	}
+	if b.cfg.Authorizer.Enabled() {
+		// Only the ids the principal may describe, as Kafka lists them.
+		resp.TransactionStates = slices.DeleteFunc(resp.TransactionStates, func(s kmsg.ListTransactionsResponseTransactionState) bool {
+			return !b.allowed(req, aclDescribe, txnRT, s.TransactionalID)
+		})
 	}
 	respond(protocol.Msg(resp))
 }

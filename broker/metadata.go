@@ -20,16 +20,16 @@ const autoCreateWait = 5 * time.Second
 
 func (b *Broker) handleMetadata(req *protocol.Request, respond func(protocol.Response)) {
 	r := req.Msg.(*kmsg.MetadataRequest)
-	missing := b.topicsToCreate(b.Image(), r)
+	missing := b.mayAutoCreate(req, b.topicsToCreate(b.Image(), r))
 	if len(missing) == 0 {
-		respond(protocol.Msg(b.metadataResponse(b.Image(), r, req.Listener, nil)))
+		respond(protocol.Msg(b.authorizeMetadata(req, b.metadataResponse(b.Image(), r, req.Listener, nil))))
 		return
 	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), autoCreateWait)
 		defer cancel()
 		errs := b.autoCreate(ctx, missing)
-		respond(protocol.Msg(b.metadataResponse(b.Image(), r, req.Listener, errs)))
+		respond(protocol.Msg(b.authorizeMetadata(req, b.metadataResponse(b.Image(), r, req.Listener, errs))))
 	}()
 }
 

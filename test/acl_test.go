@@ -140,3 +140,84 @@ func TestACLAuthorizerConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// What a principal may do follows its ACLs through the front door:
+// alice may write and read "orders" in group "g", bob nothing; both
+// reach the broker authenticated, and the refusals carry Kafka's codes.
+func TestACLEnforcedOnClients(t *testing.T) {
+	n := aclNode(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	admin := kadm.NewClient(aclClient(t, n.Addr, "admin"))
+	if _, err := admin.CreateTopics(ctx, 1, 1, nil, "orders", "secret"); err != nil {
+		t.Fatal(err)
+	}
+	acl := kadm.NewACLs().Allow("User:alice").AllowHosts("*").ResourcePatternType(kadm.ACLPatternLiteral)
+	if _, err := admin.CreateACLs(ctx, acl.Topics("orders").Operations(kadm.OpRead, kadm.OpWrite)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CreateACLs(ctx, kadm.NewACLs().Allow("User:alice").AllowHosts("*").ResourcePatternType(kadm.ACLPatternLiteral).
+		Groups("g").Operations(kadm.OpRead)); err != nil {
+		t.Fatal(err)
+	}
+
+	alice := aclClient(t, n.Addr, "alice", kgo.ConsumerGroup("g"), kgo.ConsumeTopics("orders"))
+	if err := alice.ProduceSync(ctx, &kgo.Record{Topic: "orders", Value: []byte("v")}).FirstErr(); err != nil {
+		t.Fatalf("alice's produce: %v", err)
+	}
+	fetched := false
+	for !fetched && ctx.Err() == nil {
+		fs := alice.PollFetches(ctx)
+		if errs := fs.Errors(); len(errs) > 0 {
+			t.Fatalf("alice's fetch: %v", errs)
+		}
+		fetched = fs.NumRecords() > 0
+	}
+	if err := alice.CommitUncommittedOffsets(ctx); err != nil {
+		t.Fatalf("alice's commit: %v", err)
+	}
+	aliceAdmin := kadm.NewClient(aclClient(t, n.Addr, "alice"))
+	topics, err := aliceAdmin.ListTopics(ctx)
+	if err != nil || topics.Has("secret") || !topics.Has("orders") {
+		t.Fatalf("alice's topic list: %v %v", topics.Names(), err)
+	}
+	created, _ := aliceAdmin.CreateTopics(ctx, 1, 1, nil, "made-by-alice")
+	if !errors.Is(created["made-by-alice"].Err, kerr.TopicAuthorizationFailed) {
+		t.Fatalf("alice's CreateTopics: %+v", created)
+	}
+	// alice in another group.
+	other := aclClient(t, n.Addr, "alice", kgo.ConsumerGroup("h"), kgo.ConsumeTopics("orders"))
+	fs := other.PollFetches(ctx)
+	if err := fs.Err(); !errors.Is(err, kerr.GroupAuthorizationFailed) {
+		t.Fatalf("alice in group h: %v", err)
+	}
+
+	bob := aclClient(t, n.Addr, "bob", kgo.DisableIdempotentWrite())
+	err = bob.ProduceSync(ctx, &kgo.Record{Topic: "orders", Value: []byte("v")}).FirstErr()
+	if !errors.Is(err, kerr.TopicAuthorizationFailed) {
+		t.Fatalf("bob's produce: %v", err)
+	}
+	bobIdem := aclClient(t, n.Addr, "bob")
+	err = bobIdem.ProduceSync(ctx, &kgo.Record{Topic: "orders", Value: []byte("v")}).FirstErr()
+	if !errors.Is(err, kerr.ClusterAuthorizationFailed) && !errors.Is(err, kerr.TopicAuthorizationFailed) {
+		t.Fatalf("bob's idempotent produce: %v", err)
+	}
+	bobTopics, err := kadm.NewClient(bob).ListTopics(ctx)
+	if err != nil || len(bobTopics) != 0 {
+		t.Fatalf("bob sees topics: %v %v", bobTopics.Names(), err)
+	}
+	// Authorized operations in Metadata are alice's own.
+	req := kmsg.NewPtrMetadataRequest()
+	req.Version, req.IncludeTopicAuthorizedOperations = 12, true
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr("orders")
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, aclClient(t, n.Addr, "alice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := int32(1<<kmsg.ACLOperationRead | 1<<kmsg.ACLOperationWrite | 1<<kmsg.ACLOperationDescribe)
+	if got := resp.Topics[0].AuthorizedOperations; got != want {
+		t.Fatalf("alice's authorized operations on orders: %b, want %b", got, want)
+	}
+}
