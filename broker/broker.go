@@ -71,6 +71,11 @@ type Broker struct {
 	fetchQuit chan struct{}
 	quitOnce  sync.Once
 	netStats  *protocol.Stats
+	// Counters for Stats (stats.go).
+	topicStats   *topicStats
+	isrCount     isrCounters
+	cleanerCount cleanerCounters
+	flushes      storage.FlushStats
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -94,7 +99,8 @@ func New(cfg Config) (*Broker, error) {
 	b.meta.snapshotBytes = cfg.Static.Int("metadata.log.max.record.bytes.between.snapshots")
 	b.meta.fetchTimeout = time.Duration(cfg.Static.Int("controller.quorum.fetch.timeout.ms")) * time.Millisecond
 	b.replicas = newReplicaManager(b)
-	b.meta.publish = append(b.meta.publish, b.replicas.onMetadata, b.replicas.onConfigs, b.onKeystores)
+	b.topicStats = newTopicStats()
+	b.meta.publish = append(b.meta.publish, b.replicas.onMetadata, b.replicas.onConfigs, b.onKeystores, b.onISRChange)
 	b.groups = newCoordinator(b)
 	b.meta.publish = append(b.meta.publish, b.groups.onMetadata)
 	b.txns = newTxnCoordinator(b)

@@ -106,6 +106,7 @@ func (b *Broker) clean(ctx context.Context, c *storage.Cleaner, p *partition, st
 	// Never past the last stable offset: an open transaction's records
 	// may yet be aborted, and must not shadow committed ones meanwhile.
 	res, err := c.Clean(ctx, p.log, p.lastStableOffset())
+	b.cleanerCount.add(res, err)
 	switch {
 	case errors.Is(err, storage.ErrClosed), errors.Is(err, context.Canceled):
 	case errors.Is(err, storage.ErrCleanAborted):

@@ -36,9 +36,12 @@ type coordinator struct {
 	mu     sync.Mutex
 	shards map[int32]*shard
 
-	nextReq  atomic.Uint64
-	waiting  sync.Map // group.ReqID -> func(group.Reply)
-	creating atomic.Bool
+	nextReq atomic.Uint64
+	// rebalances counts generations completed (rebalance.go bumps the
+	// generation once per rebalance).
+	rebalances atomic.Uint64
+	waiting    sync.Map // group.ReqID -> func(group.Reply)
+	creating   atomic.Bool
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -226,11 +229,13 @@ func (c *coordinator) doCell(groupID string, create bool, respond func(group.Rep
 		}
 		id := group.ReqID(c.nextReq.Add(1))
 		c.waiting.Store(id, respond)
+		gen := cl.g.Generation()
 		out, evErr := ev(cl, id, time.Now())
 		if evErr != nil {
 			c.waiting.Delete(id)
 		}
 		replies := c.apply(cl, out)
+		c.countRebalance(cl, gen)
 		c.forgetIfEmpty(cl)
 		if evErr != nil {
 			cl.mu.Unlock()

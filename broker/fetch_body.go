@@ -259,6 +259,7 @@ func (op *fetchOp) response(rd fetchRound) protocol.Response {
 		results = op.session.settle(results, op.incremental)
 		sessionID = op.session.id
 	}
+	op.count(results)
 	fb := newFetchBody(op.version)
 	fb.header(0, sessionID, countRuns(results, op.version))
 	for i := 0; i < len(results); {

@@ -41,6 +41,10 @@ type metadataFollower struct {
 	snapshotBytes, sinceSnapshot int64
 	// fetchTimeout is controller.quorum.fetch.timeout.ms.
 	fetchTimeout time.Duration
+	// hw is the metadata log's high watermark as the last fetch reported
+	// it, lastFetch when a fetch last succeeded (unix ms): how far behind
+	// the image is, and whether the broker still hears the controller.
+	hw, lastFetch atomic.Int64
 }
 
 func newMetadataFollower(cc *controllerClient, store *storage.Log, log *zap.Logger) *metadataFollower {
@@ -156,6 +160,8 @@ func (f *metadataFollower) handle(resp *kmsg.FetchResponse, at int) error {
 		}
 		return err
 	}
+	f.hw.Store(p.HighWatermark)
+	f.lastFetch.Store(time.Now().UnixMilli())
 	if len(p.RecordBatches) == 0 {
 		if p.SnapshotID.EndOffset >= 0 {
 			return f.loadSnapshot(metadata.SnapshotID{EndOffset: p.SnapshotID.EndOffset, Epoch: p.SnapshotID.Epoch})

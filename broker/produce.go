@@ -50,6 +50,8 @@ type produceRequest struct {
 	// checked, when set, holds every partition's batch validated ahead of
 	// the appends, indexed from topics[i].first in request order.
 	checked []checkedBatch
+	// appended is the record count producePartition last appended.
+	appended int
 }
 
 type produceTopicInfo struct {
@@ -101,6 +103,10 @@ func (b *Broker) produceTopic(pr *produceRequest, ti int) kmsg.ProduceResponseTo
 	rt.Topic = t.Topic
 	rt.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(t.Partitions))
 	topic, cfg := pr.topics[ti].topic, &pr.topics[ti].cfg
+	var counters *topicCounters
+	if topic != nil {
+		counters = b.topicStats.get(topic.Name)
+	}
 	for i := range t.Partitions {
 		out := &rt.Partitions[i]
 		*out = kmsg.NewProduceResponseTopicPartition()
@@ -109,10 +115,12 @@ func (b *Broker) produceTopic(pr *produceRequest, ti int) kmsg.ProduceResponseTo
 		if pr.checked != nil {
 			pre = &pr.checked[pr.topics[ti].first+i]
 		}
+		pr.appended = 0
 		b.producePartition(pr, topic, cfg, &t.Partitions[i], pre, out)
 		if out.ErrorCode != 0 {
 			pr.failed = true
 		}
+		counters.produced(len(t.Partitions[i].Records), pr.appended, out.ErrorCode != 0)
 	}
 	return rt
 }
@@ -188,6 +196,7 @@ func (b *Broker) producePartition(pr *produceRequest, topic *metadata.Topic, cfg
 		return
 	}
 	out.BaseOffset, out.LogAppendTime, out.LogStartOffset = res.base, res.logAppendTime, p.log.LogStartOffset()
+	pr.appended = int(res.last - res.base + 1)
 	if pr.r.Acks == -1 {
 		pr.waits = append(pr.waits, pendingSync{resp: out, p: p, upTo: res.last + 1, minInsync: cfg.minInsync})
 	}

@@ -158,7 +158,7 @@ func (rm *replicaManager) open(img *metadata.Image, t *metadata.Topic, id int32)
 		return nil, err
 	}
 	cfg := rm.storageConfig(img, t.Name)
-	l, err := storage.Open(dir, cfg, storage.Options{Logger: rm.log, Files: rm.b.cfg.Files})
+	l, err := storage.Open(dir, cfg, storage.Options{Logger: rm.log, Files: rm.b.cfg.Files, Flushes: &rm.b.flushes})
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kbin"
 	"go.uber.org/zap"
+
+	"spool/security"
 )
 
 var errUnknownKey = errors.New("unknown api key")
@@ -30,6 +32,8 @@ type slot struct {
 	hdr      Header
 	flexible bool
 	frame    *[]byte
+	read     time.Time // when the request was read, for its latency
+	who      security.Principal
 }
 
 type conn struct {
@@ -52,6 +56,7 @@ type conn struct {
 	// waiting on one is not idle.
 	inflight atomic.Int32
 	badLogs  LogLimiter
+	reqs     *ListenerRequests // nil when the server counts nothing
 }
 
 // badFrameLogInterval is how often one connection may log bad input.
@@ -214,7 +219,7 @@ func (c *conn) dispatch(frame *[]byte) bool {
 		c.srv.frames.put(frame)
 		return false
 	}
-	s := &slot{done: make(chan struct{}), hdr: hdr, frame: frame}
+	s := &slot{done: make(chan struct{}), hdr: hdr, frame: frame, read: time.Now(), who: c.auth.Principal}
 	if msg != nil {
 		s.flexible = msg.IsFlexible()
 	}
@@ -288,6 +293,7 @@ func (c *conn) writeLoop() {
 		} else if s.resp.Body != nil {
 			s.resp.Body.Release()
 		}
+		c.answered(s)
 		c.srv.freeFrame(s.frame)
 		c.inflight.Add(-1)
 		if !broken && len(c.slots) == 0 {

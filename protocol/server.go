@@ -22,6 +22,11 @@ type Server struct {
 	Stats          *Stats
 	// Limits are the connection limits; set them before Serve.
 	Limits Limits
+	// Requests counts requests per listener and API (NewServer sets it).
+	Requests *RequestStats
+	// RequestLog, when it has DEBUG enabled, gets one line per request
+	// answered (Kafka's kafka.request.logger).
+	RequestLog *zap.Logger
 
 	frames framePool
 	budget *budget
@@ -47,7 +52,8 @@ func NewServer(h Handler, maxRequestSize int, log *zap.Logger) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
 		Handler: h, MaxRequestSize: maxRequestSize, Logger: log, Stats: new(Stats), Limits: DefaultLimits(),
-		count: newConnCounter(), ctx: ctx, cancel: cancel, quit: make(chan struct{}),
+		Requests: NewRequestStats(),
+		count:    newConnCounter(), ctx: ctx, cancel: cancel, quit: make(chan struct{}),
 		logLimit: LogLimiter{Every: 100 * time.Millisecond}, conns: map[*conn]struct{}{},
 	}
 }
@@ -120,6 +126,9 @@ func (s *Server) startConn(nc net.Conn, listener string) {
 		slots: make(chan *slot, maxInFlight), closing: make(chan struct{}),
 		log:     s.Logger.With(zap.String("listener", listener), zap.Stringer("remote", nc.RemoteAddr())),
 		badLogs: LogLimiter{Every: badFrameLogInterval},
+	}
+	if s.Requests != nil {
+		c.reqs = s.Requests.Listener(listener)
 	}
 	s.mu.Lock()
 	if s.closed {

@@ -94,6 +94,9 @@ type Options struct {
 	// Fsync makes a segment file's data durable; nil means fdatasync. Tests
 	// replace it to observe the order of writes and syncs.
 	Fsync func(f *os.File) error
+	// Flushes, when set, times every flush of the log (shared by the logs
+	// of a process, for the flush latency metric).
+	Flushes *FlushStats
 }
 
 func (o Options) withDefaults() Options {

@@ -26,6 +26,8 @@ type Log struct {
 	now   func() time.Time
 	files *FileCache
 	fsync func(*os.File) error
+	// flushes times flushes; nil times nothing.
+	flushes *FlushStats
 
 	mu      sync.RWMutex
 	cfg     Config
@@ -62,8 +64,8 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 		lg:    opts.Logger.With(zap.String("log", dir)),
 		now:   opts.Now,
 		files: opts.Files,
-		fsync: opts.Fsync,
-		cfg:   cfg.sanitized(),
+		fsync: opts.Fsync, flushes: opts.Flushes,
+		cfg: cfg.sanitized(),
 	}
 	l.lastFlushMs = l.nowMs()
 	if err := l.load(); err != nil {

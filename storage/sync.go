@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Sync returns once every offset below upTo (capped at the log end offset)
@@ -253,6 +254,7 @@ func (l *Log) startFlushLocked() (*flushWork, error) {
 // reads continue meanwhile.
 func (l *Log) runFlush(w *flushWork) error {
 	defer w.release(l.files)
+	defer l.flushes.observe(time.Now())
 	for _, ref := range w.refs {
 		if err := l.fsync(ref.f); err != nil {
 			return err

@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -13,6 +12,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 
 	"spool/protocol"
@@ -48,7 +48,7 @@ func serveDebug(ln net.Listener, n *node, log *zap.Logger) (stop func()) {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("/debug/vars", func(w http.ResponseWriter, _ *http.Request) { writeVars(w, n) })
-	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) { writeMetrics(w, n) })
+	mux.Handle("/metrics", promhttp.HandlerFor(n.metricsRegistry(), promhttp.HandlerOpts{}))
 	// No write timeout: a CPU profile holds its response open for as many
 	// seconds as it was asked for.
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -107,51 +107,4 @@ func writeVars(w http.ResponseWriter, n *node) {
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	json.NewEncoder(w).Encode(vars)
-}
-
-// writeMetrics answers in the Prometheus text format.
-func writeMetrics(w http.ResponseWriter, n *node) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	fmt.Fprintln(w, "# HELP spool_response_bytes_total Response bytes by how they left the process: sendfile (file regions sent by the kernel), copied (file regions read and written), written (encoded bytes).")
-	fmt.Fprintln(w, "# TYPE spool_response_bytes_total counter")
-	for _, s := range n.netStats() {
-		fmt.Fprintf(w, "spool_response_bytes_total{server=%q,path=\"sendfile\"} %d\n", s.server, s.stats.SendfileBytes.Load())
-		fmt.Fprintf(w, "spool_response_bytes_total{server=%q,path=\"copied\"} %d\n", s.server, s.stats.CopiedBytes.Load())
-		fmt.Fprintf(w, "spool_response_bytes_total{server=%q,path=\"written\"} %d\n", s.server, s.stats.WrittenBytes.Load())
-	}
-	writeConnMetrics(w, n)
-	if n.ctrl != nil {
-		fmt.Fprintln(w, "# HELP spool_controller_unclean_leader_elections_total Out-of-sync replicas this node made partition leaders as the active controller.")
-		fmt.Fprintln(w, "# TYPE spool_controller_unclean_leader_elections_total counter")
-		fmt.Fprintf(w, "spool_controller_unclean_leader_elections_total %d\n", n.ctrl.UncleanElections())
-	}
-	fmt.Fprintln(w, "# HELP go_goroutines Number of goroutines that currently exist.")
-	fmt.Fprintln(w, "# TYPE go_goroutines gauge")
-	fmt.Fprintf(w, "go_goroutines %d\n", runtime.NumGoroutine())
-}
-
-// writeConnMetrics writes the connection counters: open connections per
-// listener, and what the limits and timeouts closed.
-func writeConnMetrics(w http.ResponseWriter, n *node) {
-	fmt.Fprintln(w, "# HELP spool_connections Open connections per listener.")
-	fmt.Fprintln(w, "# TYPE spool_connections gauge")
-	for _, s := range n.netStats() {
-		for l, c := range s.conns() {
-			fmt.Fprintf(w, "spool_connections{server=%q,listener=%q} %d\n", s.server, l, c)
-		}
-	}
-	fmt.Fprintln(w, "# HELP spool_connection_events_total Connections accepted, refused over a limit, closed idle or slow; accept errors survived; bad frames.")
-	fmt.Fprintln(w, "# TYPE spool_connection_events_total counter")
-	for _, s := range n.netStats() {
-		for _, e := range []struct {
-			name string
-			v    int64
-		}{
-			{"accepted", s.stats.ConnectionsAccepted.Load()}, {"rejected", s.stats.ConnectionsRejected.Load()},
-			{"idle_closed", s.stats.IdleClosed.Load()}, {"slow_closed", s.stats.SlowClosed.Load()},
-			{"accept_errors", s.stats.AcceptErrors.Load()}, {"bad_frames", s.stats.BadFrames.Load()},
-		} {
-			fmt.Fprintf(w, "spool_connection_events_total{server=%q,event=%q} %d\n", s.server, e.name, e.v)
-		}
-	}
 }

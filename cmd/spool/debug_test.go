@@ -46,10 +46,10 @@ func TestDebugListenerServesCountersAndProfiles(t *testing.T) {
 
 	metrics := get(t, base+"/metrics")
 	for _, want := range []string{
-		`spool_response_bytes_total{server="broker",path="sendfile"} 4096`,
-		`spool_response_bytes_total{server="broker",path="copied"} 17`,
+		`spool_response_bytes_total{path="sendfile",server="broker"} 4096`,
+		`spool_response_bytes_total{path="copied",server="broker"} 17`,
 		"# TYPE spool_response_bytes_total counter",
-		`spool_connection_events_total{server="broker",event="rejected"} 3`,
+		`spool_connection_events_total{event="rejected",server="broker"} 3`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, metrics)

@@ -7,32 +7,23 @@ import (
 	"os"
 
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
+
+	"spool/logging"
 )
 
 // newLogger builds the process logger: readable console lines by default,
-// JSON with --log-format json.
+// JSON with --log-format json; --log-level is a root level optionally
+// followed by logger=level pairs (info,request=debug), changeable at run
+// time through the HTTP listener's /v1/loggers.
 func newLogger(format, level string) (*zap.Logger, error) {
-	var lvl zapcore.Level
-	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+	log, _, err := logging.New(os.Stderr, format, level)
+	if err != nil {
+		if format != "console" && format != "text" && format != "json" && format != "" {
+			return nil, usageErrorf("--log-format %q: expected console or json", format)
+		}
 		return nil, usageErrorf("--log-level %q: %v", level, err)
 	}
-	var enc zapcore.Encoder
-	switch format {
-	case "console", "text", "":
-		ec := zap.NewDevelopmentEncoderConfig()
-		ec.EncodeTime = zapcore.ISO8601TimeEncoder
-		ec.EncodeLevel = zapcore.CapitalLevelEncoder
-		enc = zapcore.NewConsoleEncoder(ec)
-	case "json":
-		ec := zap.NewProductionEncoderConfig()
-		ec.EncodeTime = zapcore.ISO8601TimeEncoder
-		enc = zapcore.NewJSONEncoder(ec)
-	default:
-		return nil, usageErrorf("--log-format %q: expected console or json", format)
-	}
-	core := zapcore.NewCore(enc, zapcore.Lock(os.Stderr), lvl)
-	return zap.New(core), nil
+	return log, nil
 }
 
 // logProblems prints config problems one per line.

@@ -41,6 +41,7 @@ type node struct {
 	sec        *nodeSecurity
 	authz      *authz.Authorizer
 	failed     chan error
+	http       *nodeHTTP // the operator HTTP listener (http.go)
 }
 
 type listener struct {
@@ -85,6 +86,11 @@ func prepareNode(static *config.Config, cfg *config.Node, dev bool, clusterID st
 	}
 	n.sec = sec
 	if err := n.bind(); err != nil {
+		sec.close()
+		return nil, err
+	}
+	if err := n.prepareHTTP(); err != nil {
+		n.closeListeners()
 		sec.close()
 		return nil, err
 	}
@@ -207,6 +213,7 @@ func (n *node) start() error {
 		mux := protocol.NewMux(n.log.Named("controller"))
 		c.Register(mux)
 		n.ctrlServer = protocol.NewServer(mux, maxReq, n.log.Named("controller-net"))
+		n.ctrlServer.RequestLog = n.log.Named("request")
 		n.ctrlServer.Limits = ctrlLimits
 		c.Start()
 		for _, l := range n.ctrlLns {
@@ -233,6 +240,7 @@ func (n *node) start() error {
 		mux := protocol.NewMux(n.log.Named("broker"))
 		b.Register(mux)
 		n.brkServer = protocol.NewServer(mux, maxReq, n.log.Named("broker-net"))
+		n.brkServer.RequestLog = n.log.Named("request")
 		n.brkServer.Stats = b.NetStats()
 		n.brkServer.Limits = brkLimits
 		for name, sec := range n.sec.listeners {
@@ -251,6 +259,7 @@ func (n *node) start() error {
 			}
 		}()
 	}
+	n.serveHTTP()
 	return nil
 }
 
@@ -271,6 +280,10 @@ func (n *node) advertised() []config.Listener {
 // taking requests, in-flight requests finish, logs are flushed and closed,
 // then the controller stops.
 func (n *node) stop(ctx context.Context) {
+	if n.http != nil {
+		n.http.stopping.Store(true)
+	}
+	defer n.stopHTTP()
 	if n.brk != nil {
 		shutdownCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		n.brk.ControlledShutdown(shutdownCtx)

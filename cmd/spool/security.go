@@ -36,7 +36,7 @@ func (s *nodeSecurity) close() {
 func buildSecurity(static *config.Config, node *config.Node, scram func(controller bool) security.ScramLookup) (*nodeSecurity, error) {
 	ns := &nodeSecurity{listeners: map[string]*security.Listener{}}
 	var lines []string
-	for _, p := range security.Check(static, node.Listeners) {
+	for _, p := range security.Check(static, withHTTPListener(static, node.Listeners)) {
 		lines = append(lines, p.Error())
 	}
 	for _, l := range node.Listeners {

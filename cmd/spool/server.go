@@ -81,6 +81,6 @@ given; otherwise run ` + "`spool storage format`" + ` first.`,
 	flags.register(cmd, true)
 	cmd.Flags().StringVar(&clusterID, "cluster-id", "", "format unformatted log dirs with this cluster id")
 	cmd.Flags().StringVar(&logFormat, "log-format", "console", "log format: console or json")
-	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level (debug, info, warn, error), optionally followed by logger=level pairs, e.g. info,request=debug")
 	return cmd
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"spool/config"
 )
@@ -24,6 +25,9 @@ type serverFlags struct {
 	logDirs    string
 	// debugListener is host:port for pprof and counters; empty is off.
 	debugListener string
+	// httpListener is --http-listener: http.listener when given (empty
+	// turns it off), the config's otherwise.
+	httpListener *pflag.Flag
 }
 
 func (f *serverFlags) register(cmd *cobra.Command, withCommon bool) {
@@ -39,6 +43,8 @@ func (f *serverFlags) register(cmd *cobra.Command, withCommon bool) {
 	cmd.Flags().StringVar(&f.advertised, "advertised-listeners", "", "advertised.listeners")
 	cmd.Flags().StringVar(&f.voters, "controller-quorum-voters", "", "controller.quorum.voters, e.g. 1@localhost:9093")
 	cmd.Flags().StringVar(&f.logDirs, "log-dirs", "", "log.dirs")
+	cmd.Flags().String("http-listener", "", "http.listener: host:port for /metrics, /healthz and /readyz; empty turns it off (default localhost:9644 without --config)")
+	f.httpListener = cmd.Flags().Lookup("http-listener")
 	cmd.Flags().StringVar(&f.debugListener, "debug-listener", "", "serve net/http/pprof and counters on this host:port, e.g. 127.0.0.1:6060 (off by default)")
 }
 
@@ -50,6 +56,7 @@ var devDefaults = map[string]string{
 	"controller.listener.names": "CONTROLLER",
 	"controller.quorum.voters":  "1@localhost:9093",
 	"log.dirs":                  "./spool-data",
+	"http.listener":             "localhost:9644",
 }
 
 // devMode reports whether the process runs on the built-in single-node
@@ -84,6 +91,9 @@ func (f *serverFlags) load() (*config.Config, *config.Node, []string, error) {
 	set("advertised.listeners", f.advertised)
 	set("controller.quorum.voters", f.voters)
 	set("log.dirs", f.logDirs)
+	if f.httpListener != nil && f.httpListener.Changed {
+		props["http.listener"] = f.httpListener.Value.String()
+	}
 	for _, o := range f.overrides {
 		k, v, err := config.ParseOverride(o)
 		if err != nil {
