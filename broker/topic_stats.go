@@ -32,9 +32,9 @@ func newTopicStats() *topicStats {
 }
 
 // get returns name's counters, nil for an empty name (a topic id this
-// broker could not resolve).
+// broker could not resolve) or a broker built without counters (tests).
 func (s *topicStats) get(name string) *topicCounters {
-	if name == "" {
+	if s == nil || name == "" {
 		return nil
 	}
 	if c := (*s.m.Load())[name]; c != nil {
