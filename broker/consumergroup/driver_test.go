@@ -120,6 +120,12 @@ func (d *driver) run(td *datadriven.TestData) string {
 		fmt.Fprintf(&b, "%s\n", errName(d.g.ValidateFetch(id, int32(argInt(td, "epoch")))))
 	case "describe":
 		writeDescribe(&b, d.g.Describe(d.topics))
+	case "delete":
+		if err := d.g.ValidateDelete(); err != nil {
+			fmt.Fprintf(&b, "%s\n", errName(err))
+			break
+		}
+		d.apply(&b, d.g.Delete())
 	case "reload":
 		d.reload(&b)
 	case "group":
