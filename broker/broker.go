@@ -212,7 +212,7 @@ func (b *Broker) Register(mux *protocol.Mux) {
 	b.handle(mux, 25, 0, 4, b.async(b.handleAddOffsetsToTxn))
 	b.handle(mux, 26, 0, 4, b.async(b.handleEndTxn))
 	b.handle(mux, 65, 0, 0, b.handleDescribeTransactions)
-	b.handle(mux, 66, 0, 1, b.handleListTransactions)
+	b.handle(mux, 66, 0, 2, b.handleListTransactions)
 	b.handle(mux, 28, 0, 4, b.handleTxnOffsetCommit)
 	b.handle(mux, 32, 1, 4, b.handleDescribeConfigs)
 	b.handle(mux, 33, 0, 2, b.async(b.handleAlterConfigs))

@@ -3,6 +3,7 @@ package broker
 import (
 	"slices"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/broker/txn"
@@ -10,8 +11,8 @@ import (
 )
 
 // handleListTransactions lists the transactional ids this broker
-// coordinates, filtered by state, producer id and (v1) how long the
-// transaction has been open.
+// coordinates, filtered by state, producer id, (v1) how long the
+// transaction has been open and (v2) a transactional id pattern.
 func (b *Broker) handleListTransactions(req *protocol.Request, respond func(protocol.Response)) {
 	r := req.Msg.(*kmsg.ListTransactionsRequest)
 	resp := r.ResponseKind().(*kmsg.ListTransactionsResponse)
@@ -21,6 +22,13 @@ func (b *Broker) handleListTransactions(req *protocol.Request, respond func(prot
 	}
 	f, unknown := txn.NewListFilter(r.StateFilters, r.ProducerIDFilters, duration)
 	resp.UnknownStateFilters = unknown
+	if r.Version >= 2 && r.TransactionalIDPattern != nil {
+		if err := f.SetIDPattern(*r.TransactionalIDPattern); err != nil {
+			resp.ErrorCode = kerr.InvalidRegularExpression.Code
+			respond(protocol.Msg(resp))
+			return
+		}
+	}
 	states, err := b.txns.list(&f)
 	if err != nil {
 		resp.ErrorCode = err.Code

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/test/harness"
 )
@@ -78,6 +80,15 @@ func TestTxnCoordinatorCommitAndAbort(t *testing.T) {
 	}
 	if listed, err := adm.ListTransactions(ctx, []int64{d.ProducerID + 1}, nil); err != nil || len(listed) != 0 {
 		t.Fatalf("listed another producer: %+v %v", listed, err)
+	}
+	// v2 (KIP-1152): a transactional id pattern the whole id must match.
+	for pattern, want := range map[string]int{"coord-.*": 1, "coord": 0, ".*-tx": 1} {
+		if ids, code := listTxnPattern(ctx, t, p, pattern); code != 0 || len(ids) != want {
+			t.Fatalf("pattern %q: listed %v, error %d", pattern, ids, code)
+		}
+	}
+	if _, code := listTxnPattern(ctx, t, p, "[a-"); code != kerr.InvalidRegularExpression.Code {
+		t.Fatalf("bad pattern: error %d", code)
 	}
 	described, err = adm.DescribeTransactions(ctx, "coord-tx")
 	if err != nil {
@@ -189,4 +200,22 @@ func coordConsume(ctx context.Context, t *testing.T, addr, topic string, level k
 			t.Fatalf("consumed %d of %d records of %s: %v", total, want, topic, counts)
 		}
 	}
+}
+
+// listTxnPattern sends ListTransactions v2 with a transactional id
+// pattern and returns the listed ids and the error code.
+func listTxnPattern(ctx context.Context, t *testing.T, cl *kgo.Client, pattern string) ([]string, int16) {
+	t.Helper()
+	req := kmsg.NewPtrListTransactionsRequest()
+	req.Version = 2
+	req.TransactionalIDPattern = &pattern
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range resp.TransactionStates {
+		ids = append(ids, s.TransactionalID)
+	}
+	return ids, resp.ErrorCode
 }

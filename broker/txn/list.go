@@ -1,5 +1,7 @@
 package txn
 
+import "regexp"
+
 // ListFilter is ListTransactions' filters.
 type ListFilter struct {
 	states    map[State]bool // nil: any state
@@ -7,6 +9,26 @@ type ListFilter struct {
 	// minDurationMs keeps transactions open longer than this; -1 keeps all
 	// (ListTransactions v1's DurationFilter).
 	minDurationMs int64
+	// idPattern keeps transactional ids it matches whole (v2, KIP-1152);
+	// nil keeps all.
+	idPattern *regexp.Regexp
+}
+
+// SetIDPattern filters by a regular expression the whole transactional id
+// must match (ListTransactions v2). Kafka compiles it as a Java regex; Go's
+// RE2 accepts the same patterns except back-references and lookaround, for
+// which it returns an error (INVALID_REGULAR_EXPRESSION on the wire). An
+// empty pattern keeps every id, as in Kafka.
+func (f *ListFilter) SetIDPattern(pattern string) error {
+	if pattern == "" {
+		return nil
+	}
+	re, err := regexp.Compile(`^(?:` + pattern + `)$`)
+	if err != nil {
+		return err
+	}
+	f.idPattern = re
+	return nil
 }
 
 // NewListFilter builds the filters of a ListTransactions request and
@@ -44,6 +66,8 @@ func (f *ListFilter) Match(t *Txn, nowMs int64) bool {
 	case f.states != nil && !f.states[t.State]:
 		return false
 	case f.minDurationMs >= 0 && nowMs-t.StartMs <= f.minDurationMs:
+		return false
+	case f.idPattern != nil && !f.idPattern.MatchString(t.ID):
 		return false
 	}
 	return true

@@ -344,3 +344,39 @@ func TestStateNames(t *testing.T) {
 		t.Fatal("unknown state name")
 	}
 }
+
+func TestListFilterIDPattern(t *testing.T) {
+	a, b := settled(Ongoing), settled(Ongoing)
+	a.ID, b.ID = "orders-1", "payments-orders"
+	for _, tt := range []struct {
+		pattern string
+		want    []string
+	}{
+		{"", []string{"orders-1", "payments-orders"}},
+		{"orders-.*", []string{"orders-1"}}, // the whole id must match
+		{"orders", nil},                     // not a prefix or substring match
+		{".*orders", []string{"payments-orders"}},
+		{"orders-1|payments-.*", []string{"orders-1", "payments-orders"}},
+	} {
+		f, _ := NewListFilter(nil, nil, -1)
+		if err := f.SetIDPattern(tt.pattern); err != nil {
+			t.Fatalf("%q: %v", tt.pattern, err)
+		}
+		var got []string
+		for _, x := range []*Txn{a, b} {
+			if f.Match(x, t0) {
+				got = append(got, x.ID)
+			}
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Fatalf("%q: matched %v, want %v", tt.pattern, got, tt.want)
+		}
+	}
+	f, _ := NewListFilter(nil, nil, -1)
+	if err := f.SetIDPattern("(?=x)"); err == nil {
+		t.Fatal("a lookahead compiled")
+	}
+	if err := f.SetIDPattern("[a-"); err == nil {
+		t.Fatal("an unclosed class compiled")
+	}
+}
