@@ -119,6 +119,10 @@ func collectTraffic(ch chan<- prometheus.Metric, traffic []broker.TopicTraffic) 
 // with no group reads 0 instead of vanishing.
 var groupStates = []string{"Empty", "PreparingRebalance", "CompletingRebalance", "Stable"}
 
+// txnStates are the states a listed transactional id can be in (Dead ones
+// are not listed).
+var txnStates = []string{"Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort", "PrepareEpochFence"}
+
 func collectGroups(ch chan<- prometheus.Metric, s broker.Stats) {
 	for _, st := range groupStates {
 		groupsByState.emit(ch, float64(s.GroupsByState[st]), st)
@@ -132,7 +136,10 @@ func collectGroups(ch chan<- prometheus.Metric, s broker.Stats) {
 	for g, sum := range sums {
 		groupLagSum.emit(ch, float64(sum), g)
 	}
-	for st, n := range s.TxnsByState {
-		txnsByState.emit(ch, float64(n), st)
+	if s.TxnsByState == nil {
+		return // a transaction state partition is still loading
+	}
+	for _, st := range txnStates {
+		txnsByState.emit(ch, float64(s.TxnsByState[st]), st)
 	}
 }

@@ -2,9 +2,12 @@ package test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -191,6 +194,7 @@ func TestHTTPMetricsMoveWithTraffic(t *testing.T) {
 	if v, _ := value(after, "spool_consumer_group_total_lag", map[string]string{"group": "metrics-group"}); v != 10 {
 		t.Errorf("spool_consumer_group_total_lag = %v after 10 unconsumed records; want 10", v)
 	}
+	checkDashboard(t, after)
 	before, _ := value(fams, "spool_topic_records_in_total", topic)
 	if v, _ := value(after, "spool_topic_records_in_total", topic); v != before+10 {
 		t.Errorf("spool_topic_records_in_total went from %v to %v; want +10", before, v)
@@ -271,5 +275,64 @@ func TestHTTPListenerFailsClosed(t *testing.T) {
 				t.Fatalf("exit %d, want 2 with %q:\n%s", code, tc.want, out)
 			}
 		})
+	}
+}
+
+// checkDashboard holds the Grafana dashboard to what Grafana needs to
+// import it (a title, a uid, panels with unique ids, positions and
+// queries) and to the metrics the node exports: every name its queries use
+// must be a family on /metrics.
+func checkDashboard(t *testing.T, fams map[string]*dto.MetricFamily) {
+	t.Helper()
+	raw, err := os.ReadFile("../deploy/grafana/spool.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Title         string `json:"title"`
+		UID           string `json:"uid"`
+		SchemaVersion int    `json:"schemaVersion"`
+		Panels        []struct {
+			ID      int                     `json:"id"`
+			Type    string                  `json:"type"`
+			Title   string                  `json:"title"`
+			GridPos map[string]int          `json:"gridPos"`
+			Targets []struct{ Expr string } `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatalf("dashboard does not parse: %v", err)
+	}
+	if d.Title == "" || d.UID == "" || d.SchemaVersion == 0 || len(d.Panels) == 0 {
+		t.Fatalf("dashboard lacks a title, uid, schemaVersion or panels")
+	}
+	ids := map[int]bool{}
+	names := regexp.MustCompile(`\b(?:spool|go|process)_[a-z_]+`)
+	queried := 0
+	for _, p := range d.Panels {
+		if ids[p.ID] || p.Title == "" || len(p.GridPos) == 0 {
+			t.Errorf("panel %d %q: duplicate id, no title or no position", p.ID, p.Title)
+		}
+		ids[p.ID] = true
+		if p.Type != "row" && len(p.Targets) == 0 {
+			t.Errorf("panel %q has no query", p.Title)
+		}
+		for _, tg := range p.Targets {
+			for _, name := range names.FindAllString(tg.Expr, -1) {
+				queried++
+				base := name
+				if fams[base] == nil {
+					for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+						base = strings.TrimSuffix(base, suffix)
+					}
+				}
+				if fams[base] == nil {
+					t.Errorf("panel %q queries %s, which /metrics does not export", p.Title, name)
+				}
+			}
+		}
+	}
+	if queried < 30 {
+		t.Errorf("dashboard queries only %d metrics", queried)
 	}
 }
