@@ -47,6 +47,9 @@ type Config struct {
 	// Authorizer checks every request against the image's ACLs; nil when
 	// authorizer.class.name is empty.
 	Authorizer *authz.Authorizer
+	// Quotas throttles clients over their produce and fetch byte rates
+	// (see quotas.go); nil throttles nobody.
+	Quotas Quotas
 }
 
 // Broker is the data plane of one node.

@@ -63,6 +63,9 @@ type fetchOp struct {
 	// incremental leaves unchanged partitions out of the response.
 	incremental bool
 	targets     []fetchTarget
+	// req is the request, for the fetch quota once the response's size
+	// is known.
+	req *protocol.Request
 }
 
 // fetchRound is the outcome of reading every target once.
@@ -78,7 +81,7 @@ func (b *Broker) handleFetch(req *protocol.Request, respond func(protocol.Respon
 		b: b, version: r.Version, listener: req.Listener, isolation: r.IsolationLevel,
 		minBytes: int(r.MinBytes), maxBytes: int(max(r.MaxBytes, 0)),
 		maxWait:   time.Duration(r.MaxWaitMillis) * time.Millisecond,
-		replicaID: fetchReplicaID(r),
+		replicaID: fetchReplicaID(r), req: req,
 	}
 	if op.replicaID >= 0 && !b.fromBroker(req) {
 		// A follower's fetch moves the high watermark: clients may not.

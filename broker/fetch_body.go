@@ -2,6 +2,7 @@ package broker
 
 import (
 	"cmp"
+	"encoding/binary"
 	"slices"
 	"sync"
 
@@ -276,6 +277,11 @@ func (op *fetchOp) response(rd fetchRound) protocol.Response {
 		i = j
 	}
 	fb.finish(op.nodeEndpoints(results))
+	if op.replicaID < 0 {
+		// The throttle field leads the body; the fetch quota counts the
+		// whole response, so it is filled in last.
+		binary.BigEndian.PutUint32(fb.buf[:4], uint32(op.b.throttle(op.req, QuotaFetch, int64(fb.Len()))))
+	}
 	return protocol.Response{Body: fb}
 }
 

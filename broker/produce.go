@@ -76,6 +76,7 @@ func (b *Broker) handleProduce(req *protocol.Request, respond func(protocol.Resp
 		params: appendParams{nowMs: now, expiryMs: b.cfg.Static.Int("producer.id.expiration.ms")},
 		resp:   r.ResponseKind().(*kmsg.ProduceResponse),
 	}
+	pr.resp.ThrottleMillis = b.throttle(req, QuotaProduce, int64(len(req.Body)))
 	b.prevalidate(pr)
 	for i := range r.Topics {
 		pr.resp.Topics = append(pr.resp.Topics, b.produceTopic(pr, i))
