@@ -151,7 +151,8 @@ var brokerChecks = map[int16]authCheck{
 	47:                        checkOffsetDelete,
 	50:                        clusterCheck(kmsg.ACLOperationDescribe),
 	51:                        clusterCheck(kmsg.ACLOperationAlter),
-	60:                        nil, // DescribeCluster
+	55:                        clusterCheck(kmsg.ACLOperationDescribe), // DescribeQuorum
+	60:                        nil,                                     // DescribeCluster
 	61:                        checkDescribeProducers,
 	65:                        checkDescribeTransactions,
 	68:                        checkConsumerGroupHeartbeat,

@@ -195,6 +195,7 @@ func (b *Broker) Register(mux *protocol.Mux) {
 	b.handle(mux, 22, 0, 5, b.async(b.handleInitProducerId))
 	b.handle(mux, 21, 0, 2, b.async(b.handleDeleteRecords))
 	b.handle(mux, 60, 0, 2, b.handleDescribeCluster)
+	b.handle(mux, 55, 0, 2, b.async(b.handleDescribeQuorum))
 	b.handle(mux, 43, 0, 2, b.async(b.handleElectLeaders))
 	b.handle(mux, 8, 2, 9, b.handleOffsetCommit)
 	b.handle(mux, 9, 1, 9, b.handleOffsetFetch)

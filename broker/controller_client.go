@@ -97,6 +97,17 @@ func notController(resp kmsg.Response) bool {
 		return r.ErrorCode == nc
 	case *kmsg.BrokerHeartbeatResponse:
 		return r.ErrorCode == nc
+	case *kmsg.DescribeQuorumResponse:
+		// Only the raft leader describes the quorum; a follower answers
+		// NOT_LEADER_OR_FOLLOWER for the partition.
+		for _, t := range r.Topics {
+			for _, p := range t.Partitions {
+				if p.ErrorCode == kerr.NotLeaderForPartition.Code {
+					return true
+				}
+			}
+		}
+		return r.ErrorCode == nc
 	case *kmsg.CreateTopicsResponse:
 		for _, t := range r.Topics {
 			if t.ErrorCode == nc {

@@ -34,6 +34,7 @@ func (c *Controller) Register(mux *protocol.Mux) {
 	mux.Handle(44, 0, 1, c.guard(kmsg.ACLOperationAlterConfigs, async(c.serveIncrementalAlterConfigs)))
 	mux.Handle(43, 0, 2, c.guard(alter, async(c.serveElectLeaders)))
 	mux.Handle(55, 0, 2, c.guard(describe, c.serveDescribeQuorum))
+	mux.Handle(60, 0, 2, c.guard(describe, c.serveDescribeCluster))
 	mux.Handle(56, 2, 3, c.guard(clusterAction, async(c.serveAlterPartition)))
 	mux.Handle(59, 0, 1, c.guard(clusterAction, c.serveFetchSnapshot))
 	mux.Handle(62, 0, 4, c.guard(clusterAction, async(c.serveBrokerRegistration)))
@@ -141,7 +142,31 @@ func (c *Controller) serveDescribeQuorum(req *protocol.Request, respond func(pro
 		}
 		resp.Topics = append(resp.Topics, rt)
 	}
+	if r.Version >= 2 {
+		resp.Nodes = c.quorumNodes()
+	}
 	respond(protocol.Msg(resp))
+}
+
+// quorumNodes are the voters' controller endpoints, DescribeQuorum v2's
+// Nodes, under the first of controller.listener.names.
+func (c *Controller) quorumNodes() []kmsg.DescribeQuorumResponseNode {
+	name := "CONTROLLER"
+	if c.cfg.Static != nil {
+		if names := c.cfg.Static.List("controller.listener.names"); len(names) > 0 {
+			name = names[0]
+		}
+	}
+	out := make([]kmsg.DescribeQuorumResponseNode, 0, len(c.cfg.Voters))
+	for _, v := range c.cfg.Voters {
+		n := kmsg.NewDescribeQuorumResponseNode()
+		n.NodeID = v.ID
+		l := kmsg.NewDescribeQuorumResponseNodeListener()
+		l.Name, l.Host, l.Port = name, v.Host, uint16(v.Port)
+		n.Listeners = append(n.Listeners, l)
+		out = append(out, n)
+	}
+	return out
 }
 
 // describeQuorum fills the quorum state from the raft status. Only the

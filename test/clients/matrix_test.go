@@ -33,6 +33,8 @@ var (
 type deployment struct {
 	name  string
 	seeds []string
+	// controllers are the controller listeners' addresses.
+	controllers []string
 	// offSeeds is a node with auto.create.topics.enable=false.
 	offSeeds  []string
 	rf        int
@@ -321,6 +323,7 @@ func startSingle(t *testing.T) *deployment {
 		return d
 	}
 	d.seeds, d.offSeeds = []string{on.Addr}, []string{off.Addr}
+	d.controllers = []string{on.CtrlAddr}
 	d.dirs = map[int]string{on.ID: on.Dir}
 	if d.oracle, d.err = newOracle(d.seeds); d.err != nil {
 		return d
@@ -345,6 +348,7 @@ func startCluster(t *testing.T) *deployment {
 	d.dirs = map[int]string{}
 	for _, n := range c.Nodes {
 		d.dirs[n.ID] = n.Dir
+		d.controllers = append(d.controllers, n.CtrlAddr)
 	}
 	d.oracle, d.err = newOracle(d.seeds)
 	return d

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -91,29 +92,34 @@ func runToolTransactions(ctx context.Context, k *checkCell) error {
 var toolMetadataQuorum = &check{
 	name:    "kafka-metadata-quorum",
 	family:  "Kafka tools",
-	what:    "describe --status and --replication through the brokers' listener",
-	issues:  []int{issueClusterOps},
-	timeout: 2 * time.Minute,
+	what:    "describe --status and --replication through the brokers' listener (forwarded) and the controllers' (--bootstrap-controller)",
+	timeout: 3 * time.Minute,
 	run:     runToolMetadataQuorum,
 }
 
-// issueClusterOps serves DescribeQuorum on the broker listener.
-const issueClusterOps = 22
-
 func runToolMetadataQuorum(ctx context.Context, k *checkCell) error {
-	bs := k.bootstrap()
-	out, err := k.tool(ctx, "", "kafka-metadata-quorum", "--bootstrap-server", bs, "describe", "--status")
-	if err != nil {
-		return err
+	for _, target := range [][]string{
+		{"--bootstrap-server", k.bootstrap()},
+		{"--bootstrap-controller", strings.Join(k.d.controllers, ",")},
+	} {
+		out, err := k.tool(ctx, "", "kafka-metadata-quorum", append(target, "describe", "--status")...)
+		if err != nil {
+			return err
+		}
+		if err := expect("describe --status", out, `ClusterId:\s+\S+`, `LeaderId:\s+\d+`, `CurrentVoters:\s+\[\{"id": \d+`, `HighWatermark:\s+\d+`); err != nil {
+			return err
+		}
+		out, err = k.tool(ctx, "", "kafka-metadata-quorum", append(target, "describe", "--replication")...)
+		if err != nil {
+			return err
+		}
+		// One row per voter: id, directory id, log end, lag, the two
+		// timestamps (or "N ms ago" with --human-readable), status.
+		if err := expect("describe --replication", out, `(?m)^\d+\s+\S+\s+\d+\s+\d+\s+\d+( ms ago)?\s+\d+( ms ago)?\s+Leader`); err != nil {
+			return err
+		}
 	}
-	if err := expect("describe --status", out, `ClusterId:\s+\S+`, `LeaderId:\s+\d+`, `CurrentVoters:\s+\[`, `HighWatermark:\s+\d+`); err != nil {
-		return err
-	}
-	out, err = k.tool(ctx, "", "kafka-metadata-quorum", "--bootstrap-server", bs, "describe", "--replication")
-	if err != nil {
-		return err
-	}
-	return expect("describe --replication", out, `(?m)^\d+\s+\S+\s+\d+\s+\d+\s+\d+ ms ago\s+\d+ ms ago\s+Leader`)
+	return nil
 }
 
 // sizedRecords is n records of random text of size bytes each in
