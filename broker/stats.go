@@ -282,7 +282,8 @@ func (op *fetchOp) count(results []fetchResult) {
 
 // onISRChange is a metadata publisher: it counts ISR shrinks and expands of
 // the partitions this broker leads (Kafka's IsrShrinksPerSec and
-// IsrExpandsPerSec) and drops the traffic counters of deleted topics.
+// IsrExpandsPerSec), logs the changes (metadata_changes.go) and drops the
+// traffic counters of deleted topics.
 func (b *Broker) onISRChange(prev, next *metadata.Image, ch metadata.TopicChanges) {
 	self := b.cfg.NodeID
 	for _, ct := range ch.Changed {
@@ -309,6 +310,7 @@ func (b *Broker) onISRChange(prev, next *metadata.Image, ch metadata.TopicChange
 			}
 		}
 	}
+	b.logChanges(prev, next, ch)
 	if len(ch.Deleted) > 0 {
 		b.topicStats.forget(func(name string) bool { return next.Topics.ByName(name) != nil })
 	}

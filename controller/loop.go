@@ -86,10 +86,14 @@ func (c *Controller) handleReady() error {
 }
 
 func (c *Controller) onSoftState(ss *raft.SoftState) {
+	prev := c.leaderID.Load()
 	if ss.Lead == raft.None {
 		c.leaderID.Store(-1)
 	} else {
 		c.leaderID.Store(nodeID(ss.Lead))
+	}
+	if now := c.leaderID.Load(); now != prev && now >= 0 && now != c.cfg.NodeID {
+		c.log.Info("following the active controller", zap.Int32("leader", now), zap.Uint64("term", c.term))
 	}
 	leader := ss.RaftState == raft.StateLeader
 	if leader == c.isLeader {

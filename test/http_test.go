@@ -195,6 +195,9 @@ func TestHTTPMetricsMoveWithTraffic(t *testing.T) {
 		t.Errorf("spool_consumer_group_total_lag = %v after 10 unconsumed records; want 10", v)
 	}
 	checkDashboard(t, after)
+	if out := n.Output(); !strings.Contains(out, "topics created") || !strings.Contains(out, "metrics-topic (2 partitions)") {
+		t.Errorf("topic creation not logged:\n%s", out)
+	}
 	before, _ := value(fams, "spool_topic_records_in_total", topic)
 	if v, _ := value(after, "spool_topic_records_in_total", topic); v != before+10 {
 		t.Errorf("spool_topic_records_in_total went from %v to %v; want +10", before, v)
@@ -252,6 +255,9 @@ func TestHTTPReadyOnlyOnceUnfenced(t *testing.T) {
 	fams = scrape(t, base)
 	if v, _ := value(fams, "spool_broker_fenced", nil); v != 0 {
 		t.Errorf("spool_broker_fenced = %v once ready; want 0", v)
+	}
+	if out := brk.Output(); !strings.Contains(out, "brokers unfenced") {
+		t.Errorf("unfencing not logged:\n%s", out)
 	}
 }
 
