@@ -40,8 +40,10 @@ type coordinator struct {
 	// rebalances counts generations completed (rebalance.go bumps the
 	// generation once per rebalance).
 	rebalances atomic.Uint64
-	waiting    sync.Map // group.ReqID -> func(group.Reply)
-	creating   atomic.Bool
+	// loads sums shard loads into one log line (coordinator_load.go).
+	loads    loadSummary
+	waiting  sync.Map // group.ReqID -> func(group.Reply)
+	creating atomic.Bool
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -34,9 +35,36 @@ func (c *coordinator) load(sh *shard) {
 		}
 	}
 	if c.serveLoaded(sh, groups, outs, cgs, cgOuts) {
-		c.log.Info("loaded groups", zap.Int32("partition", sh.id), zap.Int32("leader_epoch", sh.epoch),
+		c.log.Debug("loaded groups", zap.Int32("partition", sh.id), zap.Int32("leader_epoch", sh.epoch),
 			zap.Int("groups", len(groups)), zap.Duration("took", time.Since(start)))
+		c.loads.done(c, len(groups), start)
 	}
+}
+
+// loadSummary adds up shard loads so that a restart logs one line for
+// every __consumer_offsets partition it took over, not one per partition.
+type loadSummary struct {
+	mu         sync.Mutex
+	partitions int
+	groups     int
+	first      time.Time
+}
+
+// done counts a finished load and, once no shard is loading, logs the
+// summary and starts a new one.
+func (s *loadSummary) done(c *coordinator, groups int, start time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.partitions == 0 {
+		s.first = start
+	}
+	s.partitions++
+	s.groups += groups
+	if c.loading() {
+		return
+	}
+	c.log.Info("loaded groups", zap.Int("partitions", s.partitions), zap.Int("groups", s.groups), zap.Duration("took", time.Since(s.first)))
+	s.partitions, s.groups = 0, 0
 }
 
 // serveLoaded installs the loaded groups in the shard, applies what the

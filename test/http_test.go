@@ -342,3 +342,40 @@ func checkDashboard(t *testing.T, fams map[string]*dto.MetricFamily) {
 		t.Errorf("dashboard queries only %d metrics", queried)
 	}
 }
+
+// A restart logs one summary line for the groups it loads, not one per
+// __consumer_offsets partition.
+func TestGroupLoadLoggedOnce(t *testing.T) {
+	n := harness.SingleNode(t, map[string]string{"group.initial.rebalance.delay.ms": "0"})
+	n.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(n.Addr), kgo.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "load-log", Value: []byte("v")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	adm := kadm.NewClient(cl)
+	offs := kadm.Offsets{}
+	offs.Add(kadm.Offset{Topic: "load-log", Partition: 0, At: 1})
+	for _, g := range []string{"g1", "g2", "g3"} {
+		if _, err := adm.CommitOffsets(ctx, g, offs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl.Close()
+	if err := n.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	n.Start()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(n.Output(), "loaded groups") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	out := n.Output()
+	if c := strings.Count(out, "loaded groups"); c != 1 || !strings.Contains(out, `"groups": 3`) {
+		t.Fatalf("%d \"loaded groups\" lines (want 1, with 3 groups):\n%s", c, out)
+	}
+}
