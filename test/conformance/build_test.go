@@ -136,10 +136,17 @@ func saveTopicIDs(sd *side, r kmsg.Response) {
 // newTopic is the setup of a script: create the topic and wait until its
 // leaders serve (Metadata without errors).
 func newTopic(s topicSpec) []step {
-	return []step{
+	steps := []step{
 		{name: "setup-create-" + s.name, setup: true, req: createTopics(false, s), save: saveTopicIDs},
 		{name: "setup-wait-" + s.name, setup: true, req: metadata(false, s.name)},
 	}
+	// Kafka's Metadata may name a leader before the broker has made the
+	// partition its own (NOT_LEADER_OR_FOLLOWER meanwhile): wait until
+	// each partition answers ListOffsets too.
+	for p := int32(0); p < max(s.partitions, 1); p++ {
+		steps = append(steps, step{name: fmt.Sprintf("setup-lead-%s-%d", s.name, p), setup: true, req: listOffsets(s.name, p, -1, -1, 0)})
+	}
+	return steps
 }
 
 func metadata(auto bool, topics ...string) func(*side) kmsg.Request {
