@@ -244,7 +244,7 @@ const requestTimeout = 30 * time.Second
 func (b *Broker) async(f func(ctx context.Context, req *protocol.Request) protocol.Response) protocol.ServeFunc {
 	return func(req *protocol.Request, respond func(protocol.Response)) {
 		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+			ctx, cancel := context.WithTimeout(req.Context(), requestTimeout)
 			defer cancel()
 			respond(f(ctx, req))
 		}()

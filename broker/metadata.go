@@ -26,7 +26,7 @@ func (b *Broker) handleMetadata(req *protocol.Request, respond func(protocol.Res
 		return
 	}
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), autoCreateWait)
+		ctx, cancel := context.WithTimeout(req.Context(), autoCreateWait)
 		defer cancel()
 		errs := b.autoCreate(ctx, missing)
 		respond(protocol.Msg(b.authorizeMetadata(req, b.metadataResponse(b.Image(), r, req.Listener, errs))))

@@ -33,6 +33,8 @@ type pendingSync struct {
 
 // produceRequest is one Produce request being served.
 type produceRequest struct {
+	// ctx ends when the request's connection closes.
+	ctx      context.Context
 	r        *kmsg.ProduceRequest
 	img      *metadata.Image
 	listener string
@@ -72,7 +74,7 @@ func (b *Broker) handleProduce(req *protocol.Request, respond func(protocol.Resp
 	}
 	now := time.Now().UnixMilli()
 	pr := &produceRequest{
-		r: r, img: b.Image(), listener: req.Listener,
+		ctx: req.Context(), r: r, img: b.Image(), listener: req.Listener,
 		params: appendParams{nowMs: now, expiryMs: b.cfg.Static.Int("producer.id.expiration.ms")},
 		resp:   r.ResponseKind().(*kmsg.ProduceResponse),
 	}
@@ -92,7 +94,7 @@ func (b *Broker) handleProduce(req *protocol.Request, respond func(protocol.Resp
 		respond(protocol.Msg(pr.resp))
 	default:
 		go func() {
-			b.awaitSyncs(r.TimeoutMillis, pr.waits)
+			b.awaitSyncs(pr.ctx, r.TimeoutMillis, pr.waits)
 			respond(protocol.Msg(pr.resp))
 		}()
 	}
@@ -229,8 +231,8 @@ func (b *Broker) setCurrentLeader(pr *produceRequest, mp *metadata.Partition, ou
 // its disk; failures become partition errors. The partitions that need an
 // fsync are flushed together in one pass (storage.SyncAll), and storage
 // groups concurrent waiters on a log into one fsync.
-func (b *Broker) awaitSyncs(timeoutMs int32, waits []pendingSync) {
-	ctx, cancel := context.WithTimeout(context.Background(),
+func (b *Broker) awaitSyncs(ctx context.Context, timeoutMs int32, waits []pendingSync) {
+	ctx, cancel := context.WithTimeout(ctx,
 		max(time.Duration(timeoutMs)*time.Millisecond, minSyncWait))
 	defer cancel()
 	errs := make([]error, len(waits))

@@ -114,7 +114,7 @@ func (v *txnVerifier) verifyRequest(pr *produceRequest, first record.Header) map
 	if len(parts) == 0 {
 		return out
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), verifyTimeout)
+	ctx, cancel := context.WithTimeout(pr.ctx, verifyTimeout)
 	defer cancel()
 	res, all := v.verify(ctx, *pr.r.TransactionID, first.ProducerID, first.ProducerEpoch, parts)
 	for _, k := range parts {

@@ -24,7 +24,7 @@ func (b *Broker) handleTxnOffsetCommit(req *protocol.Request, respond func(proto
 		respond(protocol.Msg(group.TxnCommitError(r, kerr.InvalidGroupID)))
 		return
 	}
-	if err := b.verifyTxnOffsets(r); err != nil {
+	if err := b.verifyTxnOffsets(req.Context(), r); err != nil {
 		respond(protocol.Msg(group.TxnCommitError(r, err)))
 		return
 	}
@@ -61,12 +61,12 @@ func (b *Broker) handleTxnOffsetCommit(req *protocol.Request, respond func(proto
 // or future epoch is INVALID_PRODUCER_EPOCH, a partition AddOffsetsToTxn
 // never added is INVALID_TXN_STATE. Without it such offsets would wait for
 // a marker of a transaction that is not theirs.
-func (b *Broker) verifyTxnOffsets(r *kmsg.TxnOffsetCommitRequest) *kerr.Error {
+func (b *Broker) verifyTxnOffsets(ctx context.Context, r *kmsg.TxnOffsetCommitRequest) *kerr.Error {
 	if b.verifier == nil || !b.verifier.enabled(b.Image()) {
 		return nil
 	}
 	part := txn.Partition{Topic: offsetsTopic, Partition: group.Partition(r.Group, b.offsetsPartitions())}
-	ctx, cancel := context.WithTimeout(context.Background(), verifyTimeout)
+	ctx, cancel := context.WithTimeout(ctx, verifyTimeout)
 	defer cancel()
 	res, all := b.verifier.verify(ctx, r.TransactionalID, r.ProducerID, r.ProducerEpoch, []txn.Partition{part})
 	err := all
