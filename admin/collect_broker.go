@@ -39,8 +39,8 @@ var (
 	fetchRequests     = counter("spool_topic_fetch_requests_total", "Partitions of consumer fetch responses for the topic (Kafka's TotalFetchRequestsPerSec).", "topic")
 	failedProduce     = counter("spool_topic_failed_produce_requests_total", "Partitions of produce requests for the topic answered with an error (Kafka's FailedProduceRequestsPerSec).", "topic")
 	failedFetch       = counter("spool_topic_failed_fetch_requests_total", "Partitions of consumer fetches for the topic answered with an error (Kafka's FailedFetchRequestsPerSec).", "topic")
-	groupsByState     = gauge("spool_groups", "Consumer groups this broker coordinates, by state (Kafka's NumGroups<State>).", "state")
-	rebalances        = counter("spool_group_rebalances_total", "Rebalances of the groups this broker coordinates: each new generation counts once.")
+	groupsByState     = gauge("spool_groups", "Groups this broker coordinates, by state: classic (Empty, PreparingRebalance, CompletingRebalance, Stable) and KIP-848 consumer groups (Empty, Assigning, Reconciling, Stable); Kafka's NumGroups<State>.", "state")
+	rebalances        = counter("spool_group_rebalances_total", "Rebalances of the groups this broker coordinates: each new classic generation or consumer group epoch counts once.")
 	groupLag          = gauge("spool_consumer_group_lag", "High watermark minus the group's committed offset, for partitions this broker both coordinates the group of and leads.", "group", "topic", "partition")
 	groupLagSum       = gauge("spool_consumer_group_total_lag", "spool_consumer_group_lag summed per group.", "group")
 	txnsByState       = gauge("spool_transactions", "Transactional ids this broker coordinates, by state.", "state")
@@ -115,9 +115,9 @@ func collectTraffic(ch chan<- prometheus.Metric, traffic []broker.TopicTraffic) 
 	}
 }
 
-// groupStates are the classic group states, always exported so a state
-// with no group reads 0 instead of vanishing.
-var groupStates = []string{"Empty", "PreparingRebalance", "CompletingRebalance", "Stable"}
+// groupStates are the classic and KIP-848 consumer group states, always
+// exported so a state with no group reads 0 instead of vanishing.
+var groupStates = []string{"Empty", "PreparingRebalance", "CompletingRebalance", "Stable", "Assigning", "Reconciling"}
 
 // txnStates are the states a listed transactional id can be in (Dead ones
 // are not listed).

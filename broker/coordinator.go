@@ -231,7 +231,7 @@ func (c *coordinator) doCell(groupID string, create bool, respond func(group.Rep
 		}
 		id := group.ReqID(c.nextReq.Add(1))
 		c.waiting.Store(id, respond)
-		gen := cl.g.Generation()
+		gen := cl.generations()
 		out, evErr := ev(cl, id, time.Now())
 		if evErr != nil {
 			c.waiting.Delete(id)

@@ -109,7 +109,9 @@ func (c *coordinator) doConsumer(groupID string, join bool, respond func(group.R
 		cg := cl.cg
 		id := group.ReqID(c.nextReq.Add(1))
 		c.waiting.Store(id, respond)
+		before := cg.Epoch()
 		replies := c.applyConsumer(cl, cg, ev(cg, id, time.Now()))
+		c.countEpoch(cg, before)
 		if created && cg.Epoch() == 0 && cg.Removable() {
 			// The join failed before the group wrote anything: as in
 			// Kafka, the group it created is rolled back.
@@ -207,7 +209,9 @@ func (c *coordinator) onConsumer(cl *cell, cg *consumergroup.Group, f func(now t
 		cl.mu.Unlock()
 		return
 	}
+	before := cg.Epoch()
 	replies := c.applyConsumer(cl, cg, f(time.Now()))
+	c.countEpoch(cg, before)
 	cl.mu.Unlock()
 	c.send(replies)
 }

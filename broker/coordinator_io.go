@@ -151,7 +151,7 @@ func (c *coordinator) onCell(cl *cell, f func(g *group.Group, now time.Time) gro
 		cl.mu.Unlock()
 		return
 	}
-	gen := cl.g.Generation()
+	gen := cl.generations()
 	replies := c.apply(cl, f(cl.g, time.Now()))
 	c.countRebalance(cl, gen)
 	c.forgetIfEmpty(cl)

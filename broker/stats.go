@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"spool/broker/consumergroup"
 	"spool/broker/group"
 	"spool/broker/txn"
 	"spool/controller/metadata"
@@ -202,9 +203,13 @@ func (b *Broker) groupStats() (map[string]int, []GroupLag) {
 			cl.mu.Unlock()
 			continue
 		}
-		st := cl.g.State()
-		if st != group.Dead {
-			states[st.String()]++
+		switch {
+		case cl.cg != nil:
+			if st := cl.cg.State().String(); st != "Dead" {
+				states[st]++
+			}
+		case cl.g.State() != group.Dead:
+			states[cl.g.State().String()]++
 		}
 		id := cl.g.Listing().Group
 		for tpart, off := range cl.g.Offsets() {
@@ -256,10 +261,29 @@ func (b *Broker) txnStats() map[string]int {
 	return out
 }
 
+// generations is the classic generation and the KIP-848 group epoch (-1
+// for a classic group): each rebalance moves one of them.
+func (cl *cell) generations() [2]int32 {
+	g := [2]int32{cl.g.Generation(), -1}
+	if cl.cg != nil {
+		g[1] = cl.cg.Epoch()
+	}
+	return g
+}
+
 // countRebalance counts a rebalance when an event moved the group to a new
-// generation; cl is locked.
-func (c *coordinator) countRebalance(cl *cell, before int32) {
-	if cl.g.Generation() != before {
+// generation or group epoch; cl is locked.
+func (c *coordinator) countRebalance(cl *cell, before [2]int32) {
+	after := cl.generations()
+	if after[0] != before[0] || after[1] > before[1] && after[1] > 0 {
+		c.rebalances.Add(1)
+	}
+}
+
+// countEpoch counts a rebalance of a KIP-848 group: an event that bumped
+// its group epoch.
+func (c *coordinator) countEpoch(cg *consumergroup.Group, before int32) {
+	if cg.Epoch() > before {
 		c.rebalances.Add(1)
 	}
 }

@@ -24,6 +24,13 @@ func logBanner(log *zap.Logger, n *node) {
 	for _, l := range append(append([]listener(nil), n.brkLns...), n.ctrlLns...) {
 		lns = append(lns, l.name+"://"+l.ln.Addr().String())
 	}
+	if n.http != nil && n.http.ln != nil {
+		scheme := "http://"
+		if n.http.settings.TLS != nil {
+			scheme = "https://"
+		}
+		lns = append(lns, "HTTP="+scheme+n.http.ln.Addr().String())
+	}
 	var adv []string
 	for _, l := range n.advertised() {
 		adv = append(adv, l.Name+"://"+l.Addr())
