@@ -151,6 +151,8 @@ var brokerChecks = map[int16]authCheck{
 	47:                        checkOffsetDelete,
 	50:                        clusterCheck(kmsg.ACLOperationDescribe),
 	51:                        clusterCheck(kmsg.ACLOperationAlter),
+	45:                        clusterCheck(kmsg.ACLOperationAlter),    // AlterPartitionAssignments
+	46:                        clusterCheck(kmsg.ACLOperationDescribe), // ListPartitionReassignments
 	55:                        clusterCheck(kmsg.ACLOperationDescribe), // DescribeQuorum
 	60:                        nil,                                     // DescribeCluster
 	61:                        checkDescribeProducers,

@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"time"
+
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -83,6 +85,11 @@ func (p *partition) setState(mp *metadata.Partition, self int32) roleChange {
 	p.isLeader = mp.Leader == self
 	if p.repl != nil {
 		p.repl.isrFromImage(p.isr, p.partitionEpoch)
+		p.repl.replicasFromImage(p.replicas, time.Now())
+	} else if p.isLeader && !newEpoch && len(p.replicas) > 1 {
+		// A lone leader given followers by a reassignment starts tracking
+		// them; they join the ISR once they reach this point of the log.
+		p.repl = newReplication(self, p.replicas, p.isr, p.partitionEpoch, p.log.LogEndOffset(), time.Now())
 	}
 	switch {
 	case !newEpoch:

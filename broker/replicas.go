@@ -112,7 +112,8 @@ func (rm *replicaManager) ensureAll(img *metadata.Image, work []partitionWork, s
 func (rm *replicaManager) ensure(img *metadata.Image, t *metadata.Topic, p *metadata.Partition, self int32) {
 	key := tp{t.Name, p.ID}
 	if !slices.Contains(p.Replicas, self) {
-		return // reassignment away from this broker comes with the cluster work
+		rm.removeReplica(key) // reassigned away from this broker
+		return
 	}
 	part := rm.get(key)
 	if part == nil {
@@ -251,19 +252,24 @@ func readPartitionMetadata(dir string) ([16]byte, error) {
 // removeTopic closes and deletes the topic's partitions in the background.
 func (rm *replicaManager) removeTopic(t *metadata.Topic) {
 	for _, p := range t.Partitions {
-		key := tp{t.Name, p.ID}
-		rm.mu.Lock()
-		part := rm.parts[key]
-		delete(rm.parts, key)
-		rm.mu.Unlock()
-		if part == nil {
-			continue
-		}
-		rm.b.fetchers.unfollow(part)
-		part.close()
-		if err := rm.deleteDir(part.log.Dir()); err != nil {
-			rm.log.Error("delete partition", zap.Stringer("partition", key), zap.Error(err))
-		}
+		rm.removeReplica(tp{t.Name, p.ID})
+	}
+}
+
+// removeReplica stops hosting a partition and deletes its log: its topic
+// is gone, or a reassignment moved it off this broker.
+func (rm *replicaManager) removeReplica(key tp) {
+	rm.mu.Lock()
+	part := rm.parts[key]
+	delete(rm.parts, key)
+	rm.mu.Unlock()
+	if part == nil {
+		return
+	}
+	rm.b.fetchers.unfollow(part)
+	part.close()
+	if err := rm.deleteDir(part.log.Dir()); err != nil {
+		rm.log.Error("delete partition", zap.Stringer("partition", key), zap.Error(err))
 	}
 }
 

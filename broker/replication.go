@@ -48,6 +48,21 @@ func (r *replication) isrFromImage(isr []int32, partitionEpoch int32) {
 	}
 }
 
+// replicasFromImage follows a reassignment: a new replica gets a follower
+// state (a full lag window to show up), a removed one loses it.
+func (r *replication) replicasFromImage(replicas []int32, now time.Time) {
+	for _, id := range replicas {
+		if id != r.self && r.followers[id] == nil {
+			r.followers[id] = &followerState{leo: -1, lastCaughtUp: now, prevFetch: now}
+		}
+	}
+	for id := range r.followers {
+		if !slices.Contains(replicas, id) {
+			delete(r.followers, id)
+		}
+	}
+}
+
 // fetched records a follower fetch at offset (its log end) while the
 // leader's log end is leo. Like Kafka, a follower is caught up now if it
 // reached the leader's end, or was caught up as of its previous fetch if it

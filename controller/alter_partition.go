@@ -91,7 +91,11 @@ func alterOne(img *metadata.Image, topic *metadata.Topic, req *kmsg.AlterPartiti
 	}
 	pc := metadata.NewPartitionChangeRecord(topic.ID, part.ID)
 	pc.ISR = slices.Clone(isr)
+	reassignCompletion(img, topic, part, pc)
 	rp.LeaderID, rp.LeaderEpoch, rp.ISR = part.Leader, part.LeaderEpoch, pc.ISR
+	if pc.Leader != metadata.NoLeaderChange {
+		rp.LeaderID, rp.LeaderEpoch = pc.Leader, part.LeaderEpoch+1
+	}
 	rp.PartitionEpoch = part.PartitionEpoch + 1
 	rp.LeaderRecoveryState = part.LeaderRecoveryState
 	return rp, pc
