@@ -168,6 +168,9 @@ func checkCreateTopics(b *Broker, req *protocol.Request) (kmsg.Response, bool) {
 
 func checkDeleteTopics(b *Broker, req *protocol.Request) (kmsg.Response, bool) {
 	r := req.Msg.(*kmsg.DeleteTopicsRequest)
+	if b.clusterAllowed(req, kmsg.ACLOperationDelete) {
+		return nil, false // Kafka's controller lets DELETE on the cluster delete any topic
+	}
 	names := append([]string(nil), r.TopicNames...)
 	for _, t := range r.Topics {
 		name := ""

@@ -28,7 +28,7 @@ func (c *Controller) Register(mux *protocol.Mux) {
 	mux.HandleRaw(protocol.RaftMessageKey, c.guard(clusterAction, c.serveRaft))
 	mux.Handle(1, 12, 17, c.guard(clusterAction, c.serveFetch))
 	mux.Handle(19, 2, 7, c.guard(kmsg.ACLOperationCreate, async(c.serveCreateTopics)))
-	mux.Handle(20, 1, 6, c.guard(alter, async(c.serveDeleteTopics)))
+	mux.Handle(20, 1, 6, c.guard(kmsg.ACLOperationDelete, async(c.serveDeleteTopics)))
 	mux.Handle(33, 0, 2, c.guard(kmsg.ACLOperationAlterConfigs, async(c.serveAlterConfigs)))
 	mux.Handle(37, 0, 3, c.guard(alter, async(c.serveCreatePartitions)))
 	mux.Handle(44, 0, 1, c.guard(kmsg.ACLOperationAlterConfigs, async(c.serveIncrementalAlterConfigs)))
