@@ -106,6 +106,12 @@ func refuseWhole(req kmsg.Request, code int16) kmsg.Response {
 		r.ErrorCode = code
 	case *kmsg.DescribeClientQuotasResponse:
 		r.ErrorCode = code
+	case *kmsg.DescribeClusterResponse:
+		r.ErrorCode = code
+	case *kmsg.AlterPartitionAssignmentsResponse:
+		r.ErrorCode = code
+	case *kmsg.ListPartitionReassignmentsResponse:
+		r.ErrorCode = code
 	default:
 		return nil
 	}
