@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -66,8 +67,28 @@ func TestReassignUnderLoad(t *testing.T) {
 	for p := 0; p < parts; p++ {
 		targets[moved] = append(targets[moved], []int32{4, 5})
 	}
-	reassign(ctx, t, cl, targets)
+	reassign(ctx, t, cl, map[string][][]int32{moved: targets[moved]})
+
+	// The RF 1 -> 3 change goes through the CLI with Kafka's plan format.
+	bs := c.BootstrapAddrs()[0]
+	out, code := harness.Run(t, "topic", "reassign", "--bootstrap-server", bs, "--generate", "--topic", grown, "--brokers", "4")
+	if code != 0 || !strings.Contains(out, `{"version":1,"partitions":[{"topic":"grown","partition":0,"replicas":[4]}]}`) {
+		t.Fatalf("reassign --generate: exit %d\n%s", code, out)
+	}
+	plan := filepath.Join(t.TempDir(), "plan.json")
+	if err := os.WriteFile(plan, []byte(`{"version":1,"partitions":[{"topic":"grown","partition":0,"replicas":[2,3,4],"log_dirs":["any","any","any"]}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := harness.Run(t, "topic", "reassign", "--bootstrap-server", bs, "--plan", plan); code != 0 || !strings.Contains(out, "Started moving grown-0 to") {
+		t.Fatalf("reassign --plan: exit %d\n%s", code, out)
+	}
 	waitNoReassignments(ctx, t, cl)
+	if out, code := harness.Run(t, "topic", "reassign", "--bootstrap-server", bs, "--plan", plan, "--verify"); code != 0 || !strings.Contains(out, ": complete.") {
+		t.Fatalf("reassign --verify: exit %d\n%s", code, out)
+	}
+	if out, code := harness.Run(t, "topic", "reassign", "--bootstrap-server", bs, "--plan", plan, "--cancel"); code == 0 || !strings.Contains(out, "NO_REASSIGNMENT_IN_PROGRESS") {
+		t.Fatalf("reassign --cancel of a finished reassignment: exit %d\n%s", code, out)
+	}
 	time.Sleep(time.Second) // writes continue on the new replicas
 	stop.Store(true)
 	wg.Wait()

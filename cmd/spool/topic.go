@@ -26,7 +26,7 @@ func newTopicCmd(a *app) *cobra.Command {
   spool topic delete orders`,
 	}
 	cmd.AddCommand(newTopicCreateCmd(a), newTopicListCmd(a), newTopicDescribeCmd(a), newTopicDeleteCmd(a),
-		newTopicAddPartitionsCmd(a), newTopicDeleteRecordsCmd(a), newTopicProducersCmd(a))
+		newTopicAddPartitionsCmd(a), newTopicDeleteRecordsCmd(a), newTopicProducersCmd(a), newTopicReassignCmd(a))
 	return cmd
 }
 
