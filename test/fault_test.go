@@ -129,7 +129,9 @@ func TestFaultSuite(t *testing.T) {
 	paused.Signal(syscall.SIGCONT)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("paused broker's output:\n%s", lastLines(paused.Output(), 60))
+			for _, id := range []int{4, 5, 6} {
+				t.Logf("broker %d's output:\n%s", id, lastLines(c.Node(id).Output(), 60))
+			}
 			t.Logf("controllers' output:\n%s\n%s\n%s", lastLines(c.Node(1).Output(), 30), lastLines(c.Node(2).Output(), 30), lastLines(c.Node(3).Output(), 30))
 		}
 	})
@@ -152,9 +154,11 @@ func TestFaultSuite(t *testing.T) {
 			t.Fatalf("stop node %d: %v", n.ID, err)
 		}
 	}
+	restarted := time.Now()
 	c.Start()
 	adm = clusterAdmin(t, c)
 	waitFullISR(t, adm, topic)
+	t.Logf("ISR full %v after the whole cluster restarted", time.Since(restarted).Round(time.Millisecond))
 
 	acked := prod.count()
 	t.Logf("%d records acknowledged, %d failed", acked, prod.failed.Load())
