@@ -24,8 +24,9 @@ COPY --from=build /src/bin/spool /usr/local/bin/spool
 COPY --from=build --chown=65532:65532 /out/var/lib/spool /var/lib/spool
 USER 65532:65532
 VOLUME ["/var/lib/spool"]
-# 9092: clients (PLAINTEXT); 9093: the controller listener.
-EXPOSE 9092 9093
+# 9092: clients (PLAINTEXT); 9093: the controller listener; 9644: /metrics,
+# /healthz and /readyz.
+EXPOSE 9092 9093 9644
 ENTRYPOINT ["/usr/local/bin/spool"]
 # A single combined node reachable from outside the container. Clients on
 # the host use localhost:9092 (publish it with -p 9092:9092); override the
@@ -34,4 +35,5 @@ CMD ["server", \
      "--listeners", "PLAINTEXT://0.0.0.0:9092,CONTROLLER://0.0.0.0:9093", \
      "--advertised-listeners", "PLAINTEXT://localhost:9092", \
      "--controller-quorum-voters", "1@localhost:9093", \
-     "--log-dirs", "/var/lib/spool"]
+     "--log-dirs", "/var/lib/spool", \
+     "--http-listener", "0.0.0.0:9644"]
