@@ -35,7 +35,7 @@ func (op *fetchOp) readReplica(topic *metadata.Topic, t *fetchTarget, res *fetch
 	}
 	leo := p.log.LogEndOffset()
 	if t.lastFetchedEpoch >= 0 {
-		epoch, end := p.epochs.endOffsetFor(t.lastFetchedEpoch, leo)
+		epoch, end := p.epochs.EndOffsetFor(t.lastFetchedEpoch, leo)
 		if epoch != t.lastFetchedEpoch || end < t.offset {
 			res.divergingEpoch, res.divergingEnd = epoch, end
 			res.hw, res.lso, res.logStart = p.HighWatermark(), p.lastStableOffset(), p.log.LogStartOffset()

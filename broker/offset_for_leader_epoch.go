@@ -3,6 +3,7 @@ package broker
 import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"spool/broker/leaderepoch"
 	"spool/protocol"
 )
 
@@ -19,7 +20,7 @@ func (b *Broker) handleOffsetForLeaderEpoch(req *protocol.Request, respond func(
 		topic := img.Topics.ByName(t.Topic)
 		for _, p := range t.Partitions {
 			rp := kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
-			rp.Partition, rp.LeaderEpoch, rp.EndOffset = p.Partition, undefinedEpoch, undefinedEpochOffset
+			rp.Partition, rp.LeaderEpoch, rp.EndOffset = p.Partition, leaderepoch.UndefinedEpoch, leaderepoch.UndefinedOffset
 			current := p.CurrentLeaderEpoch
 			if r.Version < 2 {
 				current = noLeaderEpoch
@@ -28,7 +29,7 @@ func (b *Broker) handleOffsetForLeaderEpoch(req *protocol.Request, respond func(
 			if code != 0 {
 				rp.ErrorCode = code
 			} else {
-				rp.LeaderEpoch, rp.EndOffset = part.epochs.endOffsetFor(p.LeaderEpoch, part.log.LogEndOffset())
+				rp.LeaderEpoch, rp.EndOffset = part.epochs.EndOffsetFor(p.LeaderEpoch, part.log.LogEndOffset())
 			}
 			rt.Partitions = append(rt.Partitions, rp)
 		}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"spool/broker/leaderepoch"
 	"spool/controller/metadata"
 	"spool/storage"
 )
@@ -31,7 +32,7 @@ type partition struct {
 	repl *replication
 
 	// epochs is the leader epoch lineage of the log.
-	epochs *leaderEpochs
+	epochs *leaderepoch.Lineage
 
 	// appendMu serialises appends so offsets, producer state and the high
 	// watermark advance together.
@@ -59,7 +60,7 @@ func newPartition(topic string, id int32, topicID [16]byte, l *storage.Log) *par
 	p.highWatermark.Store(l.LogEndOffset())
 	p.producers = newProducerStates()
 	p.snapshotAt = -1
-	p.epochs = &leaderEpochs{dir: l.Dir()}
+	p.epochs = leaderepoch.New(l.Dir())
 	return p
 }
 

@@ -70,8 +70,8 @@ func (p *partition) appendAsLeader(batch []byte, h record.Header, ap appendParam
 		}
 		p.noteDataBatch(h)
 	}
-	p.epochs.assign(epoch, res.FirstOffset)
-	if err := p.epochs.persist(); err != nil {
+	p.epochs.Assign(epoch, res.FirstOffset)
+	if err := p.epochs.Persist(); err != nil {
 		return appendOutcome{err: kerr.KafkaStorageError, msg: err.Error()}
 	}
 	if !p.refreshHighWatermark() {

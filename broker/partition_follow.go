@@ -35,7 +35,7 @@ func (p *partition) appendAsFollower(batches []byte) error {
 		return fmt.Errorf("append as follower: %w", err)
 	}
 	err := record.Split(chunk, func(batch []byte, h record.Header) error {
-		p.epochs.assign(h.PartitionLeaderEpoch, h.BaseOffset)
+		p.epochs.Assign(h.PartitionLeaderEpoch, h.BaseOffset)
 		switch {
 		case h.ProducerID < 0:
 		case h.IsControl():
@@ -48,7 +48,7 @@ func (p *partition) appendAsFollower(batches []byte) error {
 	if err != nil {
 		return err
 	}
-	return p.epochs.persist()
+	return p.epochs.Persist()
 }
 
 // followerHighWatermark takes the leader's high watermark, bounded by what
@@ -68,7 +68,7 @@ func (p *partition) truncateDiverged(epoch int32, leaderEnd int64) error {
 	defer p.appendMu.Unlock()
 	leo := p.log.LogEndOffset()
 	to := min(leaderEnd, leo)
-	if e, localEnd := p.epochs.endOffsetFor(epoch, leo); e == epoch && localEnd >= 0 {
+	if e, localEnd := p.epochs.EndOffsetFor(epoch, leo); e == epoch && localEnd >= 0 {
 		to = min(to, localEnd)
 	}
 	return p.truncateLocked(to)
@@ -87,7 +87,7 @@ func (p *partition) resetOutOfRange(leaderStart, leaderHW int64) error {
 		}
 		p.highWatermark.Store(leaderStart)
 		p.producers = newProducerStates()
-		return p.epochs.truncateFromEnd(0)
+		return p.epochs.TruncateFromEnd(0)
 	}
 	return p.truncateLocked(min(leaderHW, leo))
 }
@@ -101,7 +101,7 @@ func (p *partition) truncateLocked(offset int64) error {
 	if err := p.log.TruncateTo(offset); err != nil {
 		return err
 	}
-	if err := p.epochs.truncateFromEnd(p.log.LogEndOffset()); err != nil {
+	if err := p.epochs.TruncateFromEnd(p.log.LogEndOffset()); err != nil {
 		return err
 	}
 	if hw := p.log.LogEndOffset(); p.HighWatermark() > hw {

@@ -27,7 +27,7 @@ func (p *partition) becomeLeader(self int32, now time.Time) error {
 	}
 	epoch := p.leaderEpoch
 	p.mu.Unlock()
-	p.epochs.assign(epoch, p.log.LogEndOffset())
+	p.epochs.Assign(epoch, p.log.LogEndOffset())
 	p.refreshHighWatermark()
 	return nil
 }

@@ -187,8 +187,8 @@ func (p *partition) appendMarkerLocked(m txnMarker) (int64, int16, error) {
 		// replica cannot serve read_committed correctly.
 		return 0, kerr.KafkaStorageError.Code, fmt.Errorf("index aborted transaction: %w", err)
 	}
-	p.epochs.assign(epoch, res.FirstOffset)
-	if err := p.epochs.persist(); err != nil {
+	p.epochs.Assign(epoch, res.FirstOffset)
+	if err := p.epochs.Persist(); err != nil {
 		return 0, kerr.KafkaStorageError.Code, err
 	}
 	if !p.refreshHighWatermark() {

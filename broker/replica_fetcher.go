@@ -166,7 +166,7 @@ func (f *replicaFetcher) request(now time.Time) (*kmsg.FetchRequest, map[tp]*par
 		_, epoch := p.leadership()
 		rp := kmsg.NewFetchRequestTopicPartition()
 		rp.Partition, rp.FetchOffset = p.id, p.log.LogEndOffset()
-		rp.CurrentLeaderEpoch, rp.LastFetchedEpoch = epoch, p.epochs.latest()
+		rp.CurrentLeaderEpoch, rp.LastFetchedEpoch = epoch, p.epochs.Latest()
 		rp.LogStartOffset = p.log.LogStartOffset()
 		rp.PartitionMaxBytes = int32(static.Int("replica.fetch.max.bytes"))
 		i, ok := byTopic[p.topic]

@@ -13,6 +13,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"spool/broker/leaderepoch"
 	"spool/controller/metadata"
 	"spool/storage"
 )
@@ -164,7 +165,7 @@ func (rm *replicaManager) open(img *metadata.Image, t *metadata.Topic, id int32)
 		return nil, err
 	}
 	p := newPartition(t.Name, id, t.ID, l)
-	if p.epochs, err = openLeaderEpochs(l); err != nil {
+	if p.epochs, err = leaderepoch.Open(l); err != nil {
 		l.Close()
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package broker
+package leaderepoch
 
 import (
 	"bufio"
@@ -14,13 +14,13 @@ import (
 	"spool/storage"
 )
 
-// leaderEpochFile is Kafka's name for the per-partition epoch lineage.
-const leaderEpochFile = "leader-epoch-checkpoint"
+// FileName is Kafka's name for the per-partition epoch lineage.
+const FileName = "leader-epoch-checkpoint"
 
 // Kafka's "undefined" answers of OffsetForLeaderEpoch.
 const (
-	undefinedEpoch       int32 = -1
-	undefinedEpochOffset int64 = -1
+	UndefinedEpoch  int32 = -1
+	UndefinedOffset int64 = -1
 )
 
 type epochStart struct {
@@ -28,22 +28,25 @@ type epochStart struct {
 	start int64 // first offset written in this epoch
 }
 
-// leaderEpochs is a partition's leader epoch lineage: the first offset of
+// Lineage is a partition's leader epoch lineage: the first offset of
 // every leader epoch in its log. Followers use it to find where their log
 // diverges from a new leader's (KIP-101, KIP-279), so it is kept in step
 // with appends and truncations and checkpointed to disk.
-type leaderEpochs struct {
+type Lineage struct {
 	mu      sync.Mutex
 	dir     string
 	entries []epochStart // ascending epoch and start
 	dirty   bool         // entries not yet checkpointed
 }
 
-// loadLeaderEpochs reads dir's checkpoint; a missing file is an empty
+// New returns an empty lineage checkpointed in dir.
+func New(dir string) *Lineage { return &Lineage{dir: dir} }
+
+// Load reads dir's checkpoint; a missing file is an empty
 // lineage (rebuilt from batch headers by the caller).
-func loadLeaderEpochs(dir string) (*leaderEpochs, error) {
-	le := &leaderEpochs{dir: dir}
-	raw, err := os.ReadFile(filepath.Join(dir, leaderEpochFile))
+func Load(dir string) (*Lineage, error) {
+	le := &Lineage{dir: dir}
+	raw, err := os.ReadFile(filepath.Join(dir, FileName))
 	if errors.Is(err, os.ErrNotExist) {
 		return le, nil
 	}
@@ -53,18 +56,18 @@ func loadLeaderEpochs(dir string) (*leaderEpochs, error) {
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	var version, n int
 	if !sc.Scan() || parseInts(sc.Text(), &version) != nil || version != 0 {
-		return nil, fmt.Errorf("%s: bad version line", filepath.Join(dir, leaderEpochFile))
+		return nil, fmt.Errorf("%s: bad version line", filepath.Join(dir, FileName))
 	}
 	if !sc.Scan() || parseInts(sc.Text(), &n) != nil {
-		return nil, fmt.Errorf("%s: bad count line", filepath.Join(dir, leaderEpochFile))
+		return nil, fmt.Errorf("%s: bad count line", filepath.Join(dir, FileName))
 	}
 	for i := 0; i < n; i++ {
 		var e epochStart
 		if !sc.Scan() {
-			return nil, fmt.Errorf("%s: %d entries, want %d", filepath.Join(dir, leaderEpochFile), i, n)
+			return nil, fmt.Errorf("%s: %d entries, want %d", filepath.Join(dir, FileName), i, n)
 		}
 		if _, err := fmt.Sscanf(sc.Text(), "%d %d", &e.epoch, &e.start); err != nil {
-			return nil, fmt.Errorf("%s: entry %d: %w", filepath.Join(dir, leaderEpochFile), i, err)
+			return nil, fmt.Errorf("%s: entry %d: %w", filepath.Join(dir, FileName), i, err)
 		}
 		le.entries = append(le.entries, e)
 	}
@@ -77,20 +80,20 @@ func parseInts(s string, v *int) error {
 }
 
 // flush writes the checkpoint atomically.
-func (le *leaderEpochs) flushLocked() error {
+func (le *Lineage) flushLocked() error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "0\n%d\n", len(le.entries))
 	for _, e := range le.entries {
 		fmt.Fprintf(&b, "%d %d\n", e.epoch, e.start)
 	}
-	return storage.WriteFileAtomic(filepath.Join(le.dir, leaderEpochFile), b.Bytes())
+	return storage.WriteFileAtomic(filepath.Join(le.dir, FileName), b.Bytes())
 }
 
-// assign records that epoch starts at offset, if epoch is newer than the
-// latest known. It is written by the next persist: an epoch matters on disk
+// Assign records that epoch starts at offset, if epoch is newer than the
+// latest known. It is written by the next Persist: an epoch matters on disk
 // only once the log holds a batch of it, and a new leader of an empty
 // partition then saves two fsyncs.
-func (le *leaderEpochs) assign(epoch int32, offset int64) {
+func (le *Lineage) Assign(epoch int32, offset int64) {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	if n := len(le.entries); n > 0 && epoch <= le.entries[n-1].epoch {
@@ -100,9 +103,9 @@ func (le *leaderEpochs) assign(epoch int32, offset int64) {
 	le.dirty = true
 }
 
-// persist writes the checkpoint if assign changed the lineage; call it
+// Persist writes the checkpoint if Assign changed the lineage; call it
 // after appending batches (cheap when nothing changed).
-func (le *leaderEpochs) persist() error {
+func (le *Lineage) Persist() error {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	if !le.dirty {
@@ -112,32 +115,32 @@ func (le *leaderEpochs) persist() error {
 	return le.flushLocked()
 }
 
-// latest returns the newest epoch, or undefinedEpoch.
-func (le *leaderEpochs) latest() int32 {
+// Latest returns the newest epoch, or UndefinedEpoch.
+func (le *Lineage) Latest() int32 {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	if len(le.entries) == 0 {
-		return undefinedEpoch
+		return UndefinedEpoch
 	}
 	return le.entries[len(le.entries)-1].epoch
 }
 
-// endOffsetFor answers OffsetForLeaderEpoch: the largest epoch <= epoch
+// EndOffsetFor answers OffsetForLeaderEpoch: the largest epoch <= epoch
 // and the offset where it ended (the next epoch's start, or logEnd for the
 // latest epoch).
-func (le *leaderEpochs) endOffsetFor(epoch int32, logEnd int64) (int32, int64) {
+func (le *Lineage) EndOffsetFor(epoch int32, logEnd int64) (int32, int64) {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	n := len(le.entries)
 	if epoch < 0 || n == 0 {
-		return undefinedEpoch, undefinedEpochOffset
+		return UndefinedEpoch, UndefinedOffset
 	}
 	if le.entries[n-1].epoch == epoch {
 		return epoch, logEnd
 	}
 	higher := sort.Search(n, func(i int) bool { return le.entries[i].epoch > epoch })
 	if higher == n {
-		return undefinedEpoch, undefinedEpochOffset
+		return UndefinedEpoch, UndefinedOffset
 	}
 	if higher == 0 {
 		return epoch, le.entries[0].start
@@ -145,9 +148,9 @@ func (le *leaderEpochs) endOffsetFor(epoch int32, logEnd int64) (int32, int64) {
 	return le.entries[higher-1].epoch, le.entries[higher].start
 }
 
-// truncateFromEnd drops epochs that start at or after offset (the log was
+// TruncateFromEnd drops epochs that start at or after offset (the log was
 // truncated to offset).
-func (le *leaderEpochs) truncateFromEnd(offset int64) error {
+func (le *Lineage) TruncateFromEnd(offset int64) error {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	i := sort.Search(len(le.entries), func(i int) bool { return le.entries[i].start >= offset })
@@ -159,9 +162,9 @@ func (le *leaderEpochs) truncateFromEnd(offset int64) error {
 	return le.flushLocked()
 }
 
-// truncateFromStart forgets epochs wholly before offset (the log start
+// TruncateFromStart forgets epochs wholly before offset (the log start
 // moved), keeping the one covering offset, now starting there.
-func (le *leaderEpochs) truncateFromStart(offset int64) error {
+func (le *Lineage) TruncateFromStart(offset int64) error {
 	le.mu.Lock()
 	defer le.mu.Unlock()
 	i := sort.Search(len(le.entries), func(i int) bool { return le.entries[i].start > offset })
@@ -174,15 +177,15 @@ func (le *leaderEpochs) truncateFromStart(offset int64) error {
 	return le.flushLocked()
 }
 
-// openLeaderEpochs loads a log's lineage, rebuilding it from batch headers
+// Open loads a log's lineage, rebuilding it from batch headers
 // when the checkpoint is missing (a log written before it existed, or a
 // lost file) and dropping epochs past the log end (a crash lost the tail).
-func openLeaderEpochs(l *storage.Log) (*leaderEpochs, error) {
-	le, err := loadLeaderEpochs(l.Dir())
+func Open(l *storage.Log) (*Lineage, error) {
+	le, err := Load(l.Dir())
 	if err != nil {
 		return nil, err
 	}
-	if err := le.truncateFromEnd(l.LogEndOffset()); err != nil {
+	if err := le.TruncateFromEnd(l.LogEndOffset()); err != nil {
 		return nil, err
 	}
 	if len(le.entries) > 0 || l.LogEndOffset() == l.LogStartOffset() {
@@ -204,8 +207,8 @@ func openLeaderEpochs(l *storage.Log) (*leaderEpochs, error) {
 		if err != nil {
 			return nil, err
 		}
-		le.assign(h.PartitionLeaderEpoch, h.BaseOffset)
+		le.Assign(h.PartitionLeaderEpoch, h.BaseOffset)
 		off = h.NextOffset()
 	}
-	return le, le.persist()
+	return le, le.Persist()
 }

@@ -1,20 +1,20 @@
-package broker
+package leaderepoch
 
 import "testing"
 
 func TestLeaderEpochsLineage(t *testing.T) {
 	dir := t.TempDir()
-	le, err := loadLeaderEpochs(dir)
+	le, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e, o := le.endOffsetFor(0, 10); e != undefinedEpoch || o != undefinedEpochOffset {
+	if e, o := le.EndOffsetFor(0, 10); e != UndefinedEpoch || o != UndefinedOffset {
 		t.Fatalf("empty: %d %d", e, o)
 	}
 	for _, a := range []epochStart{{1, 0}, {1, 5}, {3, 10}, {4, 20}} {
-		le.assign(a.epoch, a.start)
+		le.Assign(a.epoch, a.start)
 	}
-	if err := le.persist(); err != nil {
+	if err := le.Persist(); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -30,19 +30,19 @@ func TestLeaderEpochsLineage(t *testing.T) {
 		{-1, -1, -1}, // undefined
 	}
 	for _, c := range cases {
-		if e, o := le.endOffsetFor(c.epoch, 30); e != c.wantEpoch || o != c.wantEnd {
+		if e, o := le.EndOffsetFor(c.epoch, 30); e != c.wantEpoch || o != c.wantEnd {
 			t.Errorf("epoch %d: got (%d, %d), want (%d, %d)", c.epoch, e, o, c.wantEpoch, c.wantEnd)
 		}
 	}
 	// The checkpoint survives a reload.
-	again, err := loadLeaderEpochs(dir)
+	again, err := Load(dir)
 	if err != nil || len(again.entries) != 3 || again.entries[2] != (epochStart{4, 20}) {
 		t.Fatalf("reload: %v %+v", err, again.entries)
 	}
-	if err := again.truncateFromEnd(20); err != nil || again.latest() != 3 {
-		t.Fatalf("truncate from end: %v latest %d", err, again.latest())
+	if err := again.TruncateFromEnd(20); err != nil || again.Latest() != 3 {
+		t.Fatalf("truncate from end: %v latest %d", err, again.Latest())
 	}
-	if err := again.truncateFromStart(12); err != nil || len(again.entries) != 1 || again.entries[0] != (epochStart{3, 12}) {
+	if err := again.TruncateFromStart(12); err != nil || len(again.entries) != 1 || again.entries[0] != (epochStart{3, 12}) {
 		t.Fatalf("truncate from start: %v %+v", err, again.entries)
 	}
 }
