@@ -99,6 +99,8 @@ func notController(resp kmsg.Response) bool {
 		return r.ErrorCode == nc
 	case *kmsg.AlterPartitionAssignmentsResponse:
 		return r.ErrorCode == nc
+	case *kmsg.UnregisterBrokerResponse:
+		return r.ErrorCode == nc
 	case *kmsg.DescribeQuorumResponse:
 		// Only the raft leader describes the quorum; a follower answers
 		// NOT_LEADER_OR_FOLLOWER for the partition.

@@ -15,7 +15,7 @@ func newClusterCmd(a *app) *cobra.Command {
   spool cluster elect-leaders --all-topics
   spool cluster metadata-quorum --bootstrap-controller localhost:9093`,
 	}
-	cmd.AddCommand(newClusterInfoCmd(a), newClusterHealthCmd(a), newClusterElectCmd(a), newClusterQuorumCmd(a))
+	cmd.AddCommand(newClusterInfoCmd(a), newClusterHealthCmd(a), newClusterElectCmd(a), newClusterQuorumCmd(a), newClusterDecommissionCmd(a))
 	return cmd
 }
 
