@@ -77,7 +77,8 @@ func (w workload) configs() map[string]*string {
 }
 
 // createTopic creates the topic and waits until every broker knows its
-// leaders, so the first produce does not race metadata propagation.
+// leaders and each leader serves its partition, so the first produce does
+// not race metadata propagation.
 func createTopic(ctx context.Context, addrs []string, topic string, partitions int32, rf int16, configs map[string]*string) error {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...), kgo.RetryTimeout(time.Minute))
 	if err != nil {
@@ -99,7 +100,21 @@ func createTopic(ctx context.Context, addrs []string, topic string, partitions i
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	return nil
+	// Kafka's Metadata may name a leader before that broker serves the
+	// partition; a produce cell would spend its time retrying.
+	for {
+		offs, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+		if err == nil {
+			err = offs.Error()
+		}
+		if err == nil && len(offs[topic]) == int(partitions) {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("topic %s: partitions not served: %v", topic, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func topicReady(addr, topic string, partitions int32) bool {
