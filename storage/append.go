@@ -64,6 +64,9 @@ func (l *Log) appendLocked(b []byte, leader bool, epoch int32, appendTime int64)
 	if l.closed {
 		return res, ErrClosed
 	}
+	if err := l.failure(); err != nil {
+		return res, err
+	}
 	if len(b) == 0 {
 		return res, nil
 	}

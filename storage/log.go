@@ -5,6 +5,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -43,6 +44,9 @@ type Log struct {
 	gen         uint64 // bumped by truncation so a stale flush is not credited
 	lastFlushMs int64
 	dirDirty    bool // a segment file was created since the last flush
+	// failed holds the first fsync error; once set it never clears (see
+	// ErrSyncFailed).
+	failed atomic.Pointer[error]
 
 	scratch [timeEntrySize]byte // index entry encoding under mu
 
@@ -163,6 +167,11 @@ func (l *Log) Close() error {
 }
 
 func (l *Log) closeLocked() error {
+	if err := l.failure(); err != nil {
+		// No clean-shutdown marker: the next open must recover and find
+		// out what reached the disk.
+		return err
+	}
 	if err := l.activeSeg().deactivate(l.files, l.scratch[:]); err != nil {
 		return err
 	}
@@ -174,7 +183,7 @@ func (l *Log) closeLocked() error {
 			return err
 		}
 	}
-	if err := syncDir(l.dir); err != nil {
+	if err := l.syncLogDir(); err != nil {
 		return err
 	}
 	l.flushed = l.leo
@@ -192,7 +201,7 @@ func (l *Log) syncSegmentFiles(s *segment, indexes bool) error {
 		if err != nil {
 			return err
 		}
-		err = l.fsync(ref.f)
+		err = l.syncFile(ref.f)
 		l.files.Unpin(ref)
 		if err != nil {
 			return err

@@ -14,6 +14,10 @@ import (
 func (l *Log) Sync(ctx context.Context, upTo int64) error {
 	for {
 		l.mu.Lock()
+		if err := l.failure(); err != nil {
+			l.mu.Unlock()
+			return fmt.Errorf("sync %s: %w", l.dir, err)
+		}
 		upTo = min(upTo, l.leo)
 		if upTo <= l.flushed {
 			l.mu.Unlock()
@@ -132,6 +136,10 @@ type startedFlush struct {
 func (l *Log) joinFlush(t *SyncTarget) (*flushWork, chan struct{}, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if err := l.failure(); err != nil {
+		t.Err = fmt.Errorf("sync %s: %w", l.dir, err)
+		return nil, nil, true
+	}
 	if min(t.UpTo, l.leo) <= l.flushed {
 		return nil, nil, true
 	}
@@ -191,7 +199,7 @@ func (l *Log) MaybeFlush(ctx context.Context) error {
 
 // flushDueLocked applies flush.messages and flush.ms.
 func (l *Log) flushDueLocked() bool {
-	if l.closed || l.leo <= l.flushed {
+	if l.closed || l.leo <= l.flushed || l.failure() != nil {
 		return false
 	}
 	if l.leo-l.flushed >= l.cfg.FlushIntervalMessages {
@@ -256,12 +264,12 @@ func (l *Log) runFlush(w *flushWork) error {
 	defer w.release(l.files)
 	defer l.flushes.observe(time.Now())
 	for _, ref := range w.refs {
-		if err := l.fsync(ref.f); err != nil {
+		if err := l.syncFile(ref.f); err != nil {
 			return err
 		}
 	}
 	if w.dir {
-		if err := syncDir(l.dir); err != nil {
+		if err := l.syncLogDir(); err != nil {
 			return err
 		}
 	}
