@@ -79,14 +79,21 @@ func parseInts(s string, v *int) error {
 	return err
 }
 
-// flush writes the checkpoint atomically.
+// flushLocked writes the checkpoint atomically; the lineage stays dirty
+// until a write succeeds.
 func (le *Lineage) flushLocked() error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "0\n%d\n", len(le.entries))
 	for _, e := range le.entries {
 		fmt.Fprintf(&b, "%d %d\n", e.epoch, e.start)
 	}
-	return storage.WriteFileAtomic(filepath.Join(le.dir, FileName), b.Bytes())
+	if err := storage.WriteFileAtomic(filepath.Join(le.dir, FileName), b.Bytes()); err != nil {
+		// The file on disk is stale: the next persist tries again.
+		le.dirty = true
+		return err
+	}
+	le.dirty = false
+	return nil
 }
 
 // Assign records that epoch starts at offset, if epoch is newer than the
@@ -111,7 +118,6 @@ func (le *Lineage) Persist() error {
 	if !le.dirty {
 		return nil
 	}
-	le.dirty = false
 	return le.flushLocked()
 }
 
@@ -158,7 +164,6 @@ func (le *Lineage) TruncateFromEnd(offset int64) error {
 		return nil
 	}
 	le.entries = le.entries[:i]
-	le.dirty = false
 	return le.flushLocked()
 }
 

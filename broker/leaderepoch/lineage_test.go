@@ -1,6 +1,10 @@
 package leaderepoch
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 func TestLeaderEpochsLineage(t *testing.T) {
 	dir := t.TempDir()
@@ -44,5 +48,48 @@ func TestLeaderEpochsLineage(t *testing.T) {
 	}
 	if err := again.TruncateFromStart(12); err != nil || len(again.entries) != 1 || again.entries[0] != (epochStart{3, 12}) {
 		t.Fatalf("truncate from start: %v %+v", err, again.entries)
+	}
+}
+
+// A checkpoint write that fails leaves the lineage dirty, so the next
+// persist writes it instead of reporting success with a stale file.
+func TestPersistRetriesFailedWrite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p-0")
+	le := New(dir) // the directory does not exist yet: writes fail
+	le.Assign(2, 0)
+	if err := le.Persist(); err == nil {
+		t.Fatal("persist into a missing directory succeeded")
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := le.Persist(); err != nil {
+		t.Fatalf("retried persist: %v", err)
+	}
+	again, err := Load(dir)
+	if err != nil || len(again.entries) != 1 || again.entries[0] != (epochStart{2, 0}) {
+		t.Fatalf("checkpoint after the retry: %v %+v, want epoch 2 at 0", err, again.entries)
+	}
+
+	// A failed truncation write is retried the same way.
+	le.Assign(3, 10)
+	if err := le.Persist(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := le.TruncateFromEnd(10); err == nil {
+		t.Fatal("truncation checkpoint into a missing directory succeeded")
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := le.Persist(); err != nil {
+		t.Fatalf("persist after a failed truncation write: %v", err)
+	}
+	again, err = Load(dir)
+	if err != nil || len(again.entries) != 1 || again.entries[0] != (epochStart{2, 0}) {
+		t.Fatalf("checkpoint after the truncation retry: %v %+v, want only epoch 2", err, again.entries)
 	}
 }
