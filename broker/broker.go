@@ -199,6 +199,7 @@ func (b *Broker) Register(mux *protocol.Mux) {
 	b.handle(mux, 45, 0, 1, b.async(b.handleAlterPartitionAssignments))
 	b.handle(mux, 46, 0, 0, b.async(b.handleListPartitionReassignments))
 	b.handle(mux, 64, 0, 0, b.async(b.handleUnregisterBroker))
+	b.handle(mux, 57, 0, 2, b.async(b.handleUpdateFeatures))
 	b.handle(mux, 43, 0, 2, b.async(b.handleElectLeaders))
 	b.handle(mux, 8, 2, 9, b.handleOffsetCommit)
 	b.handle(mux, 9, 1, 9, b.handleOffsetFetch)

@@ -101,6 +101,8 @@ func notController(resp kmsg.Response) bool {
 		return r.ErrorCode == nc
 	case *kmsg.UnregisterBrokerResponse:
 		return r.ErrorCode == nc
+	case *kmsg.UpdateFeaturesResponse:
+		return r.ErrorCode == nc
 	case *kmsg.DescribeQuorumResponse:
 		// Only the raft leader describes the quorum; a follower answers
 		// NOT_LEADER_OR_FOLLOWER for the partition.

@@ -38,6 +38,7 @@ func (c *Controller) Register(mux *protocol.Mux) {
 	mux.Handle(45, 0, 1, c.guard(alter, async(c.serveAlterPartitionAssignments)))
 	mux.Handle(46, 0, 0, c.guard(describe, c.serveListPartitionReassignments))
 	mux.Handle(64, 0, 0, c.guard(alter, async(c.serveUnregisterBroker)))
+	mux.Handle(57, 0, 2, c.guard(alter, async(c.serveUpdateFeatures)))
 	mux.Handle(56, 2, 3, c.guard(clusterAction, async(c.serveAlterPartition)))
 	mux.Handle(59, 0, 1, c.guard(clusterAction, c.serveFetchSnapshot))
 	mux.Handle(62, 0, 4, c.guard(clusterAction, async(c.serveBrokerRegistration)))
