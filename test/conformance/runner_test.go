@@ -43,7 +43,8 @@ type step struct {
 	wait bool
 	// settle re-sends a compared step for up to stepTimeout until both
 	// answers agree: for state the servers reach asynchronously
-	// (transaction markers written after EndTxn).
+	// (transaction markers written after EndTxn; Kafka's brokers apply a
+	// config change after the controller has acknowledged it).
 	settle bool
 	save   func(*side, kmsg.Response)
 	// check, when set, must hold for each server's answer.
