@@ -42,16 +42,27 @@ func (b *Broker) handleDescribeAcls(req *protocol.Request, respond func(protocol
 	respond(protocol.Msg(authz.Describe(b.Image().ACLs, r)))
 }
 
+// forwardACLs sends a CreateAcls or DeleteAcls the principal may make to
+// the active controller and waits until this broker's image has the
+// result; otherwise it returns the error every item of the answer gets.
+func (b *Broker) forwardACLs(ctx context.Context, req *protocol.Request, r kmsg.Request) (kmsg.Response, int16, *string) {
+	code, msg := b.aclGate(req, kmsg.ACLOperationAlter)
+	if code != 0 {
+		return nil, code, msg
+	}
+	raw, err := b.controllers.Request(ctx, r)
+	if err != nil {
+		return nil, kerr.RequestTimedOut.Code, kmsg.StringPtr(err.Error())
+	}
+	b.catchUpMetadata(ctx)
+	return raw, 0, nil
+}
+
 func (b *Broker) handleCreateAcls(ctx context.Context, req *protocol.Request) protocol.Response {
 	r := req.Msg.(*kmsg.CreateACLsRequest)
-	code, msg := b.aclGate(req, kmsg.ACLOperationAlter)
-	if code == 0 {
-		raw, err := b.controllers.Request(ctx, r)
-		if err == nil {
-			b.catchUpMetadata(ctx)
-			return protocol.Msg(raw)
-		}
-		code, msg = kerr.RequestTimedOut.Code, kmsg.StringPtr(err.Error())
+	raw, code, msg := b.forwardACLs(ctx, req, r)
+	if raw != nil {
+		return protocol.Msg(raw)
 	}
 	resp := r.ResponseKind().(*kmsg.CreateACLsResponse)
 	for range r.Creations {
@@ -64,14 +75,9 @@ func (b *Broker) handleCreateAcls(ctx context.Context, req *protocol.Request) pr
 
 func (b *Broker) handleDeleteAcls(ctx context.Context, req *protocol.Request) protocol.Response {
 	r := req.Msg.(*kmsg.DeleteACLsRequest)
-	code, msg := b.aclGate(req, kmsg.ACLOperationAlter)
-	if code == 0 {
-		raw, err := b.controllers.Request(ctx, r)
-		if err == nil {
-			b.catchUpMetadata(ctx)
-			return protocol.Msg(raw)
-		}
-		code, msg = kerr.RequestTimedOut.Code, kmsg.StringPtr(err.Error())
+	raw, code, msg := b.forwardACLs(ctx, req, r)
+	if raw != nil {
+		return protocol.Msg(raw)
 	}
 	resp := r.ResponseKind().(*kmsg.DeleteACLsResponse)
 	for range r.Filters {
