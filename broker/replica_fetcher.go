@@ -74,10 +74,27 @@ type replicaFetcher struct {
 	wake   chan struct{}
 }
 
+// followState is one partition's place in a fetcher. add makes a new one,
+// so a response to a request built before the partition was (re-)added,
+// for an earlier leader or leader epoch, no longer matches and is dropped.
 type followState struct {
 	backoffUntil time.Time // after an error, until the image moves on
 }
 
+// fetching is a partition in a request in flight, with the state it was
+// requested under.
+type fetching struct {
+	p  *partition
+	st *followState
+}
+
+// add and remove take f.mu, which handle holds while it applies a
+// response: once they return, no response to an earlier request touches
+// the partition's log. A new leader relies on this: it starts its epoch at
+// its log end, and a late response from the old leader appended after that
+// would put the old epoch's batches inside the new epoch, where followers
+// holding the same batches are told to truncate them and then fetch them
+// again, forever.
 func (f *replicaFetcher) add(p *partition) {
 	f.mu.Lock()
 	f.parts[p] = &followState{}
@@ -146,7 +163,7 @@ func (f *replicaFetcher) run(ctx context.Context) {
 func (f *replicaFetcher) leaderAddr() string { return f.m.b.interBrokerAddr(f.leader) }
 
 // request builds one sessionless Fetch for every partition not backing off.
-func (f *replicaFetcher) request(now time.Time) (*kmsg.FetchRequest, map[tp]*partition) {
+func (f *replicaFetcher) request(now time.Time) (*kmsg.FetchRequest, map[tp]fetching) {
 	static := f.m.b.cfg.Static
 	req := kmsg.NewPtrFetchRequest()
 	req.SetVersion(12)
@@ -155,7 +172,7 @@ func (f *replicaFetcher) request(now time.Time) (*kmsg.FetchRequest, map[tp]*par
 	req.MinBytes = 1
 	req.MaxBytes = 16 << 20
 	req.SessionEpoch = -1
-	parts := map[tp]*partition{}
+	parts := map[tp]fetching{}
 	byTopic := map[string]int{}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -178,26 +195,27 @@ func (f *replicaFetcher) request(now time.Time) (*kmsg.FetchRequest, map[tp]*par
 			req.Topics = append(req.Topics, t)
 		}
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
-		parts[tp{p.topic, p.id}] = p
+		parts[tp{p.topic, p.id}] = fetching{p, st}
 	}
 	return req, parts
 }
 
-func (f *replicaFetcher) handle(resp *kmsg.FetchResponse, parts map[tp]*partition) {
+// handle applies a response to the partitions still fetched under the
+// state they were requested with; the others moved to another leader, or
+// stopped being followed, while the request was in flight.
+func (f *replicaFetcher) handle(resp *kmsg.FetchResponse, parts map[tp]fetching) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	for _, t := range resp.Topics {
 		for _, rp := range t.Partitions {
-			p := parts[tp{t.Topic, rp.Partition}]
-			if p == nil {
+			pf, ok := parts[tp{t.Topic, rp.Partition}]
+			if !ok || f.parts[pf.p] != pf.st {
 				continue
 			}
-			if err := f.apply(p, &rp); err != nil {
-				f.m.b.log.Info("replica fetch of a partition failed", zap.Stringer("partition", tp{p.topic, p.id}),
+			if err := f.apply(pf.p, &rp); err != nil {
+				f.m.b.log.Info("replica fetch of a partition failed", zap.Stringer("partition", tp{pf.p.topic, pf.p.id}),
 					zap.Int32("leader", f.leader), zap.Error(err))
-				f.mu.Lock()
-				if st := f.parts[p]; st != nil {
-					st.backoffUntil = time.Now().Add(500 * time.Millisecond)
-				}
-				f.mu.Unlock()
+				pf.st.backoffUntil = time.Now().Add(500 * time.Millisecond)
 			}
 		}
 	}

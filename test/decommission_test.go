@@ -65,8 +65,7 @@ func TestDecommissionUnderLoad(t *testing.T) {
 	}
 	// Brokers apply the completed moves a moment after the controller.
 	waitPartitions(t, adm, topic, func(p kadm.PartitionDetail) bool {
-		// Full ISRs are not required: see TestReassignUnderLoad.
-		return len(p.Replicas) == 2 && len(p.ISR) > 0 && !slices.Contains(p.ISR, 4) && p.Leader != 4 && !slices.Contains(p.Replicas, 4)
+		return len(p.Replicas) == 2 && len(p.ISR) == 2 && p.Leader != 4 && !slices.Contains(p.Replicas, 4)
 	})
 	time.Sleep(time.Second)
 	stop.Store(true)
