@@ -38,6 +38,9 @@ type Options struct {
 	// Levels reads and changes log levels (/v1/loggers); nil leaves the
 	// endpoint out.
 	Levels LevelSetter
+	// Console serves the web console's pages at / and its JSON API under
+	// /v1/; nil leaves them out.
+	Console http.Handler
 	// Scram looks up the SCRAM credentials basic auth checks passwords
 	// against.
 	Scram security.ScramLookup
@@ -70,6 +73,10 @@ func NewServer(o Options) *Server {
 	if o.Levels != nil {
 		mux.Handle("GET /v1/loggers", s.authenticated(http.HandlerFunc(s.getLoggers)))
 		mux.Handle("PUT /v1/loggers/{name}", s.authenticated(http.HandlerFunc(s.putLogger)))
+	}
+	if o.Console != nil {
+		// The least specific pattern: every path not served above.
+		mux.Handle("/", s.authenticated(o.Console))
 	}
 	s.srv = &http.Server{
 		Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,

@@ -13,6 +13,7 @@ import (
 
 	"spool/admin"
 	"spool/config"
+	"spool/console"
 	"spool/controller/metadata"
 	"spool/logging"
 	"spool/security"
@@ -24,6 +25,7 @@ type nodeHTTP struct {
 	settings admin.Settings
 	ln       net.Listener
 	srv      *admin.Server
+	console  *console.Console
 	registry *prometheus.Registry
 	stopping atomic.Bool
 }
@@ -74,6 +76,8 @@ func (n *node) serveHTTP() {
 	if n.http.settings.Auth == admin.AuthBasic {
 		opts.Scram = n.scramForHTTP()
 	}
+	n.http.console = n.newConsole()
+	opts.Console = n.http.console
 	n.http.srv = admin.NewServer(opts)
 	n.http.srv.Serve(n.http.ln)
 }
@@ -87,6 +91,7 @@ func (n *node) stopHTTP() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		n.http.srv.Shutdown(ctx)
+		n.http.console.Close()
 	} else if n.http.ln != nil {
 		n.http.ln.Close()
 	}
