@@ -23,6 +23,8 @@ command -v gcc >/dev/null 2>&1 || need_apt+=(gcc libc6-dev)
 # The Java client and Kafka Streams runners build with Maven on a JDK 17+.
 command -v javac >/dev/null 2>&1 || need_apt+=(default-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+# The web console's page test loads every page in headless Chromium.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 
 if ((${#need_apt[@]})); then
 	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
