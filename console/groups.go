@@ -2,11 +2,13 @@ package console
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 type groupSummary struct {
@@ -104,6 +106,9 @@ func (c *Console) group(ctx context.Context, r *http.Request) (any, error) {
 	}
 	d, ok := lags[name]
 	if !ok {
+		return nil, notFound("unknown group " + name)
+	}
+	if errors.Is(d.DescribeErr, kerr.GroupIDNotFound) {
 		return nil, notFound("unknown group " + name)
 	}
 	if d.DescribeErr != nil {
