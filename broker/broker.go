@@ -16,6 +16,7 @@ import (
 	"spool/protocol"
 	"spool/security"
 	"spool/storage"
+	"spool/tiered"
 )
 
 // Config is what a broker needs to run.
@@ -50,6 +51,9 @@ type Config struct {
 	// Quotas throttles clients over their produce and fetch byte rates
 	// (see quotas.go); nil throttles nobody.
 	Quotas Quotas
+	// Tier is the remote tier (remote.log.storage.system.enable); nil
+	// when tiered storage is off.
+	Tier *tiered.Tier
 }
 
 // Broker is the data plane of one node.
@@ -145,6 +149,10 @@ func (b *Broker) Start() error {
 	go func() { defer b.wg.Done(); b.runRetention(ctx) }()
 	b.wg.Add(1)
 	go func() { defer b.wg.Done(); b.runCleaner(ctx) }()
+	if b.cfg.Tier != nil {
+		b.wg.Add(1)
+		go func() { defer b.wg.Done(); b.runRemoteLogManager(ctx) }()
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -198,13 +199,19 @@ func (op *fetchOp) readOne(img *metadata.Image, t *fetchTarget, res *fetchResult
 	}
 	// Read the bounds before the records: the records then never run past
 	// the high watermark reported with them.
-	hw, lso, start := p.HighWatermark(), p.lastStableOffset(), p.log.LogStartOffset()
+	hw, lso, start := p.HighWatermark(), p.lastStableOffset(), p.logStartOffset()
 	maxOffset := hw
 	if op.isolation == readCommitted {
 		maxOffset = lso
 	}
 	sl, err := p.log.Read(t.offset, min(int(max(t.maxBytes, 0)), limit), maxOffset, minOne)
 	if err != nil {
+		if errors.Is(err, storage.ErrOffsetOutOfRange) && t.offset < p.log.LogStartOffset() && op.readRemote(p, t, res, limit, minOne) {
+			if res.errCode == 0 {
+				res.hw, res.lso, res.logStart, res.p = hw, lso, p.logStartOffset(), p
+			}
+			return
+		}
 		res.errCode = storageErrorCode(err)
 		return
 	}

@@ -177,7 +177,7 @@ func (fb *fetchBody) records(sl *storage.Slice) {
 		sl.Release()
 		return
 	}
-	if n < copyBelow {
+	if n < copyBelow || sl.InMemory() {
 		at := len(fb.buf)
 		if buf, err := sl.ReadAll(fb.buf); err == nil {
 			fb.buf, fb.copied = buf, fb.copied+n

@@ -15,8 +15,8 @@ const (
 	listLatest        = -1
 	listEarliest      = -2
 	listMaxTimestamp  = -3 // KIP-734
-	listEarliestLocal = -4 // KIP-405: no tiered storage, so the log start
-	listLatestTiered  = -5 // KIP-1005: nothing is tiered
+	listEarliestLocal = -4 // KIP-405: the local log start
+	listLatestTiered  = -5 // KIP-1005: the last offset in the remote tier
 )
 
 func (b *Broker) handleListOffsets(req *protocol.Request, respond func(protocol.Response)) {
@@ -76,10 +76,18 @@ func (b *Broker) listOffset(t *metadata.Topic, rp *kmsg.ListOffsetsRequestTopicP
 	case listLatest:
 		_, epoch := p.leadership()
 		sp.Offset, sp.LeaderEpoch = fetchable, epoch
-	case listEarliest, listEarliestLocal:
+	case listEarliest:
+		b.loadTiered(p)
+		start := p.logStartOffset()
+		sp.Offset, sp.LeaderEpoch = start, p.epochAt(start, math.MaxInt64)
+		if start < p.log.LogStartOffset() {
+			sp.LeaderEpoch = b.remoteEpochAt(p, start)
+		}
+	case listEarliestLocal:
 		start := p.log.LogStartOffset()
 		sp.Offset, sp.LeaderEpoch = start, p.epochAt(start, math.MaxInt64)
 	case listLatestTiered:
+		sp.Offset, sp.LeaderEpoch = b.latestTiered(p)
 	case listMaxTimestamp:
 		ts, off := p.log.MaxTimestamp()
 		if off < fetchable {

@@ -53,6 +53,14 @@ type partition struct {
 
 	waitMu  sync.Mutex
 	waiters map[chan struct{}]struct{}
+
+	// remoteStart is the first offset in the remote tier, -1 when nothing
+	// is there (or the topic is not tiered): the log start offset clients
+	// see when it is below the local one.
+	remoteStart atomic.Int64
+	// remote is the partition's remote view and the leader epoch it was
+	// loaded under; owned by the remote log manager (remote_log_manager.go).
+	remote remoteState
 }
 
 func newPartition(topic string, id int32, topicID [16]byte, l *storage.Log) *partition {
@@ -60,6 +68,7 @@ func newPartition(topic string, id int32, topicID [16]byte, l *storage.Log) *par
 	p.highWatermark.Store(l.LogEndOffset())
 	p.producers = newProducerStates()
 	p.snapshotAt = -1
+	p.remoteStart.Store(-1)
 	p.epochs = leaderepoch.New(l.Dir())
 	return p
 }

@@ -16,6 +16,7 @@ import (
 	"spool/broker/leaderepoch"
 	"spool/controller/metadata"
 	"spool/storage"
+	"spool/tiered"
 )
 
 // tp names a topic partition.
@@ -54,6 +55,7 @@ func (rm *replicaManager) onMetadata(prev, next *metadata.Image, ch metadata.Top
 	self := rm.b.cfg.NodeID
 	for _, t := range ch.Deleted {
 		rm.removeTopic(t)
+		rm.deleteRemote(prev, t)
 	}
 	var work []partitionWork
 	for _, t := range ch.Created {
@@ -266,6 +268,9 @@ func (rm *replicaManager) removeReplica(key tp) {
 	rm.mu.Unlock()
 	if part == nil {
 		return
+	}
+	if rm.b.cfg.Tier != nil {
+		rm.b.cfg.Tier.Forget(tiered.PartitionKey{Topic: part.topic, TopicID: part.topicID, Partition: part.id})
 	}
 	rm.b.fetchers.unfollow(part)
 	part.close()

@@ -31,9 +31,15 @@ func (b *Broker) runRetention(ctx context.Context) {
 }
 
 func (b *Broker) applyRetention(ctx context.Context) {
+	img := b.Image()
 	for _, p := range b.hostedPartitions() {
 		if ctx.Err() != nil {
 			return
+		}
+		if _, tiered := b.tierLimits(img, p.topic); tiered {
+			// The remote log manager deletes a tiered log's segments,
+			// and only once they are copied.
+			continue
 		}
 		n, err := p.log.ApplyRetention()
 		switch {

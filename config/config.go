@@ -43,6 +43,8 @@ func New(props map[string]string) (*Config, []Problem, []string) {
 		if d == nil {
 			if IsSecurityKey(k) {
 				problems = append(problems, Problem{k, "unknown security setting; Spool refuses it rather than run without it"})
+			} else if isTieredKey(k) {
+				problems = append(problems, Problem{k, "unknown remote storage setting"})
 			} else {
 				unknown = append(unknown, k)
 			}

@@ -38,7 +38,7 @@ type Def struct {
 // The one table of every config Spool knows, by scope and name. A few names
 // (compression.type, min.insync.replicas, ...) exist in both scopes.
 var (
-	brokerByName = index(concat(brokerDefs, securityDefs, authzDefs, httpDefs), ScopeBroker)
+	brokerByName = index(concat(brokerDefs, securityDefs, authzDefs, httpDefs, tieredDefs), ScopeBroker)
 	topicByName  = index(topicDefs, ScopeTopic)
 )
 

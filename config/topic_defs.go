@@ -29,9 +29,10 @@ var topicDefs = []Def{
 	def("segment.jitter.ms", TypeLong, "0", "Random jitter subtracted from the roll age.").rule(atLeast(0)).broker("log.roll.jitter.ms"),
 	def("segment.ms", TypeLong, "604800000", "Age at which a segment rolls.").rule(atLeast(1)).broker("log.roll.ms"),
 	def("unclean.leader.election.enable", TypeBoolean, "false", "Allow an out-of-sync replica to become leader.").broker("unclean.leader.election.enable"),
-	def("remote.storage.enable", TypeBoolean, "false", "Tiered storage is not supported; must stay false.").rule(oneOf("false")),
-	def("local.retention.ms", TypeLong, "-2", "Tiered storage local retention; accepted for compatibility.").rule(atLeast(-2)),
-	def("local.retention.bytes", TypeLong, "-2", "Tiered storage local retention; accepted for compatibility.").rule(atLeast(-2)),
+	// Tiered storage; the rules across keys are CheckTiering's.
+	def("remote.storage.enable", TypeBoolean, "false", "Upload closed segments to the object store (needs remote.log.storage.system.enable)."),
+	def("local.retention.ms", TypeLong, "-2", "Age after which uploaded segments leave the local disk; -2 follows retention.ms.").rule(atLeast(-2)).broker("log.local.retention.ms"),
+	def("local.retention.bytes", TypeLong, "-2", "Local bytes kept once segments are uploaded; -2 follows retention.bytes.").rule(atLeast(-2)).broker("log.local.retention.bytes"),
 	def("leader.replication.throttled.replicas", TypeList, "", "Accepted for compatibility; replication is not throttled."),
 	def("follower.replication.throttled.replicas", TypeList, "", "Accepted for compatibility; replication is not throttled."),
 }

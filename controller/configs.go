@@ -89,7 +89,7 @@ func (c *Controller) alterConfigs(ctx context.Context, targets []configTarget, v
 				errs[i] = errf(kerr.InvalidRequest, "Duplicate resource: type %d, name %q", t.typ, t.name)
 				continue
 			}
-			rrecs, e := configRecords(img, res, t.change)
+			rrecs, e := configRecords(img, res, t.change, c.tieringCheck(img))
 			if e != nil {
 				errs[i] = e
 				continue
@@ -118,7 +118,7 @@ func (c *Controller) alterConfigs(ctx context.Context, targets []configTarget, v
 // configRecords checks the resource, applies change to its current configs,
 // validates every key whose value changes, and returns the records that take
 // the resource from its current configs to the new ones.
-func configRecords(img *metadata.Image, res metadata.ConfigResource, change configChange) ([]metadata.Record, *topicError) {
+func configRecords(img *metadata.Image, res metadata.ConfigResource, change configChange, tiering tieringCheck) ([]metadata.Record, *topicError) {
 	if e := checkConfigResource(img, res); e != nil {
 		return nil, e
 	}
@@ -126,6 +126,11 @@ func configRecords(img *metadata.Image, res metadata.ConfigResource, change conf
 	next, e := change(cur)
 	if e != nil {
 		return nil, e
+	}
+	if res.Type == metadata.ConfigResourceTopic && tiering != nil {
+		if e := tiering(cur, next); e != nil {
+			return nil, e
+		}
 	}
 	var recs []metadata.Record
 	for _, name := range slices.Sorted(maps.Keys(next)) {

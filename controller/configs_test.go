@@ -32,7 +32,6 @@ func TestValidateConfig(t *testing.T) {
 		{"topic timestamp type bad", topic, "message.timestamp.type", "Now", kerr.InvalidConfig, "must be one of CreateTime, LogAppendTime"},
 		{"topic ratio", topic, "min.cleanable.dirty.ratio", "1.5", kerr.InvalidConfig, "between 0 and 1"},
 		{"topic int overflow", topic, "max.message.bytes", "99999999999", kerr.InvalidConfig, "not a valid int"},
-		{"topic tiered storage", topic, "remote.storage.enable", "true", kerr.InvalidConfig, "must be one of false"},
 		{"broker dynamic", broker, "log.retention.ms", "1000", nil, ""},
 		{"broker dynamic bad", broker, "message.max.bytes", "-1", kerr.InvalidConfig, "message.max.bytes: must be at least 0"},
 		{"broker static only", broker, "log.dirs", "/tmp/x", kerr.InvalidRequest, "Cannot update these configs dynamically: log.dirs"},
@@ -106,7 +105,7 @@ func TestConfigRecords(t *testing.T) {
 		{"group resource", metadata.ConfigResource{Type: 32, Name: "g"}, incr(32), kerr.InvalidRequest, ""},
 	}
 	for _, tc := range cases {
-		recs, e := configRecords(img, tc.res, tc.change)
+		recs, e := configRecords(img, tc.res, tc.change, nil)
 		if tc.want != nil {
 			if e == nil || e.err != tc.want {
 				t.Errorf("%s: got %v, want %v", tc.name, e, tc.want)

@@ -86,6 +86,9 @@ func (tc *topicCreator) create(t *kmsg.CreateTopicsRequestTopic, resp *kmsg.Crea
 	if e := validateTopicConfigs(t.Configs); e != nil {
 		return nil, e
 	}
+	if e := tc.checkTiering(t.Configs); e != nil {
+		return nil, e
+	}
 	assignment, e := tc.assignment(t)
 	if e != nil {
 		return nil, e

@@ -15,7 +15,15 @@ type Slice struct {
 	ref   *FileRef
 	pos   int64
 	n     int
+	mem   []byte // the batches themselves, for records read from elsewhere
 }
+
+// MemSlice is a Slice of batches already in memory (read from the remote
+// tier); it has no File and is always copied into a response.
+func MemSlice(b []byte) Slice { return Slice{n: len(b), mem: b} }
+
+// InMemory reports a MemSlice.
+func (s *Slice) InMemory() bool { return s.mem != nil }
 
 // File is the segment file holding the region, nil for an empty Slice.
 func (s *Slice) File() *os.File {
@@ -47,6 +55,9 @@ func (s *Slice) Release() {
 func (s *Slice) ReadAll(dst []byte) ([]byte, error) {
 	if s.n == 0 {
 		return dst, nil
+	}
+	if s.mem != nil {
+		return append(dst, s.mem...), nil
 	}
 	if s.ref == nil {
 		return dst, fmt.Errorf("read slice: released")

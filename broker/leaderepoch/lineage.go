@@ -217,3 +217,21 @@ func Open(l *storage.Log) (*Lineage, error) {
 	}
 	return le, le.Persist()
 }
+
+// Slice returns the epochs of the offsets [from, below): the last epoch
+// starting at or before from, and every later one starting before below.
+// It is what a segment's remote copy carries (KIP-405).
+func (le *Lineage) Slice(from, below int64) (epochs []int32, starts []int64) {
+	le.mu.Lock()
+	defer le.mu.Unlock()
+	for i, e := range le.entries {
+		if e.start >= below {
+			break
+		}
+		if i+1 < len(le.entries) && le.entries[i+1].start <= from {
+			continue
+		}
+		epochs, starts = append(epochs, e.epoch), append(starts, e.start)
+	}
+	return epochs, starts
+}

@@ -21,6 +21,7 @@ import (
 	"spool/protocol"
 	"spool/security"
 	"spool/storage"
+	"spool/tiered"
 )
 
 // node wires one process: its listeners, controller and broker.
@@ -31,6 +32,7 @@ type node struct {
 	clusterID string
 	dirIDs    [][16]byte
 	files     *storage.FileCache
+	tier      *tiered.Tier // nil unless remote.log.storage.system.enable
 
 	ctrl       *controller.Controller
 	brk        *broker.Broker
@@ -65,6 +67,9 @@ func prepareNode(static *config.Config, cfg *config.Node, dev bool, clusterID st
 		return nil, usageErrorf("%v", err)
 	}
 	n.authz = az
+	if n.tier, err = buildTier(static, cfg.Broker); err != nil {
+		return nil, err
+	}
 	sec, err := buildSecurity(static, cfg, func(controller bool) security.ScramLookup {
 		if controller {
 			return scramLookup(func() *metadata.Image {
@@ -231,7 +236,7 @@ func (n *node) start() error {
 			KeepMetadataLog:   !n.cfg.Controller, MetadataLogDir: n.cfg.MetadataLogDir,
 			Files: n.files, Logger: n.log,
 			InterBrokerDial: n.sec.interBrokerDial, ControllerDial: n.sec.controllerDial,
-			Keystores: n.sec.keystores(n.cfg), Authorizer: n.authz,
+			Keystores: n.sec.keystores(n.cfg), Authorizer: n.authz, Tier: n.tier,
 		})
 		if err != nil {
 			return err

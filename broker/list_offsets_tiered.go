@@ -1,0 +1,61 @@
+package broker
+
+import (
+	"context"
+
+	"go.uber.org/zap"
+)
+
+// loadTiered makes sure a tiered partition's remote start is known before
+// it is reported (the first request after a restart may come before the
+// remote log manager's first run). A failure is logged and the local
+// start answers.
+func (b *Broker) loadTiered(p *partition) {
+	if _, ok := b.tierLimits(b.Image(), p.topic); !ok {
+		return
+	}
+	if _, err := b.remoteView(context.Background(), p); err != nil {
+		b.log.Warn("remote storage: cannot read the partition's remote segments", zap.Stringer("partition", tp{p.topic, p.id}), zap.Error(err))
+	}
+}
+
+// remoteEpochAt is the leader epoch of a remote offset, from the epochs
+// its segment's metadata carries; -1 when unknown.
+func (b *Broker) remoteEpochAt(p *partition, offset int64) int32 {
+	p.remote.mu.Lock()
+	v := p.remote.view
+	p.remote.mu.Unlock()
+	if v == nil {
+		return -1
+	}
+	epoch := int32(-1)
+	for _, s := range v.Segments() {
+		if s.StartOffset > offset || s.EndOffset < offset {
+			continue
+		}
+		for _, e := range s.LeaderEpochs {
+			if e.Start <= offset {
+				epoch = e.Epoch
+			}
+		}
+		return epoch
+	}
+	return epoch
+}
+
+// latestTiered answers ListOffsets -5: the last offset in the remote
+// tier and its epoch, -1 when nothing is there.
+func (b *Broker) latestTiered(p *partition) (int64, int32) {
+	b.loadTiered(p)
+	p.remote.mu.Lock()
+	v := p.remote.view
+	p.remote.mu.Unlock()
+	if v == nil {
+		return -1, -1
+	}
+	_, end, _, ok := v.Bounds()
+	if !ok {
+		return -1, -1
+	}
+	return end, b.remoteEpochAt(p, end)
+}
