@@ -20,10 +20,10 @@ var tieredDefs = []Def{
 	def("rsm.config.storage.s3.path.style.access.enabled", TypeBoolean, "false", "Address the bucket in the path rather than the host name (most S3-compatible stores need it)."),
 	def("rsm.config.storage.aws.access.key.id", TypeString, "", "Access key; without it the SDK's default credential chain is used.").noDefault(),
 	def("rsm.config.storage.aws.secret.access.key", TypePassword, "", "Secret key paired with the access key.").noDefault(),
-	def("rsm.config.storage.s3.multipart.upload.part.size", TypeInt, "26214400", "Part size of multipart uploads; smaller files go in one PUT.").rule(atLeast(5<<20)),
+	def("rsm.config.storage.s3.multipart.upload.part.size", TypeInt, "26214400", "Part size of multipart uploads; smaller files go in one PUT.").rule(atLeast(5 << 20)),
 	def("rsm.config.storage.s3.api.call.timeout", TypeLong, "30000", "Longest one object-store call may take, retries included, before it fails.").rule(atLeast(1)),
 	def("rsm.config.key.prefix", TypeString, "", "Prefix of every object key, e.g. cluster-a/.").noDefault(),
-	def("rsm.config.fetch.chunk.size", TypeInt, "4194304", "Bytes read from a remote segment per ranged GET and cached together.").rule(atLeast(64<<10)),
+	def("rsm.config.fetch.chunk.size", TypeInt, "4194304", "Bytes read from a remote segment per ranged GET and cached together.").rule(atLeast(64 << 10)),
 	def("rsm.config.fetch.chunk.cache.size", TypeLong, "67108864", "Memory for cached remote chunks; the least recently used go first.").rule(atLeast(0)),
 }
 

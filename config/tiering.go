@@ -60,10 +60,11 @@ func LocalRetention(l Layers, m map[string]string, local, total string) int64 {
 	return l.TopicInt(m, total)
 }
 
-
 // tieringError carries Kafka's own message, capitalised as Kafka's is.
 type tieringError string
 
 func (e tieringError) Error() string { return string(e) }
 
-func tieringErrorf(format string, args ...any) error { return tieringError(fmt.Sprintf(format, args...)) }
+func tieringErrorf(format string, args ...any) error {
+	return tieringError(fmt.Sprintf(format, args...))
+}
