@@ -68,12 +68,12 @@ func TestTieredKillDuringCopiesAndDeletes(t *testing.T) {
 		produced += 1500
 		prod.Close()
 		before := len(s3.keys(t, ".rsm-manifest"))
-		waitFor(t, "copies under way", time.Minute, n, func() bool {
+		waitTiered(t, "copies under way", time.Minute, n, func() bool {
 			return len(s3.keys(t, ".rsm-manifest")) > before+3
 		})
 		n.Kill()
 		n.Start()
-		waitFor(t, fmt.Sprintf("round %d: bucket consistent after restart", round), time.Minute, n, func() bool {
+		waitTiered(t, fmt.Sprintf("round %d: bucket consistent after restart", round), time.Minute, n, func() bool {
 			states, orphans := s3.bucketState(t)
 			return len(orphans) == 0 && states["COPY_SEGMENT_STARTED"] == 0 && states["DELETE_SEGMENT_STARTED"] == 0 &&
 				localSegments(t, n, tieredTopic, 0) <= 6

@@ -135,7 +135,7 @@ func fetchAt(t *testing.T, addr, topic string, offset int64, timeout time.Durati
 	return sp.ErrorCode, len(sp.RecordBatches), nil
 }
 
-func waitFor(t *testing.T, what string, d time.Duration, n *harness.Node, ok func() bool) {
+func waitTiered(t *testing.T, what string, d time.Duration, n *harness.Node, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !ok() {

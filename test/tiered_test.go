@@ -63,7 +63,7 @@ func TestTieredStorage(t *testing.T) {
 	const first = 3000 // about 1 MB: some 60 segments
 	produceTiered(t, prod, 0, first)
 
-	waitFor(t, "segments copied and local ones deleted", time.Minute, n, func() bool {
+	waitTiered(t, "segments copied and local ones deleted", time.Minute, n, func() bool {
 		local, _ := listSpecialOffset(t, n.Addr, tieredTopic, -4)
 		return len(s3.keys(t, ".rsm-manifest")) >= 40 && local > 2000
 	})
@@ -119,7 +119,7 @@ func TestTieredStorage(t *testing.T) {
 	}
 
 	s3.down.Store(false)
-	waitFor(t, "copies resumed after the outage", time.Minute, n, func() bool {
+	waitTiered(t, "copies resumed after the outage", time.Minute, n, func() bool {
 		return localSegments(t, n, tieredTopic, 0) <= 6
 	})
 	consumeTiered(t, n.Addr, first+more)
@@ -131,7 +131,7 @@ func TestTieredStorage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "remote objects removed with the topic", time.Minute, n, func() bool {
+	waitTiered(t, "remote objects removed with the topic", time.Minute, n, func() bool {
 		return len(s3.keys(t, "")) == 0
 	})
 }
