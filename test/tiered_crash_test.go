@@ -45,7 +45,6 @@ func (f *fakeS3) bucketState(t *testing.T) (states map[string]int, orphans []str
 	return states, orphans
 }
 
-
 // TestTieredKillDuringCopiesAndDeletes kills the broker with SIGKILL while
 // it copies segments and remote retention deletes old ones, three times;
 // after each restart the bucket settles with every manifest finished and
