@@ -62,7 +62,10 @@ var brokerFamilies = []family{
 	cleanerCleans, cleanerFailures, cleanerBefore, cleanerAfter, cleanerDropped, cleanerSeconds, cleanerDirtyRatio, cleanerCleanable,
 }
 
-func (c *brokerCollector) Describe(ch chan<- *prometheus.Desc) { describe(ch, brokerFamilies) }
+func (c *brokerCollector) Describe(ch chan<- *prometheus.Desc) {
+	describe(ch, brokerFamilies)
+	describe(ch, tieredFamilies)
+}
 
 func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.b.Stats()
@@ -100,6 +103,7 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	cleanerSeconds.emit(ch, s.Cleaner.Seconds)
 	cleanerDirtyRatio.emit(ch, s.Cleaner.MaxDirtyRatio)
 	cleanerCleanable.emit(ch, float64(s.Cleaner.CleanableBytes))
+	collectTiered(ch, s.Tiered)
 }
 
 func collectTraffic(ch chan<- prometheus.Metric, traffic []broker.TopicTraffic) {

@@ -35,6 +35,9 @@ type Stats struct {
 	TxnsByState   map[string]int
 
 	Cleaner CleanerTotals
+	// Tiered is the remote tier's traffic and backlog; nil when tiered
+	// storage is off.
+	Tiered *TieredStats
 	// Flushes times the flushes of the partition logs.
 	Flushes *storage.FlushStats
 }
@@ -142,6 +145,7 @@ func (b *Broker) Stats() Stats {
 	b.partitionStats(img, &s)
 	s.GroupsByState, s.Lag = b.groupStats()
 	s.TxnsByState = b.txnStats()
+	s.Tiered = b.tieredStats(img)
 	return s
 }
 

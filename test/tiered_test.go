@@ -53,8 +53,16 @@ func TestTieredStorage(t *testing.T) {
 	s3 := newFakeS3(t)
 	// Two chunks of cache: the first segments' chunks are long evicted
 	// when the store goes down, so reading them needs the store.
-	n := harness.SingleNode(t, s3.props(map[string]string{"rsm.config.fetch.chunk.cache.size": "131072"}))
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	n := harness.SingleNode(t, s3.props(map[string]string{"rsm.config.fetch.chunk.cache.size": "131072", "http.listener": httpAddr}))
 	n.Start()
+	metric := func(name string) float64 {
+		v, ok := value(scrape(t, "http://"+httpAddr), name, nil)
+		if !ok {
+			t.Fatalf("no %s on /metrics", name)
+		}
+		return v
+	}
 	adm := admin(t, n.Addr)
 	makeTopic(t, adm, tieredTopic, 1, map[string]string{
 		"remote.storage.enable": "true", "internal.segment.bytes": "16384", "local.retention.bytes": "40000",
@@ -82,6 +90,10 @@ func TestTieredStorage(t *testing.T) {
 		t.Errorf("latest tiered offset %d, want past 2000", end)
 	}
 	consumeTiered(t, n.Addr, first)
+	if metric("spool_remote_copy_bytes_total") < 500_000 || metric("spool_remote_fetch_bytes_total") < 500_000 ||
+		metric("spool_remote_cache_hits_total") == 0 || metric("spool_remote_log_segments") < 40 {
+		t.Errorf("remote metrics do not show the copies and reads")
+	}
 
 	if err := n.Stop(); err != nil {
 		t.Fatalf("stop: %v\n%s", err, n.Output())
@@ -102,6 +114,9 @@ func TestTieredStorage(t *testing.T) {
 	time.Sleep(3 * time.Second) // ten task intervals
 	if local, _ := listSpecialOffset(t, n.Addr, tieredTopic, -4); local > tieredEnd+1 {
 		t.Errorf("local log start moved to %d, past the last copied offset %d, while the store was down", local, tieredEnd)
+	}
+	if lag := metric("spool_remote_copy_lag_segments"); lag < 10 || metric("spool_remote_copy_errors_total") == 0 {
+		t.Errorf("the outage does not show: copy lag %v segments, copy errors %v", lag, metric("spool_remote_copy_errors_total"))
 	}
 	if segs := localSegments(t, n, tieredTopic, 0); segs < segsBefore+10 {
 		t.Errorf("%d local segments with the store down (%d before %d more records), want them all kept", segs, segsBefore, more)
