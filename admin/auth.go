@@ -12,8 +12,11 @@ import (
 	"spool/security"
 )
 
-// authenticated wraps h with the configured authentication. Any
-// authenticated principal may read; there is no per-endpoint authorization.
+// authenticated wraps h with the configured authentication and records
+// the principal in the request's context (security.PrincipalFromContext):
+// the basic-auth user, the certificate's mapped name, or ANONYMOUS without
+// authentication. Any authenticated principal may read; the console's
+// writes authorize that principal as the Kafka API would.
 func (s *Server) authenticated(h http.Handler) http.Handler {
 	switch s.settings.Auth {
 	case AuthBasic:
@@ -27,7 +30,7 @@ func (s *Server) authenticated(h http.Handler) http.Handler {
 				http.Error(w, "authentication required", http.StatusUnauthorized)
 				return
 			}
-			h.ServeHTTP(w, r)
+			h.ServeHTTP(w, r.WithContext(security.ContextWithPrincipal(r.Context(), security.User(user))))
 		})
 	case AuthMTLS:
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -37,14 +40,17 @@ func (s *Server) authenticated(h http.Handler) http.Handler {
 				http.Error(w, "a client certificate is required", http.StatusUnauthorized)
 				return
 			}
-			if _, err := s.settings.Mapper.Map(security.SubjectDN(r.TLS.PeerCertificates[0])); err != nil {
+			name, err := s.settings.Mapper.Map(security.SubjectDN(r.TLS.PeerCertificates[0]))
+			if err != nil {
 				http.Error(w, "client certificate name does not map to a principal", http.StatusForbidden)
 				return
 			}
-			h.ServeHTTP(w, r)
+			h.ServeHTTP(w, r.WithContext(security.ContextWithPrincipal(r.Context(), security.User(name))))
 		})
 	}
-	return h
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(security.ContextWithPrincipal(r.Context(), security.Anonymous)))
+	})
 }
 
 // basicAuth checks passwords against the SCRAM credentials in the metadata

@@ -17,6 +17,7 @@ const HTTPListenerName = "HTTP"
 var httpDefs = []Def{
 	def("http.listener", TypeString, "", "host:port of the operator HTTP listener (/metrics, /healthz, /readyz); empty turns it off. `spool server` without --config serves it on localhost:9644.").noDefault().rule(hostPortOrEmpty),
 	def("http.listener.security.protocol", TypeString, "PLAINTEXT", "PLAINTEXT or SSL (HTTPS, with listener.name.http.ssl.* or the broker's ssl.* keys).").rule(oneOf("PLAINTEXT", "SSL")),
+	def("http.console.read.only", TypeBoolean, "true", "With false, the web console on the HTTP listener may create and delete topics, alter topic configs, delete records and reset a group's offsets, each authorized for the HTTP user (the basic-auth user or the certificate's principal, ANONYMOUS without authentication) as the Kafka API authorizes it."),
 	def("http.authentication", TypeString, "none", "How HTTP clients authenticate: none, basic (a SCRAM user's name and password, over SSL only) or mtls (a client certificate the truststore trusts, over SSL). /healthz and /readyz never ask, so probes need no credentials.").rule(oneOf("none", "basic", "mtls")),
 }
 

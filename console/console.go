@@ -12,9 +12,11 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
 
 	"spool/controller/metadata"
+	"spool/security"
 )
 
 // Sources are the parts of the node the console reads; nil functions are
@@ -34,6 +36,11 @@ type Sources struct {
 	// NewClient makes a Kafka client to the cluster with the node's own
 	// inter-broker security, plus opts; nil when the node has no broker.
 	NewClient func(opts ...kgo.Opt) (*kgo.Client, error)
+	// ReadOnly refuses every change (http.console.read.only).
+	ReadOnly bool
+	// Authorize decides a Kafka action for the HTTP user as the Kafka API
+	// would; nil allows everything (no authorizer configured).
+	Authorize func(p security.Principal, host string, op kmsg.ACLOperation, rt kmsg.ACLResourceType, name string) bool
 }
 
 // Console serves the pages and the JSON API.
@@ -68,6 +75,12 @@ func New(src Sources, log *zap.Logger) *Console {
 	c.api("GET /v1/transactions", c.transactions)
 	c.api("GET /v1/acls", c.acls)
 	c.api("GET /v1/quotas", c.quotas)
+	c.api("GET /v1/console", c.session)
+	c.write("POST /v1/topics", c.createTopic)
+	c.write("DELETE /v1/topics/{topic}", c.deleteTopic)
+	c.write("PUT /v1/topics/{topic}/configs", c.alterConfigs)
+	c.write("POST /v1/topics/{topic}/partitions/{partition}/delete-records", c.deleteRecords)
+	c.write("POST /v1/groups/{group}/offsets", c.resetOffsets)
 	c.api("GET /v1/", func(context.Context, *http.Request) (any, error) { return nil, notFound("no such endpoint") })
 	return c
 }

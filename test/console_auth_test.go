@@ -22,21 +22,7 @@ import (
 // cluster through its SASL_SSL inter-broker listener with the node's own
 // credentials.
 func TestConsoleRequiresAuthentication(t *testing.T) {
-	pki := newPKI(t, "cluster")
-	httpAddr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-	n := secureNode(t, "SASL_SSL", map[string]string{
-		"listener.security.protocol.map": "SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT",
-		"inter.broker.listener.name":     "SASL_SSL",
-		"ssl.keystore.type":              "PEM", "ssl.keystore.location": pki.issue("broker"),
-		"ssl.truststore.type": "PEM", "ssl.truststore.location": pki.CAFile,
-		"sasl.enabled.mechanisms":                               "SCRAM-SHA-512",
-		"sasl.mechanism.inter.broker.protocol":                  "SCRAM-SHA-512",
-		"listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": scramModule + ` required username="broker" password="broker-secret";`,
-		"http.listener":                                         httpAddr,
-		"http.listener.security.protocol":                       "SSL",
-		"http.authentication":                                   "basic",
-	}, pki.clientTLS(""),
-		"SCRAM-SHA-512=[name=broker,password=broker-secret]", "SCRAM-SHA-512=[name=alice,password=alice-secret]")
+	n, pki, httpAddr := consoleSecureNode(t, nil)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -123,4 +109,31 @@ func waitFor(t *testing.T, d time.Duration, ok func() bool) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// consoleSecureNode starts a node whose only client listener is SASL_SSL
+// with SCRAM users broker (its inter-broker identity) and alice, and whose
+// HTTP listener uses HTTPS with basic authentication.
+func consoleSecureNode(t *testing.T, extra map[string]string) (*harness.Node, *testPKI, string) {
+	t.Helper()
+	pki := newPKI(t, "cluster")
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	props := map[string]string{
+		"listener.security.protocol.map": "SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT",
+		"inter.broker.listener.name":     "SASL_SSL",
+		"ssl.keystore.type":              "PEM", "ssl.keystore.location": pki.issue("broker"),
+		"ssl.truststore.type": "PEM", "ssl.truststore.location": pki.CAFile,
+		"sasl.enabled.mechanisms":                               "SCRAM-SHA-512",
+		"sasl.mechanism.inter.broker.protocol":                  "SCRAM-SHA-512",
+		"listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": scramModule + ` required username="broker" password="broker-secret";`,
+		"http.listener":                                         httpAddr,
+		"http.listener.security.protocol":                       "SSL",
+		"http.authentication":                                   "basic",
+	}
+	for k, v := range extra {
+		props[k] = v
+	}
+	n := secureNode(t, "SASL_SSL", props, pki.clientTLS(""),
+		"SCRAM-SHA-512=[name=broker,password=broker-secret]", "SCRAM-SHA-512=[name=alice,password=alice-secret]")
+	return n, pki, httpAddr
 }

@@ -54,6 +54,27 @@ func TestConsoleAPIMatchesKafka(t *testing.T) {
 			t.Fatalf("throughput totals %+v; want at least %d records in and some bytes out", last, 3*scenePerPar)
 		}
 	})
+	t.Run("read-only by default", func(t *testing.T) {
+		var sess struct {
+			ReadOnly  bool   `json:"read_only"`
+			Principal string `json:"principal"`
+		}
+		if code := consoleJSON(t, s.base, "/v1/console", &sess); code != 200 || !sess.ReadOnly || sess.Principal != "User:ANONYMOUS" {
+			t.Fatalf("/v1/console: %d %+v; want read-only for User:ANONYMOUS", code, sess)
+		}
+		hc := &http.Client{Timeout: 30 * time.Second}
+		for _, w := range []struct{ method, path string }{
+			{"POST", "/v1/topics"}, {"DELETE", "/v1/topics/" + sceneTopic}, {"PUT", "/v1/topics/" + sceneTopic + "/configs"},
+			{"POST", "/v1/topics/" + sceneTopic + "/partitions/0/delete-records"}, {"POST", "/v1/groups/" + sceneGroup + "/offsets"},
+		} {
+			if code, out := consoleWrite(t, hc, s.base, w.method, w.path, map[string]any{"name": "never"}, nil); code != http.StatusForbidden {
+				t.Errorf("%s %s on a read-only console: %d %v; want 403", w.method, w.path, code, out)
+			}
+		}
+		if topics, _ := s.adm.ListTopics(context.Background(), sceneTopic, "never"); !topics.Has(sceneTopic) || topics.Has("never") {
+			t.Fatalf("topics after refused changes: %v", topics.Names())
+		}
+	})
 	t.Run("page", func(t *testing.T) {
 		code, body := httpGet(t, s.base+"/")
 		if code != http.StatusOK || !strings.Contains(body, `<script src="app.js">`) {

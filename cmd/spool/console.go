@@ -7,16 +7,19 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"spool/authz"
 	"spool/console"
 	"spool/controller/metadata"
+	"spool/security"
 )
 
 // newConsole builds the web console over the node's parts; it reads
 // through a Kafka client on the node's inter-broker listener with the
 // node's own inter-broker security.
 func (n *node) newConsole() *console.Console {
-	src := console.Sources{ClusterID: n.clusterID, NodeID: n.cfg.NodeID}
+	src := console.Sources{ClusterID: n.clusterID, NodeID: n.cfg.NodeID, ReadOnly: n.static.Bool("http.console.read.only")}
 	src.Image = func() *metadata.Image {
 		switch {
 		case n.brk != nil:
@@ -28,6 +31,15 @@ func (n *node) newConsole() *console.Console {
 	}
 	if n.ctrl != nil {
 		src.Quorum = n.ownQuorum
+	}
+	if n.authz.Enabled() {
+		src.Authorize = func(p security.Principal, host string, op kmsg.ACLOperation, rt kmsg.ACLResourceType, name string) bool {
+			img := src.Image()
+			if img == nil {
+				return false
+			}
+			return n.authz.Authorize(img.ACLs, p, host, authz.Action{Op: op, Type: rt, Name: name})
+		}
 	}
 	if n.brk != nil {
 		src.Traffic = func() console.Traffic {
