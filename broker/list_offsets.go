@@ -100,13 +100,19 @@ func (b *Broker) listOffset(t *metadata.Topic, rp *kmsg.ListOffsetsRequestTopicP
 			sp.ErrorCode = kerr.UnsupportedVersion.Code
 			return
 		}
-		off, ts, ok, err := p.log.OffsetForTimestamp(rp.Timestamp)
+		off, ts, ok, err := b.remoteOffsetForTimestamp(p, rp.Timestamp)
+		if err == nil && !ok {
+			off, ts, ok, err = p.log.OffsetForTimestamp(rp.Timestamp)
+		}
 		if err != nil {
 			sp.ErrorCode = storageErrorCode(err)
 			return
 		}
 		if ok && off < fetchable {
 			sp.Timestamp, sp.Offset, sp.LeaderEpoch = ts, off, p.epochAt(off, math.MaxInt64)
+			if off < p.log.LogStartOffset() {
+				sp.LeaderEpoch = b.remoteEpochAt(p, off)
+			}
 		}
 	}
 }

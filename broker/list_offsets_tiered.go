@@ -59,3 +59,22 @@ func (b *Broker) latestTiered(p *partition) (int64, int32) {
 	}
 	return end, b.remoteEpochAt(p, end)
 }
+
+// remoteOffsetForTimestamp searches the remote segments below the local
+// log start for a timestamp lookup (Kafka searches remote then local); ok
+// is false when the local log must answer.
+func (b *Broker) remoteOffsetForTimestamp(p *partition, ts int64) (int64, int64, bool, error) {
+	if _, ok := b.tierLimits(b.Image(), p.topic); !ok {
+		return 0, 0, false, nil
+	}
+	ctx := context.Background()
+	v, err := b.remoteView(ctx, p)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	start, _, _, ok := v.Bounds()
+	if !ok || start >= p.log.LogStartOffset() {
+		return 0, 0, false, nil
+	}
+	return b.cfg.Tier.OffsetForTimestamp(ctx, v, start, ts)
+}

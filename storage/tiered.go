@@ -1,6 +1,9 @@
 package storage
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // ClosedSegment names a closed segment's files and bounds, for copying it
 // to the remote tier. Next is the following segment's base offset, so the
@@ -54,4 +57,15 @@ func DecodeTxnIndex(b []byte) []AbortedTxn {
 		}
 	}
 	return out
+}
+
+// FindRecordAtTime returns the offset and timestamp of the first record of
+// batch (a whole v2 batch, a remote copy's) at or above minOffset whose
+// timestamp is at least ts; ok is false when none is.
+func FindRecordAtTime(batch []byte, minOffset, ts int64) (int64, int64, bool, error) {
+	off, got, err := findRecord(batch, minOffset, func(t int64) bool { return t >= ts })
+	if errors.Is(err, errNoRecord) {
+		return 0, 0, false, nil
+	}
+	return off, got, err == nil, err
 }

@@ -86,6 +86,9 @@ func TestTieredStorage(t *testing.T) {
 	if start, code := listSpecialOffset(t, n.Addr, tieredTopic, -2); start != 0 || code != 0 {
 		t.Errorf("earliest offset %d (code %d), want the remote log start 0", start, code)
 	}
+	if off, code := listSpecialOffset(t, n.Addr, tieredTopic, 0); off != 0 || code != 0 {
+		t.Errorf("offset for timestamp 0 is %d (code %d), want 0 from the remote segments", off, code)
+	}
 	if end, _ := listSpecialOffset(t, n.Addr, tieredTopic, -5); end < 2000 {
 		t.Errorf("latest tiered offset %d, want past 2000", end)
 	}

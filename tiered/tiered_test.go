@@ -112,6 +112,15 @@ func TestReadEveryOffset(t *testing.T) {
 			t.Fatalf("read %d: remote bytes differ from local", off)
 		}
 	}
+	for off := int64(0); off <= last; off += 7 {
+		got, ts, ok, err := tr.OffsetForTimestamp(ctx, p, 0, 1000+off)
+		if err != nil || !ok || got != off || ts != 1000+off {
+			t.Fatalf("offset for timestamp %d: %d %d %v %v, want %d", 1000+off, got, ts, ok, err, off)
+		}
+	}
+	if _, _, ok, _ := tr.OffsetForTimestamp(ctx, p, 0, 1000+last+1); ok {
+		t.Errorf("a timestamp past the remote records was found remotely")
+	}
 	if got, _ := tr.Read(ctx, p, 0, 1000, false); len(got) > 1000 || len(got) < 500 {
 		t.Errorf("read of 1000 bytes returned %d", len(got))
 	}
