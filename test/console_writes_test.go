@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,6 +130,27 @@ func TestConsoleWrites(t *testing.T) {
 	}
 
 	checkConsoleReset(t, ctx, hc, base, n, adm)
+
+	// The page offers the changes once the node allows them.
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatal("chromium is not installed; run `make clients`")
+	}
+	for hash, want := range map[string][]string{
+		"#/topics":      {"changes allowed", "Create a topic"},
+		"#/topics/made": {"Delete records", "Delete made", "Config"},
+		"#/groups/idle": {"Reset offsets", "Only while the group has no members"},
+	} {
+		dom, logged := chromium(t, bin, base+"/"+hash, "--window-size=1280,800", "--dump-dom")
+		if len(logged) > 0 {
+			t.Errorf("%s logged: %v", hash, logged)
+		}
+		for _, w := range want {
+			if !strings.Contains(dom, w) {
+				t.Errorf("%s does not offer %q", hash, w)
+			}
+		}
+	}
 
 	if code, out := consoleWrite(t, hc, base, "DELETE", "/v1/topics/made", nil, nil); code != http.StatusOK {
 		t.Fatalf("delete topic: %d %v", code, out)

@@ -31,6 +31,36 @@ async function api(path) {
   return body;
 }
 
+let session = { read_only: true, principal: "" };
+
+// change sends a write; the header is what the node requires of changes.
+async function change(method, path, body) {
+  const resp = await fetch("/v1/" + path, {
+    method, headers: { "Content-Type": "application/json", "X-Requested-By": "spool-console" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let out;
+  try { out = await resp.json(); } catch (e) { out = { error: resp.status + " " + resp.statusText }; }
+  if (!resp.ok) throw new Error(out.error || resp.statusText);
+  return out;
+}
+
+// form builds a small form whose button runs act and reports the outcome.
+function form(title, fields, label, act) {
+  const note = h("span", { class: "muted" });
+  const btn = h("button", { type: "submit", class: label.startsWith("Delete") ? "danger" : "" }, label);
+  const f = h("form", { class: "toolbar" }, h("b", {}, title), ...fields, btn, note);
+  f.addEventListener("submit", async ev => {
+    ev.preventDefault();
+    btn.disabled = true;
+    note.className = "muted"; note.textContent = "…";
+    try { note.textContent = await act(); note.className = "ok"; }
+    catch (e) { note.textContent = String(e.message || e); note.className = "bad"; }
+    btn.disabled = false;
+  });
+  return f;
+}
+
 function every(ms, fn) {
   fn();
   timers.push(setInterval(fn, ms));
@@ -167,6 +197,15 @@ function topics() {
   const showInternal = h("input", { type: "checkbox", id: "show-internal" });
   const body = h("div", {});
   main.replaceChildren(h("h1", {}, "Topics"), h("div", { class: "toolbar" }, search, h("label", {}, showInternal, " internal topics")), body);
+  if (!session.read_only) {
+    const name = h("input", { id: "create-name", placeholder: "name", required: true });
+    const parts = h("input", { id: "create-partitions", type: "number", min: 1, placeholder: "partitions (default)" });
+    const rf = h("input", { id: "create-rf", type: "number", min: 1, placeholder: "replication (default)" });
+    main.append(h("h2", {}, "Create a topic"), form("", [name, parts, rf], "Create", async () => {
+      const r = await change("POST", "topics", { name: name.value.trim(), partitions: Number(parts.value) || 0, replication_factor: Number(rf.value) || 0 });
+      return "created " + r.created + " with " + r.partitions + " partitions";
+    }));
+  }
   let data = null;
   const render = () => {
     if (!data) return;
@@ -190,8 +229,8 @@ function topics() {
 
 function topic(name) {
   const enc = encodeURIComponent(name);
-  const info = h("div", {}), browser = h("div", {}), producers = h("div", {});
-  main.replaceChildren(h("h1", {}, "Topic ", name), info, h("h2", {}, "Messages"), browser, h("h2", {}, "Producers"), producers);
+  const info = h("div", {}), changes = h("div", {}), browser = h("div", {}), producers = h("div", {});
+  main.replaceChildren(h("h1", {}, "Topic ", name), info, changes, h("h2", {}, "Messages"), browser, h("h2", {}, "Producers"), producers);
   let built = false;
   every(10000, async () => {
     let t;
@@ -207,8 +246,37 @@ function topic(name) {
         num(p.log_start_offset), num(p.high_watermark), bytes(p.size)]), [5, 6, 7]),
       h("h2", {}, "Configs (not at their defaults)"),
       table(["Name", "Value", "Source"], t.configs.map(c => [c.name, c.sensitive ? "(sensitive)" : (c.value === null ? "null" : h("span", {}, c.value)), c.source])));
-    if (!built) { built = true; buildBrowser(browser, producers, name, t.partitions); }
+    if (!built) {
+      built = true;
+      buildBrowser(browser, producers, name, t.partitions);
+      if (!session.read_only) changes.append(topicChanges(name, t.partitions));
+    }
   });
+}
+
+function topicChanges(name, partitions) {
+  const enc = encodeURIComponent(name);
+  const key = h("input", { id: "config-key", placeholder: "config, e.g. retention.ms", required: true });
+  const value = h("input", { id: "config-value", placeholder: "value (empty: back to default)" });
+  const part = h("select", { id: "trim-partition" }, Array.from({ length: partitions }, (_, i) => h("option", { value: i }, "partition " + i)));
+  const before = h("input", { id: "trim-before", type: "number", min: -1, placeholder: "before offset (-1: all)", required: true });
+  return h("div", {}, h("h2", {}, "Change"),
+    form("Config", [key, value], "Apply", async () => {
+      const k = key.value.trim();
+      await change("PUT", "topics/" + enc + "/configs", value.value === "" ? { delete: [k] } : { set: { [k]: value.value } });
+      return value.value === "" ? k + " is back to its default" : k + " = " + value.value;
+    }),
+    form("Delete records", [part, before], "Delete", async () => {
+      if (!confirm("Delete the records of " + name + " partition " + part.value + " before offset " + before.value + "?")) return "cancelled";
+      const r = await change("POST", "topics/" + enc + "/partitions/" + part.value + "/delete-records", { before_offset: Number(before.value) });
+      return "log start offset is now " + r.log_start_offset;
+    }),
+    form("Delete topic", [], "Delete " + name, async () => {
+      if (prompt("Type the topic's name to delete it and all its records:") !== name) return "cancelled";
+      await change("DELETE", "topics/" + enc);
+      location.hash = "#/topics";
+      return "deleted";
+    }));
 }
 
 function buildBrowser(box, producersBox, name, partitions) {
@@ -282,6 +350,7 @@ function group(name) {
   main.replaceChildren(h("h1", {}, "Group ", name), info, h("h2", {}, "Total lag over time"),
     h("div", { class: "legend" }, h("span", { class: "lag" }, "■ total lag (records), sampled every 5 s while this page is open")), canvas);
   const hist = lagHistory[name] = lagHistory[name] || [];
+  if (!session.read_only) main.append(groupReset(name));
   every(5000, async () => {
     let g;
     try { g = await api("groups/" + enc); } catch (e) { info.replaceChildren(errorBox(e)); return; }
@@ -300,6 +369,21 @@ function group(name) {
         topicLink(o.topic), String(o.partition), num(o.committed), num(o.log_start_offset), num(o.end_offset),
         o.error ? h("span", { class: "bad" }, o.error) : num(o.lag), h("span", {}, o.member_id || "–")]), [1, 2, 3, 4, 5]));
   });
+}
+
+function groupReset(name) {
+  const topic = h("input", { id: "reset-topic", placeholder: "topic", required: true });
+  const to = h("select", { id: "reset-to" }, ["earliest", "latest", "offset", "timestamp"].map(x => h("option", { value: x }, x)));
+  const at = h("input", { id: "reset-at", placeholder: "offset or time" });
+  return h("div", {}, h("h2", {}, "Reset offsets"), h("p", { class: "muted" }, "Only while the group has no members, as kafka-consumer-groups --reset-offsets requires."),
+    form("", [topic, to, at], "Reset", async () => {
+      const body = { topic: topic.value.trim(), to: to.value };
+      if (to.value === "offset") body.offset = Number(at.value);
+      if (to.value === "timestamp") body.timestamp = /^\d+$/.test(at.value.trim()) ? Number(at.value.trim()) : Date.parse(at.value.trim());
+      if (!confirm("Reset " + name + "'s offsets of " + body.topic + " to " + to.value + "?")) return "cancelled";
+      const r = await change("POST", "groups/" + encodeURIComponent(name) + "/offsets", body);
+      return r.offsets.map(o => o.partition + "→" + o.offset).join(", ");
+    }));
 }
 
 // ---- Transactions ----
@@ -353,8 +437,10 @@ function route() {
     case "security": security(); break;
     default: overview();
   }
-  statusEl.textContent = "refreshing every few seconds";
 }
 
 window.addEventListener("hashchange", route);
-route();
+api("console").then(s => { session = s; }).catch(() => {}).finally(() => {
+  statusEl.textContent = (session.principal ? session.principal + " · " : "") + (session.read_only ? "read-only" : "changes allowed");
+  route();
+});
