@@ -15,8 +15,9 @@ import (
 // authenticated wraps h with the configured authentication and records
 // the principal in the request's context (security.PrincipalFromContext):
 // the basic-auth user, the certificate's mapped name, or ANONYMOUS without
-// authentication. Any authenticated principal may read; the console's
-// writes authorize that principal as the Kafka API would.
+// authentication. Any authenticated principal may read /metrics and
+// /v1/loggers; the console authorizes that principal as the Kafka API
+// would.
 func (s *Server) authenticated(h http.Handler) http.Handler {
 	switch s.settings.Auth {
 	case AuthBasic:

@@ -9,6 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 type groupSummary struct {
@@ -24,7 +25,7 @@ type groupSummary struct {
 // groups answers GET /v1/groups: every group with its state and total lag
 // (ListGroups, DescribeGroups, OffsetFetch and ListOffsets, as kadm's Lag
 // computes it).
-func (c *Console) groups(ctx context.Context, _ *http.Request) (any, error) {
+func (c *Console) groups(ctx context.Context, r *http.Request) (any, error) {
 	adm, err := c.admin()
 	if err != nil {
 		return nil, err
@@ -34,13 +35,20 @@ func (c *Console) groups(ctx context.Context, _ *http.Request) (any, error) {
 		return nil, err
 	}
 	out := []groupSummary{}
+	var names []string
+	for _, name := range listed.Groups() {
+		// ListGroups lists only the groups the user may describe.
+		if c.may(ctx, r, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeGroup, name) {
+			names = append(names, name)
+		}
+	}
 	var lags kadm.DescribedGroupLags
-	if len(listed) > 0 {
-		if lags, err = adm.Lag(ctx, listed.Groups()...); err != nil {
+	if len(names) > 0 {
+		if lags, err = adm.Lag(ctx, names...); err != nil {
 			return nil, err
 		}
 	}
-	for _, name := range listed.Groups() {
+	for _, name := range names {
 		l := listed[name]
 		g := groupSummary{Group: name, State: l.State, ProtocolType: l.ProtocolType, Coordinator: l.Coordinator, TotalLag: -1}
 		if d, ok := lags[name]; ok {
@@ -100,6 +108,9 @@ func (c *Console) group(ctx context.Context, r *http.Request) (any, error) {
 		return nil, err
 	}
 	name := r.PathValue("group")
+	if err := c.mustMay(ctx, r, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeGroup, name); err != nil {
+		return nil, err
+	}
 	lags, err := adm.Lag(ctx, name)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // The browser's caps: records per answer, bytes shown of a key, value or
@@ -92,6 +93,9 @@ func (c *Console) records(ctx context.Context, r *http.Request) (any, error) {
 	}
 	q, err := parseBrowse(r)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.mustMay(ctx, r, kmsg.ACLOperationRead, kmsg.ACLResourceTypeTopic, topic); err != nil {
 		return nil, err
 	}
 	select {

@@ -27,9 +27,12 @@ type aclView struct {
 // acls answers GET /v1/acls: every binding, as DescribeAcls with a
 // match-anything filter answers. Enabled is false when the cluster has no
 // authorizer (Kafka answers SECURITY_DISABLED).
-func (c *Console) acls(ctx context.Context, _ *http.Request) (any, error) {
+func (c *Console) acls(ctx context.Context, r *http.Request) (any, error) {
 	cl, _, err := c.clients()
 	if err != nil {
+		return nil, err
+	}
+	if err := c.mustMay(ctx, r, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeCluster, "kafka-cluster"); err != nil {
 		return nil, err
 	}
 	req := kmsg.NewPtrDescribeACLsRequest()
@@ -68,7 +71,10 @@ type quotaView struct {
 
 // quotas answers GET /v1/quotas: the client quotas in the metadata image,
 // the records DescribeClientQuotas answers from.
-func (c *Console) quotas(context.Context, *http.Request) (any, error) {
+func (c *Console) quotas(ctx context.Context, r *http.Request) (any, error) {
+	if err := c.mustMay(ctx, r, kmsg.ACLOperationDescribeConfigs, kmsg.ACLResourceTypeCluster, "kafka-cluster"); err != nil {
+		return nil, err
+	}
 	img := c.image()
 	out := []quotaView{}
 	for e, vals := range img.Quotas {

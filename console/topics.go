@@ -35,11 +35,14 @@ var internalTopics = []string{"__consumer_offsets", "__transaction_state", "__sh
 
 // topics answers GET /v1/topics: every topic with its partition counts
 // from the image and its size from DescribeLogDirs.
-func (c *Console) topics(ctx context.Context, _ *http.Request) (any, error) {
+func (c *Console) topics(ctx context.Context, r *http.Request) (any, error) {
 	img := c.image()
 	v := topicsView{Topics: []topicSummary{}}
 	img.Topics.Range(func(t *metadata.Topic) bool {
-		v.Topics = append(v.Topics, summarize(t))
+		// Metadata lists only the topics the user may describe.
+		if c.may(ctx, r, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeTopic, t.Name) {
+			v.Topics = append(v.Topics, summarize(t))
+		}
 		return true
 	})
 	slices.SortFunc(v.Topics, func(a, b topicSummary) int { return strings.Compare(a.Name, b.Name) })
@@ -162,6 +165,9 @@ func (c *Console) topic(ctx context.Context, r *http.Request) (any, error) {
 	if t == nil {
 		return nil, notFound("unknown topic " + name)
 	}
+	if err := c.mustMay(ctx, r, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeTopic, name); err != nil {
+		return nil, err
+	}
 	v := topicView{topicSummary: summarize(t), PartitionList: []partitionView{}, Configs: []configView{}, Errors: []string{}}
 	adm, err := c.admin()
 	if err != nil {
@@ -196,8 +202,9 @@ func (c *Console) topic(ctx context.Context, r *http.Request) (any, error) {
 		}
 		v.PartitionList = append(v.PartitionList, pv)
 	}
-	v.Configs, err = c.topicConfigs(ctx, adm, name)
-	if err != nil {
+	if err := c.mustMay(ctx, r, kmsg.ACLOperationDescribeConfigs, kmsg.ACLResourceTypeTopic, name); err != nil {
+		v.Errors = append(v.Errors, err.Error())
+	} else if v.Configs, err = c.topicConfigs(ctx, adm, name); err != nil {
 		v.Errors = append(v.Errors, err.Error())
 	}
 	return v, nil

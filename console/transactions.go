@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 type txnView struct {
@@ -27,7 +28,7 @@ type txnView struct {
 
 // transactions answers GET /v1/transactions: every transactional id the
 // coordinators know (ListTransactions) described (DescribeTransactions).
-func (c *Console) transactions(ctx context.Context, _ *http.Request) (any, error) {
+func (c *Console) transactions(ctx context.Context, r *http.Request) (any, error) {
 	adm, err := c.admin()
 	if err != nil {
 		return nil, err
@@ -42,7 +43,13 @@ func (c *Console) transactions(ctx context.Context, _ *http.Request) (any, error
 	}
 	ids := make([]string, 0, len(listed))
 	for id := range listed {
-		ids = append(ids, id)
+		// ListTransactions lists only the ids the user may describe.
+		if c.may(ctx, r, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeTransactionalId, id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return map[string]any{"transactions": out}, nil
 	}
 	described, err := adm.DescribeTransactions(ctx, ids...)
 	if err != nil {
@@ -83,6 +90,9 @@ type producerView struct {
 func (c *Console) producers(ctx context.Context, r *http.Request) (any, error) {
 	topic, part, err := c.partitionOf(r)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.mustMay(ctx, r, kmsg.ACLOperationRead, kmsg.ACLResourceTypeTopic, topic); err != nil {
 		return nil, err
 	}
 	adm, err := c.admin()

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 
@@ -60,10 +59,7 @@ func (c *Console) write(pattern string, h writeFunc) {
 		if !ok {
 			return nil, &apiError{http.StatusForbidden, "no authenticated principal"}
 		}
-		host, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			host = r.RemoteAddr
-		}
+		host := hostOf(r)
 		dec := json.NewDecoder(io.LimitReader(r.Body, maxWriteBody))
 		dec.DisallowUnknownFields()
 		out, err := h(ctx, r, dec, p, host)

@@ -239,6 +239,52 @@ func TestConsoleWritesAuthorized(t *testing.T) {
 	if err != nil || !topics.Has("alice-topic") {
 		t.Fatalf("alice-topic after a refused delete: %v %v", topics, err)
 	}
+
+	checkConsoleReadsAuthorized(t, ctx, hc, base, adm, alice)
+}
+
+// checkConsoleReadsAuthorized: what alice reads is what the Kafka API
+// would show her. Without DESCRIBE or READ the topic is not listed and its
+// records are refused; after READ (which implies DESCRIBE) both are hers.
+func checkConsoleReadsAuthorized(t *testing.T, ctx context.Context, hc *http.Client, base string, adm *kadm.Client, alice map[string]string) {
+	t.Helper()
+	get := func(path string) (int, map[string]any) { return consoleWrite(t, hc, base, "GET", path, nil, alice) }
+	listed := func() bool {
+		_, out := get("/v1/topics")
+		list, _ := out["topics"].([]any)
+		for _, x := range list {
+			if m, _ := x.(map[string]any); m["name"] == "alice-topic" {
+				return true
+			}
+		}
+		return false
+	}
+	if listed() {
+		t.Fatal("alice sees alice-topic listed without DESCRIBE")
+	}
+	for _, path := range []string{"/v1/topics/alice-topic", "/v1/topics/alice-topic/partitions/0/records", "/v1/topics/alice-topic/partitions/0/producers", "/v1/acls", "/v1/quotas"} {
+		if code, out := get(path); code != http.StatusForbidden {
+			t.Errorf("alice GET %s without rights: %d %v; want 403", path, code, out)
+		}
+	}
+	acl := kadm.NewACLs().Allow("User:alice").AllowHosts("*").Topics("alice-topic").ResourcePatternType(kadm.ACLPatternLiteral).Operations(kadm.OpRead)
+	if res, err := adm.CreateACLs(ctx, acl); err != nil || res[0].Err != nil {
+		t.Fatalf("create ACL: %v %v", err, res)
+	}
+	waitFor(t, 30*time.Second, listed)
+	if code, out := get("/v1/topics/alice-topic/partitions/0/records?offset=earliest"); code != http.StatusOK {
+		t.Fatalf("alice reads records with READ: %d %v", code, out)
+	}
+	// The super user sees the bindings, as DescribeAcls shows them.
+	described, err := adm.DescribeACLs(ctx, kadm.NewACLs().AnyResource().ResourcePatternType(kadm.ACLPatternAny).Operations(kadm.OpAny).Allow().Deny().AllowHosts().DenyHosts())
+	if err != nil || described[0].Err != nil {
+		t.Fatalf("describe ACLs: %v %v", err, described)
+	}
+	code, out := consoleWrite(t, hc, base, "GET", "/v1/acls", nil, map[string]string{"Authorization": basicAuth("broker", "broker-secret")})
+	acls, _ := out["acls"].([]any)
+	if code != http.StatusOK || out["enabled"] != true || len(acls) != len(described[0].Described) || len(acls) != 2 {
+		t.Fatalf("/v1/acls as the super user: %d %v; DescribeAcls says %d bindings", code, out, len(described[0].Described))
+	}
 }
 
 func basicAuth(user, pass string) string {
