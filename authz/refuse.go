@@ -76,6 +76,19 @@ func Refuse(req kmsg.Request) kmsg.Response {
 			add(u.Name)
 		}
 		return resp
+	case *kmsg.AlterClientQuotasRequest:
+		resp := r.ResponseKind().(*kmsg.AlterClientQuotasResponse)
+		for _, e := range r.Entries {
+			re := kmsg.NewAlterClientQuotasResponseEntry()
+			re.ErrorCode = clusterCode
+			for _, p := range e.Entity {
+				ent := kmsg.NewAlterClientQuotasResponseEntryEntity()
+				ent.Type, ent.Name = p.Type, p.Name
+				re.Entity = append(re.Entity, ent)
+			}
+			resp.Entries = append(resp.Entries, re)
+		}
+		return resp
 	}
 	return refuseWhole(req, clusterCode)
 }

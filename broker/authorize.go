@@ -149,6 +149,8 @@ var brokerChecks = map[int16]authCheck{
 	43:                        clusterCheck(kmsg.ACLOperationAlter),
 	44:                        checkIncrementalAlterConfigs,
 	47:                        checkOffsetDelete,
+	48:                        clusterCheck(kmsg.ACLOperationDescribeConfigs), // DescribeClientQuotas
+	49:                        clusterCheck(kmsg.ACLOperationAlterConfigs),    // AlterClientQuotas
 	50:                        clusterCheck(kmsg.ACLOperationDescribe),
 	51:                        clusterCheck(kmsg.ACLOperationAlter),
 	45:                        clusterCheck(kmsg.ACLOperationAlter),    // AlterPartitionAssignments

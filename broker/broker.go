@@ -239,6 +239,8 @@ func (b *Broker) Register(mux *protocol.Mux) {
 	b.handle(mux, 27, 1, 1, b.async(b.handleWriteTxnMarkers))
 	b.handle(mux, 50, 0, 0, b.handleDescribeUserScramCredentials)
 	b.handle(mux, 51, 0, 0, b.async(b.handleAlterUserScramCredentials))
+	b.handle(mux, 48, 0, 1, b.handleDescribeClientQuotas)
+	b.handle(mux, 49, 0, 1, b.async(b.handleAlterClientQuotas))
 	b.handle(mux, 29, 1, 3, b.handleDescribeAcls)
 	b.handle(mux, 30, 1, 3, b.async(b.handleCreateAcls))
 	b.handle(mux, 31, 1, 3, b.async(b.handleDeleteAcls))

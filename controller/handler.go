@@ -46,6 +46,9 @@ func (c *Controller) Register(mux *protocol.Mux) {
 	mux.Handle(67, 0, 0, c.guard(clusterAction, async(c.serveAllocateProducerIDs)))
 	mux.Handle(50, 0, 0, c.guard(describe, c.serveDescribeUserScramCredentials))
 	mux.Handle(51, 0, 0, c.guard(alter, async(c.serveAlterUserScramCredentials)))
+	// AlterClientQuotas only: DescribeClientQuotas is a broker API, as in
+	// Kafka, answered from each broker's image.
+	mux.Handle(49, 0, 1, c.guard(kmsg.ACLOperationAlterConfigs, async(c.serveAlterClientQuotas)))
 	// The ACL APIs check for themselves: without an authorizer they
 	// answer SECURITY_DISABLED rather than a refusal.
 	mux.Handle(29, 1, 3, c.serveDescribeAcls)

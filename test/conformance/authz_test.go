@@ -177,6 +177,14 @@ func authzMatrix(t *testing.T, ctx context.Context, addr string) map[string]any 
 			return [2]any{t.ErrorCode, ops}
 		})
 	}
+	dq := kmsg.NewPtrDescribeClientQuotasRequest()
+	send("describe client quotas", dq, func(r kmsg.Response) any { return r.(*kmsg.DescribeClientQuotasResponse).ErrorCode })
+	aq := kmsg.NewPtrAlterClientQuotasRequest()
+	aqe := kmsg.NewAlterClientQuotasRequestEntry()
+	aqe.Entity = []kmsg.AlterClientQuotasRequestEntryEntity{{Type: "user", Name: kmsg.StringPtr("alice")}}
+	aqe.Ops = []kmsg.AlterClientQuotasRequestEntryOp{{Key: "producer_byte_rate", Value: 1000}}
+	aq.Entries = append(aq.Entries, aqe)
+	send("alter client quotas", aq, func(r kmsg.Response) any { return r.(*kmsg.AlterClientQuotasResponse).Entries[0].ErrorCode })
 	for _, c := range []struct {
 		key string
 		typ int8
