@@ -80,6 +80,11 @@ type TopicTraffic struct {
 	FailedProduce, FailedFetch     uint64
 }
 
+// Traffic snapshots the per-topic counters only: atomic loads over a
+// copy-on-write map, for readers (the web console) that poll more often
+// than Stats, which walks every partition and group, should run.
+func (b *Broker) Traffic() []TopicTraffic { return b.topicStats.snapshot() }
+
 func (s *topicStats) snapshot() []TopicTraffic {
 	m := *s.m.Load()
 	out := make([]TopicTraffic, 0, len(m))

@@ -44,7 +44,7 @@ func (n *node) newConsole() *console.Console {
 	if n.brk != nil {
 		src.Traffic = func() console.Traffic {
 			var t console.Traffic
-			for _, tt := range n.brk.Stats().Traffic {
+			for _, tt := range n.brk.Traffic() {
 				t.BytesIn += int64(tt.BytesIn)
 				t.RecordsIn += int64(tt.RecordsIn)
 				t.BytesOut += int64(tt.BytesOut)
