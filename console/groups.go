@@ -51,7 +51,14 @@ func (c *Console) groups(ctx context.Context, r *http.Request) (any, error) {
 	for _, name := range names {
 		l := listed[name]
 		g := groupSummary{Group: name, State: l.State, ProtocolType: l.ProtocolType, Coordinator: l.Coordinator, TotalLag: -1}
-		if d, ok := lags[name]; ok {
+		if d, ok := lags[name]; ok && errors.Is(d.DescribeErr, kerr.GroupIDNotFound) {
+			// A KIP-848 consumer group: DescribeGroups does not know it.
+			if cv, found, err := c.consumerGroup(ctx, adm, name); err != nil {
+				g.Error = err.Error()
+			} else if found {
+				g = cv.groupSummary
+			}
+		} else if ok {
 			g.Members = len(d.Members)
 			if d.State != "" {
 				g.State = d.State
@@ -120,7 +127,14 @@ func (c *Console) group(ctx context.Context, r *http.Request) (any, error) {
 		return nil, notFound("unknown group " + name)
 	}
 	if errors.Is(d.DescribeErr, kerr.GroupIDNotFound) {
-		return nil, notFound("unknown group " + name)
+		cv, found, err := c.consumerGroup(ctx, adm, name)
+		switch {
+		case err != nil:
+			return nil, err
+		case !found:
+			return nil, notFound("unknown group " + name)
+		}
+		return cv, nil
 	}
 	if d.DescribeErr != nil {
 		return nil, d.DescribeErr
