@@ -110,6 +110,8 @@ func (c *Console) consumerLag(ctx context.Context, adm *kadm.Client, group strin
 			out = append(out, o)
 		}
 	}
-	slices.SortFunc(out, func(a, b offsetView) int { return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition)) })
+	slices.SortFunc(out, func(a, b offsetView) int {
+		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+	})
 	return out, total, nil
 }
