@@ -6,7 +6,7 @@ PKGS      := ./...
 TEST_FLAGS ?= -count=1 -timeout 25m
 FUZZTIME  ?= 20s
 
-.PHONY: build static release cross cross-check docker run test unit integration fuzz clients kafka-peer compat lint bench bench-scale bench-go clean
+.PHONY: build static release cross cross-check docker run test unit integration fuzz clients kafka-peer compat lint bench bench-scale bench-go test-tiered-long clean
 
 # What `spool version` reports: the nearest v* tag (v0.0.0-dev before the
 # first release), the commit, and the build time (SOURCE_DATE_EPOCH when
@@ -76,6 +76,11 @@ unit:
 # 2-core machine.
 integration: build kafka-peer
 	SPOOL_BIN=$(CURDIR)/$(BIN) $(GO) test -p 1 $(TEST_FLAGS) ./test/...
+
+# Tiered storage's long mode: 1 GiB through the remote tier with a
+# one-minute object-store outage (a few minutes).
+test-tiered-long: build
+	SPOOL_BIN=$(CURDIR)/$(BIN) SPOOL_TIERED_LONG=1 $(GO) test -count=1 -run '^TestTieredLong$$' -v -timeout 30m ./test/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime $(FUZZTIME) ./protocol/

@@ -13,7 +13,9 @@ import (
 // end whose every offset is below the high watermark and the last stable
 // offset (Kafka copies nothing a consumer could not yet read). It stops at
 // the first failure: segments go up in order, and the next run retries.
-func (b *Broker) copySegments(ctx context.Context, p *partition, v *tiered.Partition) error {
+// copied runs after each copy, so local retention keeps up during a long
+// backlog.
+func (b *Broker) copySegments(ctx context.Context, p *partition, v *tiered.Partition, copied func()) error {
 	segs, err := p.log.ClosedSegments()
 	if err != nil {
 		return err
@@ -40,6 +42,7 @@ func (b *Broker) copySegments(ctx context.Context, p *partition, v *tiered.Parti
 			return err
 		}
 		p.noteRemote(v)
+		copied()
 	}
 	return nil
 }

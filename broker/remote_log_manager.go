@@ -147,7 +147,12 @@ func (b *Broker) tierPartition(ctx context.Context, p *partition, lim tierLimits
 		if err := v.CleanPending(ctx, b.cfg.NodeID, staleRemoteCopy); err != nil {
 			b.log.Warn("remote storage: cleaning unfinished copies failed", zap.Stringer("partition", key), zap.Error(err))
 		}
-		if err := b.copySegments(ctx, p, v); err != nil {
+		expire := func() {
+			if err := b.expireLocal(p, v, lim); err != nil {
+				b.log.Error("remote storage: local retention failed", zap.Stringer("partition", key), zap.Error(err))
+			}
+		}
+		if err := b.copySegments(ctx, p, v, expire); err != nil {
 			b.cfg.Tier.Stats().CopyErrors.Add(1)
 			b.log.Warn("remote storage: copy failed; local segments stay until it succeeds", zap.Stringer("partition", key), zap.Error(err))
 		}

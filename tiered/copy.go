@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"os"
 
+	"golang.org/x/sync/errgroup"
+
 	"spool/storage"
 )
 
@@ -60,12 +62,13 @@ func (p *Partition) Copy(ctx context.Context, in CopyInput) (*Segment, error) {
 			optional     bool
 		}{sufSnapshot, in.SnapshotPath, false})
 	}
+	// The files go up at once: each PUT waits mostly on the store.
+	g, gctx := errgroup.WithContext(ctx)
 	for _, f := range files {
-		if err := p.store.PutFile(ctx, p.key.object(s, f.suffix), f.path, f.optional); err != nil {
-			return nil, err
-		}
+		g.Go(func() error { return p.store.PutFile(gctx, p.key.object(s, f.suffix), f.path, f.optional) })
 	}
-	if err := p.store.PutBytes(ctx, p.key.object(s, sufEpochs), epochCheckpoint(in.Epochs)); err != nil {
+	g.Go(func() error { return p.store.PutBytes(gctx, p.key.object(s, sufEpochs), epochCheckpoint(in.Epochs)) })
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	if err := p.putManifest(ctx, s, CopyFinished); err != nil {

@@ -36,6 +36,8 @@ type topicDetail struct {
 	Partitions        []partitionDetail `json:"partitions"`
 	// Cleaner is set for compacted topics on brokers that report it.
 	Cleaner []cleanerDetail `json:"cleaner,omitempty"`
+	// Tiered is set for topics with remote.storage.enable.
+	Tiered []tieredDetail `json:"tiered,omitempty"`
 }
 
 // describeFilter keeps only the partitions that need attention.
@@ -127,7 +129,7 @@ func describe(s *session, topics []string, filter describeFilter) ([]topicDetail
 	sizes := logSizes(s, details)
 	var out []topicDetail
 	var compacted []string
-	leaders := map[int32]bool{}
+	leaders, tiered := map[int32]bool{}, map[string]bool{}
 	for _, t := range topics {
 		d := details[t]
 		td := topicDetail{Topic: t, ID: topicID(d.ID), Internal: d.IsInternal, ReplicationFactor: d.Partitions.NumReplicas(), Configs: map[string]string{}}
@@ -135,6 +137,9 @@ func describe(s *session, topics []string, filter describeFilter) ([]topicDetail
 			for _, c := range rc.Configs {
 				if c.Source == 1 { // TOPIC_CONFIG
 					td.Configs[c.Key] = c.MaybeValue()
+				}
+				if isTiered(c.Key, c.MaybeValue()) {
+					tiered[t] = true
 				}
 				if c.Key == "cleanup.policy" && slices.Contains(config.SplitList(c.MaybeValue()), "compact") {
 					compacted = append(compacted, t)
@@ -160,6 +165,7 @@ func describe(s *session, topics []string, filter describeFilter) ([]topicDetail
 		out = append(out, td)
 	}
 	addCleaner(s, out, compacted, leaders)
+	addTiered(s, out, tiered)
 	return out, nil
 }
 
@@ -265,6 +271,9 @@ func printTopicDetail(p *printer, td topicDetail) {
 	p.table(header, rows)
 	if len(td.Cleaner) > 0 {
 		printCleaner(p, td.Cleaner)
+	}
+	if len(td.Tiered) > 0 {
+		printTiered(p, td.Tiered)
 	}
 }
 
