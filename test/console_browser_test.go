@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
 )
 
 // consoleArtifacts is where the page test saves its screenshots:
@@ -78,6 +80,11 @@ func TestConsolePagesInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	end2, _ := ends.Lookup(sceneTopic, 2)
+	alice := "alice"
+	if _, err := s.adm.AlterClientQuotas(ctx, []kadm.AlterClientQuotaEntry{{Entity: kadm.ClientQuotaEntity{{Type: "user", Name: &alice}},
+		Ops: []kadm.AlterClientQuotaOp{{Key: "producer_byte_rate", Value: 1048576}}}}); err != nil {
+		t.Fatal(err)
+	}
 	out := consoleArtifacts(t)
 	pages := []struct {
 		name, hash string
@@ -90,7 +97,7 @@ func TestConsolePagesInChromium(t *testing.T) {
 		{"groups", "#/groups", []string{sceneGroup, "Stable", fmt.Sprint(lag.Lag.Total())}},
 		{"group", "#/groups/" + sceneGroup, []string{"Group " + sceneGroup, lag.Members[0].MemberID, sceneTopic + " [0,1,2]", "Total lag over time"}},
 		{"transactions", "#/transactions", []string{sceneTxnID, "Ongoing", sceneTopic + " [1]"}},
-		{"security", "#/security", []string{"No authorizer is configured", "Client quotas"}},
+		{"security", "#/security", []string{"No authorizer is configured", "Client quotas", "alice", "producer_byte_rate=1048576"}},
 	}
 	for _, p := range pages {
 		url := s.base + "/" + p.hash

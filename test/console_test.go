@@ -33,10 +33,7 @@ func TestConsoleAPIMatchesKafka(t *testing.T) {
 		if code := consoleJSON(t, s.base, "/v1/acls", &acls); code != 200 || acls.Enabled || len(acls.ACLs) != 0 {
 			t.Fatalf("/v1/acls on a node without an authorizer: %d %+v; want disabled and empty", code, acls)
 		}
-		var q struct{ Quotas []any }
-		if code := consoleJSON(t, s.base, "/v1/quotas", &q); code != 200 || q.Quotas == nil {
-			t.Fatalf("/v1/quotas: %d %+v", code, q)
-		}
+		checkConsoleQuotas(t, s)
 	})
 	t.Run("throughput", func(t *testing.T) {
 		var tp struct {
@@ -241,5 +238,52 @@ func checkConsoleTopics(t *testing.T, ctx context.Context, s *consoleScene) {
 	}
 	if code := consoleJSON(t, s.base, "/v1/topics/no-such-topic", nil); code != http.StatusNotFound {
 		t.Errorf("unknown topic: %d; want 404", code)
+	}
+}
+
+// checkConsoleQuotas sets quotas with AlterClientQuotas and finds
+// /v1/quotas saying what DescribeClientQuotas says.
+func checkConsoleQuotas(t *testing.T, s *consoleScene) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	alice := "alice"
+	entries := []kadm.AlterClientQuotaEntry{
+		{Entity: kadm.ClientQuotaEntity{{Type: "user", Name: &alice}}, Ops: []kadm.AlterClientQuotaOp{{Key: "producer_byte_rate", Value: 1048576}}},
+		{Entity: kadm.ClientQuotaEntity{{Type: "client-id"}}, Ops: []kadm.AlterClientQuotaOp{{Key: "consumer_byte_rate", Value: 2097152}}},
+	}
+	if res, err := s.adm.AlterClientQuotas(ctx, entries); err != nil {
+		t.Fatalf("AlterClientQuotas: %v %+v", err, res)
+	}
+	want, err := s.adm.DescribeClientQuotas(ctx, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type quota struct {
+		Entity map[string]string  `json:"entity"`
+		Values map[string]float64 `json:"values"`
+	}
+	var got struct{ Quotas []quota }
+	waitFor(t, 30*time.Second, func() bool {
+		return consoleJSON(t, s.base, "/v1/quotas", &got) == 200 && len(got.Quotas) == len(want) && len(want) == 2
+	})
+	shown := map[string]string{}
+	for _, q := range got.Quotas {
+		shown[fmt.Sprint(q.Entity)] = fmt.Sprint(q.Values)
+	}
+	for _, w := range want {
+		entity := map[string]string{}
+		values := map[string]float64{}
+		for _, c := range w.Entity {
+			entity[c.Type] = "<default>"
+			if c.Name != nil {
+				entity[c.Type] = *c.Name
+			}
+		}
+		for _, v := range w.Values {
+			values[v.Key] = v.Value
+		}
+		if shown[fmt.Sprint(entity)] != fmt.Sprint(values) {
+			t.Errorf("quota %v: console shows %q; DescribeClientQuotas says %v", entity, shown[fmt.Sprint(entity)], values)
+		}
 	}
 }
