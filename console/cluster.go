@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -74,7 +75,7 @@ type clusterView struct {
 
 // cluster answers GET /v1/cluster: brokers from the image, the quorum and
 // the health summary.
-func (c *Console) cluster(ctx context.Context, _ *http.Request) (any, error) {
+func (c *Console) cluster(ctx context.Context, r *http.Request) (any, error) {
 	img := c.image()
 	v := clusterView{ClusterID: c.src.ClusterID, NodeID: c.src.NodeID, MetadataOffset: img.Offset, MetadataVersion: img.MetadataVersion(), Topics: img.Topics.Len(), Brokers: []brokerView{}}
 	byID := map[int32]*brokerView{}
@@ -108,6 +109,18 @@ func (c *Console) cluster(ctx context.Context, _ *http.Request) (any, error) {
 	})
 	v.Quorum = c.quorum(ctx)
 	v.Health = judgeHealth(img, v.Quorum.LeaderID)
+	// The reasons and counts stay; names of topics the user may not
+	// describe are left out, as Metadata leaves them out.
+	visible := func(names []string) []string {
+		out := names[:0]
+		for _, n := range names {
+			if c.may(ctx, r, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeTopic, topicOf(n)) {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	v.Health.Leaderless, v.Health.UnderReplicated = visible(v.Health.Leaderless), visible(v.Health.UnderReplicated)
 	return v, nil
 }
 
@@ -232,4 +245,12 @@ func (c *Console) describeQuorum(ctx context.Context) (Quorum, error) {
 	}
 	q.Voters, q.Observers = conv(rp.CurrentVoters), conv(rp.Observers)
 	return q, nil
+}
+
+// topicOf is the topic of a "topic-partition" name.
+func topicOf(name string) string {
+	if i := strings.LastIndexByte(name, '-'); i >= 0 {
+		return name[:i]
+	}
+	return name
 }

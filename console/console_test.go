@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"spool/security"
 )
 
 // assetRef finds the URLs index.html loads: src and href attributes.
@@ -170,6 +172,42 @@ func TestParseBrowse(t *testing.T) {
 		r := httptest.NewRequest("GET", "/v1/topics/t/partitions/0/records?"+q, nil)
 		if _, err := parseBrowse(r); (err == nil) != ok {
 			t.Errorf("parseBrowse(%q) err = %v; want ok=%v", q, err, ok)
+		}
+	}
+}
+
+// Hostile or malformed requests get a 4xx or 503 answer in JSON, never a
+// 500 or a panic.
+func TestHostileRequests(t *testing.T) {
+	c := New(Sources{ReadOnly: false}, zap.NewNop())
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.ServeHTTP(w, r.WithContext(security.ContextWithPrincipal(r.Context(), security.Anonymous)))
+	}))
+	defer srv.Close()
+	for _, req := range []struct{ method, path, body string }{
+		{"GET", "/v1/topics/%00/partitions/0/records", ""},
+		{"GET", "/v1/topics/t/partitions/99999999999999999999/records", ""},
+		{"GET", "/v1/topics/t/partitions/-1/producers", ""},
+		{"GET", "/v1/groups/" + strings.Repeat("g", 5000), ""},
+		{"POST", "/v1/topics", "{"},
+		{"POST", "/v1/topics", `{"name": ""}`},
+		{"POST", "/v1/topics", `{"name": "x", "partitions": "many"}`},
+		{"POST", "/v1/topics", strings.Repeat(" ", maxWriteBody+10) + `{"name":"x"}`},
+		{"PUT", "/v1/topics/t/configs", `{}`},
+		{"POST", "/v1/topics/t/partitions/0/delete-records", `{"before_offset": -5}`},
+		{"POST", "/v1/groups/g/offsets", `{"topic": "t", "to": "sideways"}`},
+		{"DELETE", "/v1/topics/t", ""},
+	} {
+		r, _ := http.NewRequest(req.method, srv.URL+req.path, strings.NewReader(req.body))
+		r.Header.Set(writeHeader, "spool-console")
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatalf("%s %s: %v", req.method, req.path, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode >= 500 && resp.StatusCode != http.StatusServiceUnavailable || resp.StatusCode < 400 {
+			t.Errorf("%s %.60s: %d %s; want a 4xx or 503", req.method, req.path, resp.StatusCode, b)
 		}
 	}
 }

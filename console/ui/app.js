@@ -211,14 +211,15 @@ function topics() {
     if (!data) return;
     const f = search.value.toLowerCase();
     sessionStorage.setItem("topicFilter", search.value);
-    const rows = data.topics.filter(t => t.name.toLowerCase().includes(f) && (showInternal.checked || !t.internal));
+    const matching = data.topics.filter(t => t.name.toLowerCase().includes(f) && (showInternal.checked || !t.internal));
+    const rows = matching.slice(0, 500); // a page stays quick with many topics; the filter narrows it
     body.replaceChildren(
       data.size_error ? errorBox("sizes unavailable: " + data.size_error) : "",
       table(["Topic", "Partitions", "Replication", "Under-replicated", "Leaderless", "Size"], rows.map(t => [
         topicLink(t.name), num(t.partitions), num(t.replication_factor),
         t.under_replicated ? h("span", { class: "bad" }, num(t.under_replicated)) : "0",
         t.leaderless ? h("span", { class: "bad" }, num(t.leaderless)) : "0", bytes(t.size)]), [1, 2, 3, 4, 5]),
-      h("p", { class: "muted" }, rows.length + " of " + data.topics.length + " topics"));
+      h("p", { class: "muted" }, matching.length + " of " + data.topics.length + " topics" + (rows.length < matching.length ? "; the first " + rows.length + " shown, filter to see others" : "")));
   };
   search.addEventListener("input", render);
   showInternal.addEventListener("change", render);
