@@ -34,7 +34,7 @@ func (b *Broker) handleDeleteRecords(_ context.Context, req *protocol.Request) p
 				code = kerr.PolicyViolation.Code
 			}
 			if code == 0 {
-				sp.LowWatermark, code = deleteRecordsBefore(p, rp.Offset)
+				sp.LowWatermark, code = b.deleteRecordsBefore(req.Context(), img, p, rp.Offset)
 			}
 			sp.ErrorCode = code
 			st.Partitions = append(st.Partitions, sp)
@@ -58,14 +58,18 @@ func (b *Broker) deletable(img *metadata.Image, topic string) bool {
 }
 
 // deleteRecordsBefore moves p's log start to offset and returns the new low
-// watermark, or an error code.
-func deleteRecordsBefore(p *partition, offset int64) (int64, int16) {
+// watermark, or an error code. On a tiered topic the remote start moves
+// first (deleteRemoteRecords).
+func (b *Broker) deleteRecordsBefore(ctx context.Context, img *metadata.Image, p *partition, offset int64) (int64, int16) {
 	hw := p.HighWatermark()
 	if offset == deleteToHighWatermark {
 		offset = hw
 	}
 	if offset < 0 || offset > hw {
 		return -1, kerr.OffsetOutOfRange.Code
+	}
+	if _, ok := b.tierLimits(img, p.topic); ok {
+		return b.deleteRemoteRecords(ctx, p, offset)
 	}
 	start, err := p.log.DeleteRecordsBefore(offset)
 	if err != nil {

@@ -14,6 +14,12 @@ import (
 // segments, oldest first, counting the whole log: the remote bytes plus
 // the local bytes not yet copied (Kafka's rule).
 func (b *Broker) expireRemote(ctx context.Context, p *partition, v *tiered.Partition, lim tierLimits) error {
+	for _, s := range v.BelowStart() { // DeleteRecords moved the start past them
+		if err := v.DeleteSegment(ctx, s); err != nil {
+			return err
+		}
+		p.noteRemote(v)
+	}
 	rsegs := v.Segments()
 	if len(rsegs) == 0 {
 		return nil

@@ -31,10 +31,13 @@ func produceTiered(t *testing.T, cl *kgo.Client, first, n int) {
 
 // consumeTiered reads the topic from offset 0 with franz-go and checks
 // every record arrives once, in order, with its value.
-func consumeTiered(t *testing.T, addr string, want int) {
+func consumeTiered(t *testing.T, addr string, want int) { consumeTieredFrom(t, addr, 0, want) }
+
+// consumeTieredFrom expects the records from offset from on.
+func consumeTieredFrom(t *testing.T, addr string, from, want int) {
 	t.Helper()
-	next := 0
-	consumeAll(t, addr, tieredTopic, want, 2*time.Minute, func(r *kgo.Record) {
+	next := from
+	consumeAll(t, addr, tieredTopic, want-from, 2*time.Minute, func(r *kgo.Record) {
 		if r.Offset != int64(next) || string(r.Value) != fmt.Sprintf("%08d-%0291d", next, next) {
 			t.Fatalf("record at offset %d (value %.8s), want offset %d", r.Offset, r.Value, next)
 		}
@@ -144,6 +147,28 @@ func TestTieredStorage(t *testing.T) {
 		return localSegments(t, n, tieredTopic, 0) <= 6
 	})
 	consumeTiered(t, n.Addr, first+more)
+
+	// DeleteRecords below the local start moves the log start in the
+	// bucket: reads below it are out of range, and the remote segments
+	// wholly below it go.
+	manifests := len(s3.keys(t, ".rsm-manifest"))
+	deleted, err := adm.DeleteRecords(ctxT(t, time.Minute), kadm.Offsets{tieredTopic: {0: {Topic: tieredTopic, Partition: 0, At: 1000}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := deleted.Lookup(tieredTopic, 0); d.Err != nil || d.LowWatermark != 1000 {
+		t.Errorf("DeleteRecords: low watermark %d, err %v; want 1000", d.LowWatermark, d.Err)
+	}
+	if start, _ := listSpecialOffset(t, n.Addr, tieredTopic, -2); start != 1000 {
+		t.Errorf("earliest offset %d after DeleteRecords, want 1000", start)
+	}
+	if code, _, err := fetchAt(t, n.Addr, tieredTopic, 500, 10*time.Second); err != nil || code != kerr.OffsetOutOfRange.Code {
+		t.Errorf("fetch below the new log start: code %d err %v, want OFFSET_OUT_OF_RANGE", code, err)
+	}
+	waitTiered(t, "remote segments below the log start deleted", time.Minute, n, func() bool {
+		return len(s3.keys(t, ".rsm-manifest")) <= manifests-15
+	})
+	consumeTieredFrom(t, n.Addr, 1000, first+more)
 
 	resp, err := adm.DeleteTopics(ctxT(t, time.Minute), tieredTopic)
 	if err == nil {

@@ -22,6 +22,9 @@ type Partition struct {
 	loaded  bool
 	segs    []*Segment // COPY_SEGMENT_FINISHED, by start offset
 	pending []*Segment // COPY_SEGMENT_STARTED or DELETE_SEGMENT_STARTED
+	// start is the log start DeleteRecords set (0: none): offsets below
+	// it are gone even where a remote segment still holds them.
+	start int64
 }
 
 // Key is the partition's place in the bucket.
@@ -69,8 +72,12 @@ func (p *Partition) Load(ctx context.Context) error {
 		}
 	}
 	sort.Slice(segs, func(i, j int) bool { return segs[i].StartOffset < segs[j].StartOffset })
+	start, err := p.loadStart(ctx)
+	if err != nil {
+		return err
+	}
 	p.mu.Lock()
-	p.segs, p.pending, p.loaded = segs, pending, true
+	p.segs, p.pending, p.loaded, p.start = segs, pending, true, start
 	p.mu.Unlock()
 	return nil
 }
@@ -101,13 +108,19 @@ func (p *Partition) Bounds() (start, end, size int64, ok bool) {
 		size += s.SizeBytes
 		end = max(end, s.EndOffset)
 	}
-	return p.segs[0].StartOffset, end, size, true
+	if end < p.start {
+		return -1, -1, 0, false
+	}
+	return max(p.segs[0].StartOffset, p.start), end, size, true
 }
 
 // segmentFor is the remote segment holding offset, nil if none does.
 func (p *Partition) segmentFor(offset int64) *Segment {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
+	if offset < p.start {
+		return nil
+	}
 	i := sort.Search(len(p.segs), func(i int) bool { return p.segs[i].StartOffset > offset }) - 1
 	for ; i >= 0; i-- {
 		if p.segs[i].EndOffset >= offset {
