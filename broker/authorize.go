@@ -27,7 +27,7 @@ type authCheck func(b *Broker, req *protocol.Request) (refusal kmsg.Response, re
 
 // handle registers serve for key behind the authorization guard.
 func (b *Broker) handle(mux *protocol.Mux, key, min, max int16, serve protocol.ServeFunc) {
-	mux.Handle(key, min, max, b.guard(key, serve))
+	mux.Handle(key, min, max, b.guard(key, b.metered(key, serve)))
 }
 
 func (b *Broker) guard(key int16, serve protocol.ServeFunc) protocol.ServeFunc {

@@ -48,8 +48,8 @@ type Config struct {
 	// Authorizer checks every request against the image's ACLs; nil when
 	// authorizer.class.name is empty.
 	Authorizer *authz.Authorizer
-	// Quotas throttles clients over their produce and fetch byte rates
-	// (see quotas.go); nil throttles nobody.
+	// Quotas throttles clients over their byte rates and request time
+	// (see quotas.go); nil means the client quotas of the metadata image.
 	Quotas Quotas
 	// Tier is the remote tier (remote.log.storage.system.enable); nil
 	// when tiered storage is off.
@@ -91,6 +91,9 @@ type Broker struct {
 // New prepares a broker; Start runs it.
 func New(cfg Config) (*Broker, error) {
 	b := &Broker{cfg: cfg, log: cfg.Logger.Named("broker")}
+	if b.cfg.Quotas == nil {
+		b.cfg.Quotas = newClientQuotas(b.quotaWindow(), b.Image)
+	}
 	b.controllers = newControllerClient(cfg.Node.Voters, fmt.Sprintf("spool-broker-%d", cfg.NodeID), cfg.ControllerDial)
 	var store *storage.Log
 	if cfg.KeepMetadataLog {

@@ -89,6 +89,11 @@ func (b *Broker) handleFetch(req *protocol.Request, respond func(protocol.Respon
 		respond(protocol.Msg(fetchError(r, kerr.ClusterAuthorizationFailed.Code)))
 		return
 	}
+	if op.replicaID < 0 {
+		if limit := b.fetchQuotaCap(req); limit >= 0 {
+			op.maxBytes = min(op.maxBytes, int(limit))
+		}
+	}
 	if code := b.fetchSessions.open(op, r); code != 0 {
 		respond(protocol.Msg(fetchError(r, code)))
 		return

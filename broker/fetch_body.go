@@ -41,6 +41,15 @@ type bodyRegion struct {
 
 var fetchBodies = sync.Pool{New: func() any { return &fetchBody{buf: make([]byte, 0, 1024)} }}
 
+// ThrottleMillis is the response's throttle_time_ms, which leads the
+// body.
+func (fb *fetchBody) ThrottleMillis() int32 {
+	if len(fb.buf) < 4 {
+		return 0
+	}
+	return int32(binary.BigEndian.Uint32(fb.buf[:4]))
+}
+
 func newFetchBody(version int16) *fetchBody {
 	fb := fetchBodies.Get().(*fetchBody)
 	fb.version = version

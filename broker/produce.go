@@ -89,7 +89,9 @@ func (b *Broker) handleProduce(req *protocol.Request, respond func(protocol.Resp
 		// way, as with Kafka.
 		respond(protocol.CloseConn)
 	case r.Acks == 0:
-		respond(protocol.Response{None: true})
+		// No answer carries the throttle, so the mute alone holds the
+		// client, as in Kafka.
+		respond(protocol.Response{None: true, Throttle: time.Duration(pr.resp.ThrottleMillis) * time.Millisecond})
 	case len(pr.waits) == 0:
 		respond(protocol.Msg(pr.resp))
 	default:

@@ -110,3 +110,35 @@ func TestQuotasNoneThrottlesNobody(t *testing.T) {
 		t.Fatalf("throttle %d ms without quotas", got)
 	}
 }
+
+// Every metered response carries the larger of the handler's throttle and
+// the request-time one, in throttle_time_ms and as the connection's mute;
+// the handshake APIs are never counted.
+func TestMeteredThrottlesAndMutes(t *testing.T) {
+	tb := newTestBroker(t, nil, storage.Options{})
+	q := &recordingQuotas{delay: 700 * time.Millisecond}
+	tb.b.cfg.Quotas = q
+	answer := func(req *protocol.Request, respond func(protocol.Response)) {
+		respond(protocol.Msg(kmsg.NewPtrMetadataResponse()))
+	}
+	r := serveOnce(t, tb.b.metered(3, answer), quotaRequest(kmsg.NewPtrMetadataRequest(), nil))
+	if got := r.Msg.(*kmsg.MetadataResponse).ThrottleMillis; got != 700 || r.Throttle != 700*time.Millisecond {
+		t.Fatalf("throttle %d ms, mute %v; want 700 ms both", got, r.Throttle)
+	}
+	if uses := q.taken(); len(uses) != 1 || uses[0].Kind != QuotaRequest || uses[0].Bytes <= 0 {
+		t.Fatalf("uses %+v, want one request-time use", uses)
+	}
+	r = serveOnce(t, tb.b.metered(18, answer), quotaRequest(kmsg.NewPtrApiVersionsRequest(), nil))
+	if len(q.taken()) != 1 || r.Throttle != 0 {
+		t.Fatalf("ApiVersions was counted (mute %v)", r.Throttle)
+	}
+	big := func(req *protocol.Request, respond func(protocol.Response)) {
+		resp := kmsg.NewPtrMetadataResponse()
+		resp.ThrottleMillis = 5000
+		respond(protocol.Msg(resp))
+	}
+	r = serveOnce(t, tb.b.metered(3, big), quotaRequest(kmsg.NewPtrMetadataRequest(), nil))
+	if got := r.Msg.(*kmsg.MetadataResponse).ThrottleMillis; got != 5000 || r.Throttle != 5*time.Second {
+		t.Fatalf("throttle %d ms, mute %v; want the handler's 5000 ms", got, r.Throttle)
+	}
+}

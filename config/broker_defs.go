@@ -34,6 +34,10 @@ var brokerDefs = []Def{
 	def("num.network.threads", TypeInt, "3", "Accepted for compatibility; connections each get their own goroutines.").rule(atLeast(1)),
 	def("num.io.threads", TypeInt, "8", "Accepted for compatibility; requests are served on the connection's goroutines.").rule(atLeast(1)),
 
+	// Client quotas.
+	def("quota.window.num", TypeInt, "11", "Samples kept to measure a client's rate against its quota.").rule(atLeast(1)),
+	def("quota.window.size.seconds", TypeInt, "1", "Length of one quota sample.").rule(atLeast(1)),
+
 	// Topics.
 	def("num.partitions", TypeInt, "1", "Default partition count for auto-created topics.").rule(atLeast(1)).dynamic(),
 	def("default.replication.factor", TypeInt, "1", "Default replication factor for auto-created topics.").rule(atLeast(1)),

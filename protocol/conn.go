@@ -57,6 +57,9 @@ type conn struct {
 	inflight atomic.Int32
 	badLogs  LogLimiter
 	reqs     *ListenerRequests // nil when the server counts nothing
+	// mutedUntil (unix nanoseconds) holds the reader back after a
+	// throttled response (KIP-219).
+	mutedUntil atomic.Int64
 }
 
 // badFrameLogInterval is how often one connection may log bad input.
@@ -116,6 +119,9 @@ func (c *conn) readLoop() {
 	}()
 	var size [4]byte
 	for {
+		if !c.waitUnmuted() {
+			return
+		}
 		if !c.readSize(size[:]) {
 			return
 		}
@@ -149,6 +155,36 @@ func (c *conn) readLoop() {
 		}
 		if !c.dispatch(frame) {
 			return
+		}
+	}
+}
+
+// mute stops the reader for d from now (or longer, if already muted
+// longer), once the throttled response is on its way.
+func (c *conn) mute(d time.Duration) {
+	until := time.Now().Add(d).UnixNano()
+	for {
+		cur := c.mutedUntil.Load()
+		if cur >= until || c.mutedUntil.CompareAndSwap(cur, until) {
+			break
+		}
+	}
+	c.srv.Stats.ThrottleMutes.Add(1)
+}
+
+// waitUnmuted waits out a mute; false when the connection closes first.
+func (c *conn) waitUnmuted() bool {
+	for {
+		wait := time.Until(time.Unix(0, c.mutedUntil.Load()))
+		if wait <= 0 {
+			return true
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-c.closing:
+			t.Stop()
+			return false
 		}
 	}
 }
@@ -292,6 +328,9 @@ func (c *conn) writeLoop() {
 			}
 		} else if s.resp.Body != nil {
 			s.resp.Body.Release()
+		}
+		if d := s.resp.Throttle; d > 0 && !broken {
+			c.mute(d)
 		}
 		c.answered(s)
 		c.srv.freeFrame(s.frame)

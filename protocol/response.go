@@ -1,6 +1,8 @@
 package protocol
 
 import (
+	"time"
+
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -22,6 +24,10 @@ type Response struct {
 	// Close closes the connection after anything else is written; Kafka
 	// does this for requests it cannot parse or does not support.
 	Close bool
+	// Throttle mutes the connection for this long once the response is
+	// written (KIP-219): no further request is read from it meanwhile, so
+	// a client that ignores throttle_time_ms is held as well.
+	Throttle time.Duration
 }
 
 // Body is a hand-encoded response body.

@@ -36,6 +36,9 @@ type Stats struct {
 	// port, an untrusted certificate); AuthFailed failed authentications.
 	TLSFailed  atomic.Int64
 	AuthFailed atomic.Int64
+	// ThrottleMutes counts connections muted after a throttled response
+	// (KIP-219).
+	ThrottleMutes atomic.Int64
 }
 
 // Writer writes responses to one connection, buffering small writes and

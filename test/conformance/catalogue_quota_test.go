@@ -15,7 +15,7 @@ type qe struct {
 }
 
 func named(typ, name string) qe { return qe{typ, &name} }
-func dflt(typ string) qe         { return qe{typ: typ} }
+func dflt(typ string) qe        { return qe{typ: typ} }
 
 type qop struct {
 	key    string

@@ -1,0 +1,137 @@
+package quota
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"spool/controller/metadata"
+)
+
+var t0 = time.Unix(1_700_000_000, 0)
+
+func near(a, b float64) bool { return math.Abs(a-b) <= 1e-6*math.Max(1, math.Abs(b)) }
+
+// A first burst is measured over Samples-1 windows, not over the moment
+// it took, and the throttle is the overshoot's share of the bound times
+// that span.
+func TestRateFirstBurst(t *testing.T) {
+	w := DefaultWindow
+	r := NewRate(w, t0)
+	d := r.RecordAndThrottle(w, 2_000_000, 100_000, t0, 0)
+	if got := r.PerSecond(w, t0); !near(got, 200_000) {
+		t.Fatalf("rate %v, want 200000 (2 MB over 10 s)", got)
+	}
+	if d != 10*time.Second {
+		t.Fatalf("throttle %v, want 10s", d)
+	}
+}
+
+// A client sending evenly under its bound is never throttled, and the
+// rate converges on what it sends.
+func TestRateSteadyAtBound(t *testing.T) {
+	w := DefaultWindow
+	r := NewRate(w, t0)
+	now := t0
+	for i := 0; i < 300; i++ { // 30 s, 10 sends a second of 1000
+		if d := r.RecordAndThrottle(w, 900, 10_000, now, 0); d != 0 {
+			t.Fatalf("throttled %v at %v", d, now.Sub(t0))
+		}
+		now = now.Add(100 * time.Millisecond)
+	}
+	if got := r.PerSecond(w, now); got < 8000 || got > 9000 {
+		t.Fatalf("steady rate %v, want about 9000", got)
+	}
+}
+
+// Samples older than the whole sampled period no longer count.
+func TestRateForgets(t *testing.T) {
+	w := Window{Samples: 3, Size: time.Second}
+	r := NewRate(w, t0)
+	r.Record(w, 6000, t0)
+	if got := r.PerSecond(w, t0.Add(500*time.Millisecond)); !near(got, 2400) {
+		t.Fatalf("rate %v, want 2400 (6000 over 0.5 s plus the 2-window minimum)", got)
+	}
+	if got := r.PerSecond(w, t0.Add(3*time.Second)); got != 0 {
+		t.Fatalf("rate %v after the period, want 0", got)
+	}
+}
+
+// Byte-rate throttles are not capped; request-time ones are, at the limit
+// given; a zero bound throttles by the whole sampled period.
+func TestThrottleCap(t *testing.T) {
+	w := DefaultWindow
+	if d := Throttle(w, 1000, 100, 10*time.Second, 0); d != 90*time.Second {
+		t.Fatalf("uncapped throttle %v, want 90s", d)
+	}
+	if d := Throttle(w, 1000, 100, 10*time.Second, time.Second); d != time.Second {
+		t.Fatalf("capped throttle %v, want 1s", d)
+	}
+	if d := Throttle(w, 1, 0, 10*time.Second, 0); d != 11*time.Second {
+		t.Fatalf("zero-bound throttle %v", d)
+	}
+	if d := Throttle(w, 1e300, 1, 10*time.Second, 0); d != math.MaxInt32*time.Millisecond {
+		t.Fatalf("huge throttle %v, want the int32 milliseconds ceiling", d)
+	}
+	if d := Throttle(w, 150, 100, 10*time.Second, 0); d != 5*time.Second {
+		t.Fatalf("throttle %v, want 5s", d)
+	}
+}
+
+// KIP-55's order, most specific first, and the count each level shares.
+func TestResolveOrder(t *testing.T) {
+	n := func(s string) metadata.QuotaName { return metadata.QuotaName{Set: true, Name: s} }
+	d := metadata.QuotaName{Set: true, Default: true}
+	var no metadata.QuotaName
+	levels := []struct {
+		user, client metadata.QuotaName
+		wantUser     string
+		wantClient   string
+	}{
+		{n("u"), n("c"), "u", "c"}, {n("u"), d, "u", "c"}, {n("u"), no, "u", ""},
+		{d, n("c"), "u", "c"}, {d, d, "u", "c"}, {d, no, "u", ""},
+		{no, n("c"), "", "c"}, {no, d, "", "c"},
+	}
+	q := Quotas{}
+	for i := len(levels) - 1; i >= 0; i-- {
+		l := levels[i]
+		q[metadata.QuotaEntity{User: l.user, ClientID: l.client}] = map[string]float64{ProducerByteRate: float64(i + 1)}
+		r, ok := Resolve(q, ProducerByteRate, "u", "c")
+		if !ok || r.Bound != float64(i+1) || r.User != l.wantUser || r.Client != l.wantClient {
+			t.Fatalf("level %d: %+v %v", i+1, r, ok)
+		}
+	}
+	if _, ok := Resolve(q, ConsumerByteRate, "u", "c"); ok {
+		t.Fatal("a key nobody set resolved")
+	}
+	if r, _ := Resolve(q, ProducerByteRate, "other", "x"); r.Bound != 5 || r.User != "other" {
+		t.Fatalf("default user and client: %+v", r)
+	}
+	if allocs := testing.AllocsPerRun(100, func() { Resolve(q, ProducerByteRate, "u", "c") }); allocs != 0 {
+		t.Fatalf("Resolve allocates %v", allocs)
+	}
+}
+
+// Clients under one user quota share its count; a quota change applies to
+// the next use; with no quota nothing is throttled.
+func TestManagerSharesAndFollowsChanges(t *testing.T) {
+	alice := metadata.QuotaEntity{User: metadata.QuotaName{Set: true, Name: "alice"}}
+	q := Quotas{alice: {ProducerByteRate: 1000}}
+	m := NewManager(DefaultWindow, func() Quotas { return q })
+	if d := m.Record(Produce, "alice", "a", 5000, t0); d != 0 {
+		t.Fatalf("throttled %v under the bound", d)
+	}
+	if d := m.Record(Produce, "alice", "b", 10_000, t0); d == 0 {
+		t.Fatal("second client of alice not throttled: the count is not shared")
+	}
+	if d := m.Record(Produce, "bob", "a", 1e9, t0); d != 0 {
+		t.Fatalf("bob (no quota) throttled %v", d)
+	}
+	q = Quotas{alice: {ProducerByteRate: 1e9}}
+	if d := m.Record(Produce, "alice", "a", 1, t0); d != 0 {
+		t.Fatalf("throttled %v after the quota was raised", d)
+	}
+	if allocs := testing.AllocsPerRun(100, func() { m.Record(Produce, "alice", "a", 1, t0) }); allocs != 0 {
+		t.Fatalf("Record allocates %v", allocs)
+	}
+}

@@ -1,0 +1,242 @@
+package test
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"spool/test/harness"
+)
+
+// quotaRate is every client quota of these tests, in bytes per second.
+const quotaRate = 100_000
+
+// throttleHook counts the throttles a client was told of.
+type throttleHook struct {
+	n   atomic.Int64
+	max atomic.Int64
+}
+
+func (h *throttleHook) OnBrokerThrottle(_ kgo.BrokerMetadata, d time.Duration, _ bool) {
+	h.n.Add(1)
+	for {
+		cur := h.max.Load()
+		if int64(d) <= cur || h.max.CompareAndSwap(cur, int64(d)) {
+			return
+		}
+	}
+}
+
+// produceFor produces 64 KiB calls to topic until d has passed and returns
+// the bytes acknowledged per second.
+func produceFor(ctx context.Context, t *testing.T, cl *kgo.Client, topic string, d time.Duration) float64 {
+	t.Helper()
+	value := bytes.Repeat([]byte("q"), 8<<10)
+	start := time.Now()
+	total := 0
+	for time.Since(start) < d {
+		recs := make([]*kgo.Record, 8)
+		for i := range recs {
+			recs[i] = &kgo.Record{Topic: topic, Value: value}
+		}
+		if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+			t.Fatalf("produce: %v", err)
+		}
+		total += len(recs) * len(value)
+	}
+	return float64(total) / time.Since(start).Seconds()
+}
+
+// A producer over its producer_byte_rate is held near it and told so in
+// throttle_time_ms; a client that ignores the throttle is held by the
+// muted connection (KIP-219); another client on the same broker is not
+// throttled; raising the quota applies at once. The bounds have 3x slack:
+// the rate is measured, not timed.
+func TestProduceQuotaEnforced(t *testing.T) {
+	n := harness.SingleNode(t, map[string]string{"quota.window.num": "3"})
+	n.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(n.Addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admCl.Close()
+	adm := kadm.NewClient(admCl)
+	createTopic(t, adm, "quota", 1, nil)
+	for _, id := range []string{"slow", "spool-test"} {
+		if err := alterQuota(ctx, t, adm, quotaEntity("client-id", id), kadm.AlterClientQuotaOp{Key: "producer_byte_rate", Value: quotaRate}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client := func(id string, h *throttleHook) *kgo.Client {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(n.Addr), kgo.ClientID(id), kgo.WithHooks(h), kgo.ProducerLinger(0),
+			kgo.ProducerBatchCompression(kgo.NoCompression())) // the quota counts bytes on the wire
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(cl.Close)
+		return cl
+	}
+	slowHook, fastHook := new(throttleHook), new(throttleHook)
+	slow, fast := client("slow", slowHook), client("fast", fastHook)
+
+	var wg sync.WaitGroup
+	var fastRate float64
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		fastRate = produceFor(ctx, t, fast, "quota", 4*time.Second)
+	}()
+	slowRate := produceFor(ctx, t, slow, "quota", 8*time.Second)
+	wg.Wait()
+	t.Logf("slow %.0f B/s (quota %d, %d throttles, longest %v); fast %.0f B/s", slowRate, quotaRate, slowHook.n.Load(),
+		time.Duration(slowHook.max.Load()), fastRate)
+	if slowRate > 3*quotaRate {
+		t.Errorf("throttled producer ran at %.0f B/s, over 3x its quota of %d", slowRate, quotaRate)
+	}
+	if slowHook.n.Load() == 0 {
+		t.Error("the throttled producer was never told of a throttle")
+	}
+	if fastHook.n.Load() != 0 || fastRate < 3*quotaRate {
+		t.Errorf("the unlimited producer was throttled %d times, ran at %.0f B/s", fastHook.n.Load(), fastRate)
+	}
+
+	rawRate, throttled := rawProduceFor(t, n.Addr, "quota", 8*time.Second)
+	t.Logf("raw client ignoring throttles: %.0f B/s, %d throttled answers", rawRate, throttled)
+	if rawRate > 3*quotaRate || throttled == 0 {
+		t.Errorf("a client ignoring throttle_time_ms ran at %.0f B/s (%d throttled answers): the connection was not muted", rawRate, throttled)
+	}
+
+	if err := alterQuota(ctx, t, adm, quotaEntity("client-id", "slow"), kadm.AlterClientQuotaOp{Key: "producer_byte_rate", Value: 1 << 40}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Duration(slowHook.max.Load())) // any mute still running
+	before := slowHook.n.Load()
+	produceFor(ctx, t, slow, "quota", time.Second)
+	if got := slowHook.n.Load() - before; got != 0 {
+		t.Errorf("throttled %d times after the quota was raised", got)
+	}
+}
+
+// rawProduceFor sends 64 KiB produce requests one after another on one
+// connection, never waiting out a throttle, until d has passed; it
+// returns the acknowledged bytes per second and how many answers carried
+// a throttle.
+func rawProduceFor(t *testing.T, addr, topic string, d time.Duration) (float64, int) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var recs []rawRecord
+	for range 8 {
+		recs = append(recs, rawRecord{value: bytes.Repeat([]byte("r"), 8<<10)})
+	}
+	batch := rawBatch(time.Now().UnixMilli(), recs...)
+	start, total, throttled := time.Now(), 0, 0
+	for time.Since(start) < d {
+		req := kmsg.NewPtrProduceRequest()
+		req.SetVersion(9)
+		req.Acks, req.TimeoutMillis = 1, 30000
+		rt := kmsg.NewProduceRequestTopic()
+		rt.Topic = topic
+		rp := kmsg.NewProduceRequestTopicPartition()
+		rp.Records = batch
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		raw, err := harness.RequestOn(c, req, time.Minute)
+		if err != nil {
+			t.Fatalf("raw produce: %v", err)
+		}
+		resp := raw.(*kmsg.ProduceResponse)
+		if code := resp.Topics[0].Partitions[0].ErrorCode; code != 0 {
+			t.Fatalf("raw produce error %d", code)
+		}
+		if resp.ThrottleMillis > 0 {
+			throttled++
+		}
+		total += len(batch)
+	}
+	return float64(total) / time.Since(start).Seconds(), throttled
+}
+
+// consumeFor consumes topic from the start until d has passed or want
+// bytes arrived, and returns the record bytes per second.
+func consumeFor(ctx context.Context, t *testing.T, cl *kgo.Client, d time.Duration, want int) float64 {
+	t.Helper()
+	start := time.Now()
+	total := 0
+	for time.Since(start) < d && total < want {
+		fctx, cancel := context.WithTimeout(ctx, time.Second)
+		fs := cl.PollFetches(fctx)
+		cancel()
+		fs.EachError(func(_ string, _ int32, err error) {
+			if ctx.Err() == nil && err != context.DeadlineExceeded {
+				t.Fatalf("fetch: %v", err)
+			}
+		})
+		fs.EachRecord(func(r *kgo.Record) { total += len(r.Value) })
+	}
+	return float64(total) / time.Since(start).Seconds()
+}
+
+// A consumer over its consumer_byte_rate is held near it, each fetch no
+// larger than the quota allows over the sampled span, while another
+// consumer of the same data is not throttled.
+func TestFetchQuotaEnforced(t *testing.T) {
+	n := harness.SingleNode(t, map[string]string{"quota.window.num": "3"})
+	n.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	// Small batches: a fetch returns at least one whole batch, whatever
+	// its size, so a consumer is held to the quota only over many.
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(n.Addr), kgo.ProducerBatchCompression(kgo.NoCompression()),
+		kgo.ProducerBatchMaxBytes(20<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admCl.Close()
+	adm := kadm.NewClient(admCl)
+	createTopic(t, adm, "cq", 1, nil)
+	const size = 2 << 20
+	value := bytes.Repeat([]byte("c"), 8<<10)
+	for sent := 0; sent < size; sent += len(value) {
+		admCl.Produce(ctx, &kgo.Record{Topic: "cq", Value: value}, nil)
+	}
+	if err := admCl.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := alterQuota(ctx, t, adm, quotaEntity("client-id", "slowc"), kadm.AlterClientQuotaOp{Key: "consumer_byte_rate", Value: quotaRate}); err != nil {
+		t.Fatal(err)
+	}
+	consumer := func(id string, h *throttleHook) *kgo.Client {
+		cl, err := kgo.NewClient(kgo.SeedBrokers(n.Addr), kgo.ClientID(id), kgo.WithHooks(h), kgo.ConsumeTopics("cq"),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(cl.Close)
+		return cl
+	}
+	slowHook, fastHook := new(throttleHook), new(throttleHook)
+	fastRate := consumeFor(ctx, t, consumer("fastc", fastHook), time.Minute, size)
+	slowRate := consumeFor(ctx, t, consumer("slowc", slowHook), 8*time.Second, size)
+	t.Logf("slow consumer %.0f B/s (quota %d, %d throttles, longest %v); fast %.0f B/s", slowRate, quotaRate,
+		slowHook.n.Load(), time.Duration(slowHook.max.Load()), fastRate)
+	if slowRate > 3*quotaRate || slowHook.n.Load() == 0 {
+		t.Errorf("throttled consumer ran at %.0f B/s with %d throttles, quota %d", slowRate, slowHook.n.Load(), quotaRate)
+	}
+	if fastHook.n.Load() != 0 || fastRate < 3*quotaRate {
+		t.Errorf("the unlimited consumer was throttled %d times, ran at %.0f B/s", fastHook.n.Load(), fastRate)
+	}
+}
