@@ -54,6 +54,8 @@ type Console struct {
 	// browsers bounds concurrent message browser calls, each of which
 	// runs a consumer.
 	browsers chan struct{}
+	lags     *lagHistory
+	now      func() time.Time
 }
 
 // requestTimeout bounds every API call's Kafka requests, so a stuck
@@ -62,7 +64,7 @@ const requestTimeout = 10 * time.Second
 
 // New returns the console over src.
 func New(src Sources, log *zap.Logger) *Console {
-	c := &Console{src: src, log: log.Named("console"), mux: http.NewServeMux(), meter: newMeter(src.Traffic, time.Now), browsers: make(chan struct{}, maxBrowsers)}
+	c := &Console{src: src, log: log.Named("console"), mux: http.NewServeMux(), meter: newMeter(src.Traffic, time.Now), browsers: make(chan struct{}, maxBrowsers), lags: newLagHistory(), now: time.Now}
 	c.mux.Handle("GET /", assets())
 	c.api("GET /v1/cluster", c.cluster)
 	c.api("GET /v1/throughput", c.throughput)

@@ -3,6 +3,7 @@ package console
 import (
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -209,5 +210,33 @@ func TestHostileRequests(t *testing.T) {
 		if resp.StatusCode >= 500 && resp.StatusCode != http.StatusServiceUnavailable || resp.StatusCode < 400 {
 			t.Errorf("%s %.60s: %d %s; want a 4xx or 503", req.method, req.path, resp.StatusCode, b)
 		}
+	}
+}
+
+// The lag history keeps readings at least lagMinInterval apart, at most
+// lagKeepSamples per group and lagKeepGroups groups, dropping the group
+// looked at longest ago; unknown lag (-1) is not a reading.
+func TestLagHistory(t *testing.T) {
+	h := newLagHistory()
+	now := time.Unix(1000, 0)
+	h.record("g", now, 5)
+	if got := h.record("g", now.Add(time.Second), 6); len(got) != 1 || got[0][1] != 5 {
+		t.Fatalf("a reading a second later was kept: %v", got)
+	}
+	if got := h.record("g", now.Add(lagMinInterval), -1); len(got) != 1 {
+		t.Fatalf("an unknown lag was kept: %v", got)
+	}
+	for i := 1; i <= lagKeepSamples+5; i++ {
+		h.record("g", now.Add(time.Duration(i)*lagMinInterval), int64(i))
+	}
+	got := h.record("g", now.Add(time.Hour*10), 99)
+	if len(got) != lagKeepSamples || got[len(got)-1][1] != 99 {
+		t.Fatalf("kept %d samples ending %v; want %d ending with 99", len(got), got[len(got)-1], lagKeepSamples)
+	}
+	for i := 0; i < lagKeepGroups; i++ {
+		h.record(fmt.Sprint("other-", i), now.Add(time.Hour*11+time.Duration(i)), 1)
+	}
+	if len(h.groups) != lagKeepGroups || h.groups["g"] != nil {
+		t.Fatalf("%d groups kept, g kept: %v; want %d with g (looked at longest ago) dropped", len(h.groups), h.groups["g"] != nil, lagKeepGroups)
 	}
 }

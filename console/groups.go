@@ -105,42 +105,54 @@ type groupView struct {
 	Protocol string       `json:"protocol"`
 	Members  []memberView `json:"member_list"`
 	Offsets  []offsetView `json:"offsets"`
+	// LagHistory is [unix ms, total lag] at each read of this group's
+	// page, oldest first.
+	LagHistory [][2]int64 `json:"lag_history"`
 }
 
 // group answers GET /v1/groups/{group}: members and their assignments,
 // and each committed partition's offset, end offset and lag.
 func (c *Console) group(ctx context.Context, r *http.Request) (any, error) {
-	adm, err := c.admin()
+	v, err := c.describeGroup(ctx, r)
 	if err != nil {
 		return nil, err
+	}
+	v.LagHistory = c.lags.record(v.Group, c.now(), v.TotalLag)
+	return v, nil
+}
+
+func (c *Console) describeGroup(ctx context.Context, r *http.Request) (groupView, error) {
+	adm, err := c.admin()
+	if err != nil {
+		return groupView{}, err
 	}
 	name := r.PathValue("group")
 	if err := c.mustMay(ctx, r, kmsg.ACLOperationDescribe, kmsg.ACLResourceTypeGroup, name); err != nil {
-		return nil, err
+		return groupView{}, err
 	}
 	lags, err := adm.Lag(ctx, name)
 	if err != nil {
-		return nil, err
+		return groupView{}, err
 	}
 	d, ok := lags[name]
 	if !ok {
-		return nil, notFound("unknown group " + name)
+		return groupView{}, notFound("unknown group " + name)
 	}
 	if errors.Is(d.DescribeErr, kerr.GroupIDNotFound) {
 		cv, found, err := c.consumerGroup(ctx, adm, name)
 		switch {
 		case err != nil:
-			return nil, err
+			return groupView{}, err
 		case !found:
-			return nil, notFound("unknown group " + name)
+			return groupView{}, notFound("unknown group " + name)
 		}
 		return cv, nil
 	}
 	if d.DescribeErr != nil {
-		return nil, d.DescribeErr
+		return groupView{}, d.DescribeErr
 	}
 	if d.State == "Dead" {
-		return nil, notFound("unknown group " + name)
+		return groupView{}, notFound("unknown group " + name)
 	}
 	v := groupView{groupSummary: groupSummary{Group: name, State: d.State, ProtocolType: d.ProtocolType, Coordinator: d.Coordinator.NodeID, Members: len(d.Members), TotalLag: -1},
 		Protocol: d.Protocol, Members: []memberView{}, Offsets: []offsetView{}}

@@ -118,7 +118,8 @@ func checkConsoleGroups(t *testing.T, ctx context.Context, s *consoleScene) {
 				Partitions []int32 `json:"partitions"`
 			}
 		} `json:"member_list"`
-		Offsets []struct {
+		LagHistory [][2]int64 `json:"lag_history"`
+		Offsets    []struct {
 			Topic     string `json:"topic"`
 			Partition int32  `json:"partition"`
 			Committed int64  `json:"committed"`
@@ -134,6 +135,9 @@ func checkConsoleGroups(t *testing.T, ctx context.Context, s *consoleScene) {
 	}
 	if m := g.MemberList[0]; m.MemberID != want.Members[0].MemberID || len(m.Assigned) != 1 || m.Assigned[0].Topic != sceneTopic || !slices.Equal(m.Assigned[0].Partitions, []int32{0, 1, 2}) {
 		t.Fatalf("member %+v; want %s assigned %s [0 1 2]", m, want.Members[0].MemberID, sceneTopic)
+	}
+	if h := g.LagHistory; len(h) != 1 || h[0][1] != want.Lag.Total() {
+		t.Fatalf("lag history %v; want one reading of %d", h, want.Lag.Total())
 	}
 	if len(g.Offsets) != 3 {
 		t.Fatalf("offsets %+v; want 3 partitions", g.Offsets)
