@@ -12,6 +12,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
+// maxListedLags bounds the groups whose lag the list computes.
+const maxListedLags = 200
+
 type groupSummary struct {
 	Group        string `json:"group"`
 	State        string `json:"state"`
@@ -42,15 +45,19 @@ func (c *Console) groups(ctx context.Context, r *http.Request) (any, error) {
 			names = append(names, name)
 		}
 	}
+	// Lag costs an OffsetFetch per group and ListOffsets over their
+	// topics; the list polls, so it computes the first maxListedLags and
+	// leaves the rest to their own pages.
+	slices.Sort(names)
 	var lags kadm.DescribedGroupLags
 	if len(names) > 0 {
-		if lags, err = adm.Lag(ctx, names...); err != nil {
+		if lags, err = adm.Lag(ctx, names[:min(len(names), maxListedLags)]...); err != nil {
 			return nil, err
 		}
 	}
 	for _, name := range names {
 		l := listed[name]
-		g := groupSummary{Group: name, State: l.State, ProtocolType: l.ProtocolType, Coordinator: l.Coordinator, TotalLag: -1}
+		g := groupSummary{Group: name, State: l.State, ProtocolType: l.ProtocolType, Coordinator: l.Coordinator, Members: -1, TotalLag: -1}
 		if d, ok := lags[name]; ok && errors.Is(d.DescribeErr, kerr.GroupIDNotFound) {
 			// A KIP-848 consumer group: DescribeGroups does not know it.
 			if cv, found, err := c.consumerGroup(ctx, adm, name); err != nil {
@@ -72,7 +79,7 @@ func (c *Console) groups(ctx context.Context, r *http.Request) (any, error) {
 		out = append(out, g)
 	}
 	slices.SortFunc(out, func(a, b groupSummary) int { return strings.Compare(a.Group, b.Group) })
-	return map[string]any{"groups": out}, nil
+	return map[string]any{"groups": out, "lag_omitted": max(len(names)-maxListedLags, 0)}, nil
 }
 
 type memberView struct {

@@ -336,8 +336,8 @@ function groups() {
   main.replaceChildren(h("h1", {}, "Consumer groups"), body);
   every(5000, async () => {
     try {
-      const g = (await api("groups")).groups;
-      body.replaceChildren(table(["Group", "State", "Protocol type", "Coordinator", "Members", "Total lag"], g.map(x => [
+      const resp = await api("groups"), g = resp.groups;
+      body.replaceChildren(resp.lag_omitted ? h("p", { class: "muted" }, "Lag is computed for the first 200 groups; open a group for its lag.") : "", table(["Group", "State", "Protocol type", "Coordinator", "Members", "Total lag"], g.map(x => [
         groupLink(x.group), x.state, x.protocol_type || "–", String(x.coordinator), num(x.members),
         x.error ? h("span", { class: "bad" }, x.error) : num(x.total_lag)]), [3, 4, 5]));
     } catch (e) { body.replaceChildren(errorBox(e)); }
