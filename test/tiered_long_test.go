@@ -102,13 +102,20 @@ func TestTieredLong(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer consumer.Close()
+	progress := time.Now()
 	for next < total && ctx.Err() == nil {
-		consumer.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+		fs := consumer.PollFetches(ctx)
+		fs.EachError(func(_ string, _ int32, err error) { t.Logf("fetch at %d: %v", next, err) })
+		fs.EachRecord(func(r *kgo.Record) {
 			if r.Offset != next || !bytes.Equal(r.Value, longValue(next)) {
 				t.Fatalf("record at %d differs (want offset %d)", r.Offset, next)
 			}
 			next++
+			progress = time.Now()
 		})
+		if time.Since(progress) > time.Minute {
+			t.Fatalf("no record past offset %d for a minute\n%s", next, n.Output())
+		}
 	}
 	if next != total {
 		t.Fatalf("read %d of %d records", next, total)

@@ -145,12 +145,20 @@ func (p *Partition) putManifest(ctx context.Context, s *Segment, state State) er
 // CleanPending finishes.
 func (p *Partition) DeleteSegment(ctx context.Context, s *Segment) error {
 	p.mu.Lock()
+	n := len(p.segs)
 	p.segs = slices.DeleteFunc(p.segs, func(x *Segment) bool { return x.ID == s.ID })
+	readable := len(p.segs) < n
 	p.mu.Unlock()
 	d := *s
 	if d.State != DeleteStarted {
 		if err := p.putManifest(ctx, &d, DeleteStarted); err != nil {
-			p.restore(s)
+			// Nothing changed: a readable segment stays readable, an
+			// unfinished copy stays pending (never readable).
+			if readable {
+				p.restore(s)
+			} else {
+				p.notePending(s)
+			}
 			return err
 		}
 	}

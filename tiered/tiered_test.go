@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,12 +20,27 @@ import (
 
 // testTier is a Tier on an in-memory S3 server.
 func testTier(t *testing.T, cacheBytes int64) (*Tier, *s3mem.Backend) {
+	tr, be, _ := testTierSwitch(t, cacheBytes)
+	return tr, be
+}
+
+// testTierSwitch is testTier with a switch that makes the server answer
+// every request 503.
+func testTierSwitch(t *testing.T, cacheBytes int64) (*Tier, *s3mem.Backend, *atomic.Bool) {
 	t.Helper()
 	be := s3mem.New()
 	if err := be.CreateBucket("b"); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(gofakes3.New(be).Server())
+	down := &atomic.Bool{}
+	h := gofakes3.New(be).Server()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
 	tr, err := New(context.Background(), Settings{
 		Enabled: true, Bucket: "b", Endpoint: srv.URL, Region: "us-east-1", PathStyle: true,
@@ -33,7 +50,7 @@ func testTier(t *testing.T, cacheBytes int64) (*Tier, *s3mem.Backend) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tr, be
+	return tr, be, down
 }
 
 // testLog writes n one-record batches to a log of small segments.
@@ -213,4 +230,35 @@ func containsSuffix(keys []string, suffix string) bool {
 		}
 	}
 	return false
+}
+
+// TestFailedCleanupOfACopyKeepsItHidden: an unfinished copy whose cleanup
+// fails (the store is down) stays pending, never readable, so the segment
+// is neither read from its partial objects nor taken as copied.
+func TestFailedCleanupOfACopyKeepsItHidden(t *testing.T) {
+	tr, _, down := testTierSwitch(t, 1<<20)
+	l := testLog(t, 100)
+	p := tr.Partition(PartitionKey{Topic: "t", TopicID: [16]byte{3}})
+	segs := copyAll(t, p, l)
+	ctx := context.Background()
+	half := &Segment{ID: "half", StartOffset: segs[len(segs)-1].Next, EndOffset: 9999, BrokerID: 1}
+	if err := p.putManifest(ctx, half, CopyStarted); err != nil {
+		t.Fatal(err)
+	}
+	p.notePending(half)
+	_, endBefore, _, _ := p.Bounds()
+	down.Store(true)
+	if err := p.CleanPending(ctx, 1, time.Hour); err == nil {
+		t.Fatal("cleanup succeeded with the store down")
+	}
+	if _, end, _, _ := p.Bounds(); end != endBefore {
+		t.Fatalf("remote end moved from %d to %d: the unfinished copy became readable", endBefore, end)
+	}
+	down.Store(false)
+	if err := p.CleanPending(ctx, 1, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, end, _, _ := p.Bounds(); end != endBefore {
+		t.Fatalf("remote end %d after cleanup, want %d", end, endBefore)
+	}
 }
