@@ -75,6 +75,7 @@ func New(src Sources, log *zap.Logger) *Console {
 	c.api("GET /v1/groups", c.groups)
 	c.api("GET /v1/groups/{group}", c.group)
 	c.api("GET /v1/transactions", c.transactions)
+	c.api("GET /v1/transactions/open", c.openTransactions)
 	c.api("GET /v1/acls", c.acls)
 	c.api("GET /v1/quotas", c.quotas)
 	c.api("GET /v1/console", c.session)

@@ -20,9 +20,10 @@ type txnView struct {
 	TimeoutMillis   int32           `json:"timeout_ms"`
 	StartTimestamp  int64           `json:"start_timestamp"`
 	Partitions      []topicPartsOut `json:"partitions"`
-	// Hanging marks an ongoing transaction open longer than its timeout:
-	// its coordinator should have aborted it by now.
-	Hanging bool   `json:"hanging"`
+	// Overdue marks an ongoing transaction open longer than its timeout:
+	// its coordinator should have aborted it by now. (A hanging
+	// transaction is found on the partitions: /v1/transactions/open.)
+	Overdue bool   `json:"overdue"`
 	Error   string `json:"error,omitempty"`
 }
 
@@ -67,7 +68,7 @@ func (c *Console) transactions(ctx context.Context, r *http.Request) (any, error
 				for _, t := range d.Topics.Sorted() {
 					v.Partitions = append(v.Partitions, topicPartsOut{Topic: t.Topic, Partitions: t.Partitions})
 				}
-				v.Hanging = d.State == "Ongoing" && d.StartTimestamp > 0 && now-d.StartTimestamp > int64(d.TimeoutMillis)
+				v.Overdue = d.State == "Ongoing" && d.StartTimestamp > 0 && now-d.StartTimestamp > int64(d.TimeoutMillis)
 			}
 		}
 		out = append(out, v)

@@ -96,7 +96,7 @@ func TestConsolePagesInChromium(t *testing.T) {
 			fmt.Sprintf("high watermark %d", scenePerPar), `"tags": [`, fmt.Sprintf("k-%d", scenePerPar-1), "console-test", fmt.Sprint(end2.Offset)}},
 		{"groups", "#/groups", []string{sceneGroup, "Stable", fmt.Sprint(lag.Lag.Total())}},
 		{"group", "#/groups/" + sceneGroup, []string{"Group " + sceneGroup, lag.Members[0].MemberID, sceneTopic + " [0,1,2]", "Total lag over time"}},
-		{"transactions", "#/transactions", []string{sceneTxnID, "Ongoing", sceneTopic + " [1]"}},
+		{"transactions", "#/transactions", []string{sceneTxnID, "Ongoing", sceneTopic + " [1]", "Open transactions on partitions", sceneTopic + "-1"}},
 		{"security", "#/security", []string{"No authorizer is configured", "Client quotas", "alice", "producer_byte_rate=1048576"}},
 	}
 	for _, p := range pages {

@@ -165,7 +165,7 @@ func checkConsoleTransactions(t *testing.T, ctx context.Context, s *consoleScene
 			State      string `json:"state"`
 			ProducerID int64  `json:"producer_id"`
 			Start      int64  `json:"start_timestamp"`
-			Hanging    bool   `json:"hanging"`
+			Overdue    bool   `json:"overdue"`
 			Partitions []struct {
 				Topic      string  `json:"topic"`
 				Partitions []int32 `json:"partitions"`
@@ -176,9 +176,28 @@ func checkConsoleTransactions(t *testing.T, ctx context.Context, s *consoleScene
 		t.Fatalf("/v1/transactions: %d %+v", code, txns)
 	}
 	x := txns.Transactions[0]
-	if x.ID != sceneTxnID || x.State != "Ongoing" || x.State != want.State || x.ProducerID != want.ProducerID || x.Start != want.StartTimestamp || x.Hanging ||
+	if x.ID != sceneTxnID || x.State != "Ongoing" || x.State != want.State || x.ProducerID != want.ProducerID || x.Start != want.StartTimestamp || x.Overdue ||
 		len(x.Partitions) != 1 || x.Partitions[0].Topic != sceneTopic || !slices.Equal(x.Partitions[0].Partitions, []int32{1}) {
 		t.Fatalf("transaction %+v; kadm says %+v", x, want)
+	}
+	var openTxns struct {
+		Scanned int `json:"partitions_scanned"`
+		Open    []struct {
+			Topic           string `json:"topic"`
+			Partition       int32  `json:"partition"`
+			ProducerID      int64  `json:"producer_id"`
+			StartOffset     int64  `json:"start_offset"`
+			TransactionalID string `json:"transactional_id"`
+			State           string `json:"coordinator_state"`
+			Hanging         bool   `json:"hanging"`
+		}
+	}
+	if code := consoleJSON(t, s.base, "/v1/transactions/open", &openTxns); code != 200 || openTxns.Scanned < 4 || len(openTxns.Open) != 1 {
+		t.Fatalf("/v1/transactions/open: %d %+v; want the one open transaction", code, openTxns)
+	}
+	if o := openTxns.Open[0]; o.Topic != sceneTopic || o.Partition != 1 || o.ProducerID != want.ProducerID || o.StartOffset != scenePerPar ||
+		o.TransactionalID != sceneTxnID || o.State != "Ongoing" || o.Hanging {
+		t.Fatalf("open transaction %+v; want %s-1 from offset %d by %s (producer %d), ongoing, not hanging", o, sceneTopic, scenePerPar, sceneTxnID, want.ProducerID)
 	}
 	var prod struct {
 		Leader    int32 `json:"leader"`

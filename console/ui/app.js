@@ -387,13 +387,27 @@ function groupReset(name) {
 // ---- Transactions ----
 function transactions() {
   const body = h("div", {});
+  const open = h("div", {});
+  const scan = async () => {
+    open.replaceChildren(h("p", { class: "muted" }, "Scanning partitions…"));
+    try {
+      const o = await api("transactions/open");
+      open.replaceChildren(h("p", { class: "muted" }, o.partitions_scanned + " partitions scanned" + (o.truncated ? " (the first ones only)" : "") +
+        "; hanging: open longer than transaction.max.timeout.ms (" + o.transaction_max_timeout_ms + " ms) without an ongoing transaction at the coordinator covering the partition"),
+        table(["Partition", "Producer id", "Epoch", "Open since offset", "Last write", "Transactional id", "Coordinator", "Hanging"], o.open.map(x => [
+          h("span", {}, x.topic + "-" + x.partition), String(x.producer_id), String(x.producer_epoch), num(x.start_offset), when(x.last_timestamp),
+          x.transactional_id || "–", x.coordinator_state || "unknown", x.hanging ? h("span", { class: "bad" }, "hanging") : "no"]), [1, 2, 3]));
+    } catch (e) { open.replaceChildren(errorBox(e)); }
+  };
   main.replaceChildren(h("h1", {}, "Transactions"), body,
-    h("p", { class: "muted" }, "A transaction is marked hanging when it has been ongoing for longer than its timeout. The producers of a partition are on its topic page."));
+    h("p", { class: "muted" }, "Ongoing for longer than its timeout is marked overdue. The producers of a partition are on its topic page."),
+    h("h2", {}, "Open transactions on partitions"), h("div", { class: "toolbar" }, h("button", { id: "scan-open", onclick: scan }, "Scan again")), open);
+  scan();
   every(5000, async () => {
     try {
       const t = (await api("transactions")).transactions;
       body.replaceChildren(table(["Transactional id", "State", "Coordinator", "Producer id", "Epoch", "Timeout", "Started", "Partitions"], t.map(x => [
-        x.transactional_id, x.hanging ? h("span", { class: "bad" }, x.state + " (hanging)") : x.state, String(x.coordinator),
+        x.transactional_id, x.overdue ? h("span", { class: "bad" }, x.state + " (overdue)") : x.state, String(x.coordinator),
         String(x.producer_id), String(x.producer_epoch), x.timeout_ms ? x.timeout_ms + " ms" : "–", when(x.start_timestamp),
         x.error ? h("span", { class: "bad" }, x.error) : h("span", {}, x.partitions.map(p => p.topic + " [" + p.partitions.join(",") + "]").join("; ") || "–")]), [2, 3, 4]));
     } catch (e) { body.replaceChildren(errorBox(e)); }
