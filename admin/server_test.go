@@ -175,7 +175,7 @@ func TestBasicAuthAgainstScram(t *testing.T) {
 		lookups++
 		return cred, user == "ops" && mech == security.ScramSHA512
 	}
-	addr := serve(t, s, Options{Scram: lookup, Health: fakeHealth{why: []string{"broker: fenced"}}})
+	addr := serve(t, s, Options{Scram: lookup, Health: fakeHealth{why: []string{"broker: fenced"}}, Console: echoPrincipal})
 	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: f.pool}}}
 	base := "https://" + addr
 	if code, _ := do(t, c, "GET", base+"/metrics", "", ""); code != http.StatusUnauthorized {
@@ -191,6 +191,14 @@ func TestBasicAuthAgainstScram(t *testing.T) {
 		if code, body := do(t, c, "GET", base+"/metrics", "ops", "s3cret"); code != http.StatusOK || !strings.Contains(body, "spool_test_total 0") {
 			t.Fatalf("right password: %d %s", code, body)
 		}
+	}
+	// The console gets the authenticated user as the principal, and
+	// nothing without the password.
+	if code, body := do(t, c, "GET", base+"/v1/topics", "ops", "s3cret"); code != http.StatusOK || body != "User:ops" {
+		t.Fatalf("console as ops: %d %q", code, body)
+	}
+	if code, _ := do(t, c, "GET", base+"/", "", ""); code != http.StatusUnauthorized {
+		t.Fatalf("console without credentials: %d", code)
 	}
 	// Probes never ask for credentials.
 	if code, _ := do(t, c, "GET", base+"/healthz", "", ""); code != http.StatusOK {
@@ -214,7 +222,7 @@ func TestMTLSNeedsATrustedCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := "https://" + serve(t, s, Options{})
+	base := "https://" + serve(t, s, Options{Console: echoPrincipal})
 	anon := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: f.pool}}}
 	if code, _ := do(t, anon, "GET", base+"/metrics", "", ""); code == http.StatusOK {
 		t.Fatal("served /metrics without a client certificate")
@@ -226,6 +234,41 @@ func TestMTLSNeedsATrustedCertificate(t *testing.T) {
 	withCert := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: f.pool, Certificates: []tls.Certificate{cert}}}}
 	if code, body := do(t, withCert, "GET", base+"/metrics", "", ""); code != http.StatusOK {
 		t.Fatalf("with a trusted certificate: %d %s", code, body)
+	}
+	// The console gets the certificate's mapped name as the principal.
+	if code, body := do(t, withCert, "GET", base+"/", "", ""); code != http.StatusOK || !strings.HasPrefix(body, "User:CN=") {
+		t.Fatalf("console with a certificate: %d %q; want the mapped DN", code, body)
+	}
+}
+
+// echoPrincipal stands in for the console: it answers the principal the
+// listener recorded.
+var echoPrincipal = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p, ok := security.PrincipalFromContext(r.Context())
+	if !ok {
+		http.Error(w, "no principal", http.StatusInternalServerError)
+		return
+	}
+	io.WriteString(w, p.String())
+})
+
+// Without authentication the console's principal is ANONYMOUS, as on a
+// PLAINTEXT Kafka listener; the probes and /metrics keep their paths.
+func TestConsoleMountedAnonymous(t *testing.T) {
+	s, err := settingsFor(t, map[string]string{"http.listener": "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + serve(t, s, Options{Console: echoPrincipal})
+	c := &http.Client{Timeout: 10 * time.Second}
+	if code, body := do(t, c, "GET", base+"/v1/cluster", "", ""); code != http.StatusOK || body != "User:ANONYMOUS" {
+		t.Fatalf("console: %d %q", code, body)
+	}
+	if code, body := do(t, c, "GET", base+"/metrics", "", ""); code != http.StatusOK || !strings.Contains(body, "spool_test_total") {
+		t.Fatalf("/metrics beside the console: %d %.80s", code, body)
+	}
+	if code, body := do(t, c, "GET", base+"/healthz", "", ""); code != http.StatusOK || body != "ok\n" {
+		t.Fatalf("/healthz beside the console: %d %q", code, body)
 	}
 }
 
