@@ -68,10 +68,12 @@ type Broker struct {
 	replicas    *replicaManager
 	producerIDs *producerIDs
 	fetchers    *fetcherManager
-	isr         *isrManager
-	groups      *coordinator
-	txns        *txnCoordinator
-	verifier    *txnVerifier
+	// replThrottle are the replication throttles (replication_throttle.go).
+	replThrottle replicationThrottles
+	isr          *isrManager
+	groups       *coordinator
+	txns         *txnCoordinator
+	verifier     *txnVerifier
 
 	fetchSessions *fetchSessionCache
 	// fetchQuit ends long polls early when the broker shuts down.
@@ -123,6 +125,7 @@ func New(cfg Config) (*Broker, error) {
 	b.fetchSessions = newFetchSessionCache(sessionSlots(cfg.Static))
 	b.fetchQuit = make(chan struct{})
 	b.netStats = new(protocol.Stats)
+	b.replThrottle = newReplicationThrottles(b)
 	return b, nil
 }
 

@@ -53,10 +53,19 @@ func (op *fetchOp) readReplica(topic *metadata.Topic, t *fetchTarget, res *fetch
 		res.logStart = start
 		return
 	}
+	now := time.Now()
+	hold, throttled := op.b.leaderHoldsBack(op.b.Image(), p, op.replicaID, now)
+	if hold {
+		res.hw, res.lso, res.logStart = hw, lso, start
+		return
+	}
 	sl, err := p.log.Read(t.offset, min(int(max(t.maxBytes, 0)), limit), leo, minOne)
 	if err != nil {
 		res.errCode = storageErrorCode(err)
 		return
+	}
+	if throttled {
+		op.b.replThrottle.leader.Record(sl.Len(), now)
 	}
 	res.hw, res.lso, res.logStart, res.records, res.p = hw, lso, start, sl, p
 }

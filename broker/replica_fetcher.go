@@ -86,6 +86,9 @@ type followState struct {
 type fetching struct {
 	p  *partition
 	st *followState
+	// throttled counts what the partition brings against the follower's
+	// replication throttle.
+	throttled bool
 }
 
 // add and remove take f.mu, which handle holds while it applies a
@@ -174,10 +177,15 @@ func (f *replicaFetcher) request(now time.Time) (*kmsg.FetchRequest, map[tp]fetc
 	req.SessionEpoch = -1
 	parts := map[tp]fetching{}
 	byTopic := map[string]int{}
+	img := f.m.b.imageIfFollowing()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for p, st := range f.parts {
 		if now.Before(st.backoffUntil) {
+			continue
+		}
+		hold, throttled := f.m.b.followerHoldsBack(img, p, now)
+		if hold {
 			continue
 		}
 		_, epoch := p.leadership()
@@ -195,7 +203,7 @@ func (f *replicaFetcher) request(now time.Time) (*kmsg.FetchRequest, map[tp]fetc
 			req.Topics = append(req.Topics, t)
 		}
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
-		parts[tp{p.topic, p.id}] = fetching{p, st}
+		parts[tp{p.topic, p.id}] = fetching{p, st, throttled}
 	}
 	return req, parts
 }
@@ -211,6 +219,9 @@ func (f *replicaFetcher) handle(resp *kmsg.FetchResponse, parts map[tp]fetching)
 			pf, ok := parts[tp{t.Topic, rp.Partition}]
 			if !ok || f.parts[pf.p] != pf.st {
 				continue
+			}
+			if pf.throttled {
+				f.m.b.replThrottle.follower.Record(len(rp.RecordBatches), time.Now())
 			}
 			if err := f.apply(pf.p, &rp); err != nil {
 				f.m.b.log.Info("replica fetch of a partition failed", zap.Stringer("partition", tp{pf.p.topic, pf.p.id}),

@@ -34,6 +34,13 @@ var brokerDefs = []Def{
 	def("num.network.threads", TypeInt, "3", "Accepted for compatibility; connections each get their own goroutines.").rule(atLeast(1)),
 	def("num.io.threads", TypeInt, "8", "Accepted for compatibility; requests are served on the connection's goroutines.").rule(atLeast(1)),
 
+	// Replication throttles (the topics' *.replication.throttled.replicas
+	// name the partitions they apply to).
+	def("leader.replication.throttled.rate", TypeLong, maxLong, "Bytes per second a leader sends to out-of-sync followers of throttled partitions.").rule(atLeast(0)).dynamic(),
+	def("follower.replication.throttled.rate", TypeLong, maxLong, "Bytes per second an out-of-sync follower fetches for throttled partitions.").rule(atLeast(0)).dynamic(),
+	def("replication.quota.window.num", TypeInt, "11", "Samples kept to measure replication throttles.").rule(atLeast(1)),
+	def("replication.quota.window.size.seconds", TypeInt, "1", "Length of one replication throttle sample.").rule(atLeast(1)),
+
 	// Client quotas.
 	def("quota.window.num", TypeInt, "11", "Samples kept to measure a client's rate against its quota.").rule(atLeast(1)),
 	def("quota.window.size.seconds", TypeInt, "1", "Length of one quota sample.").rule(atLeast(1)),

@@ -33,6 +33,6 @@ var topicDefs = []Def{
 	def("remote.storage.enable", TypeBoolean, "false", "Upload closed segments to the object store (needs remote.log.storage.system.enable)."),
 	def("local.retention.ms", TypeLong, "-2", "Age after which uploaded segments leave the local disk; -2 follows retention.ms.").rule(atLeast(-2)).broker("log.local.retention.ms"),
 	def("local.retention.bytes", TypeLong, "-2", "Local bytes kept once segments are uploaded; -2 follows retention.bytes.").rule(atLeast(-2)).broker("log.local.retention.bytes"),
-	def("leader.replication.throttled.replicas", TypeList, "", "Accepted for compatibility; replication is not throttled."),
-	def("follower.replication.throttled.replicas", TypeList, "", "Accepted for compatibility; replication is not throttled."),
+	def("leader.replication.throttled.replicas", TypeList, "", "Replicas whose replication this topic's leaders throttle to leader.replication.throttled.rate: * or partition:broker pairs.").rule(throttledReplicas),
+	def("follower.replication.throttled.replicas", TypeList, "", "Replicas whose fetching followers throttle to follower.replication.throttled.rate: * or partition:broker pairs.").rule(throttledReplicas),
 }

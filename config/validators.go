@@ -99,3 +99,22 @@ func ParseConnectionOverrides(v string) (map[string]int, error) {
 	}
 	return out, nil
 }
+
+// throttledReplicas checks a *.replication.throttled.replicas value: empty,
+// "*", or comma-separated partition:broker pairs of whole numbers, as
+// Kafka's ThrottledReplicaListValidator requires.
+func throttledReplicas(v string) error {
+	v = strings.TrimSpace(v)
+	if v == "" || v == "*" {
+		return nil
+	}
+	for _, pair := range strings.Split(v, ",") {
+		p, b, ok := strings.Cut(strings.TrimSpace(pair), ":")
+		_, err1 := strconv.ParseUint(strings.TrimSpace(p), 10, 31)
+		_, err2 := strconv.ParseUint(strings.TrimSpace(b), 10, 31)
+		if !ok || err1 != nil || err2 != nil {
+			return fmt.Errorf("must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId]")
+		}
+	}
+	return nil
+}

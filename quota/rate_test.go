@@ -135,3 +135,40 @@ func TestManagerSharesAndFollowsChanges(t *testing.T) {
 		t.Fatalf("Record allocates %v", allocs)
 	}
 }
+
+func TestThrottledReplica(t *testing.T) {
+	for _, c := range []struct {
+		list      string
+		part, brk int32
+		want      bool
+	}{
+		{"", 0, 1, false}, {"*", 7, 3, true}, {" * ", 7, 3, true},
+		{"0:1,1:2", 0, 1, true}, {"0:1,1:2", 1, 2, true}, {"0:1,1:2", 0, 2, false},
+		{" 3 : 4 , 5:6", 3, 4, true}, {"junk,0:1", 0, 1, true},
+	} {
+		if got := ThrottledReplica(c.list, c.part, c.brk); got != c.want {
+			t.Errorf("%q %d:%d = %v", c.list, c.part, c.brk, got)
+		}
+	}
+}
+
+// A replication throttle is exceeded once the bytes moved outrun the
+// bound over the sampled span, and never when the bound is unset.
+func TestReplicationExceeded(t *testing.T) {
+	w := Window{Samples: 3, Size: time.Second}
+	r := NewReplication(w, t0)
+	r.Record(150_000, t0)
+	if r.Exceeded(100_000, t0) {
+		t.Fatal("150 kB over the 2 s minimum span exceeds 100 kB/s")
+	}
+	r.Record(100_000, t0.Add(100*time.Millisecond))
+	if !r.Exceeded(100_000, t0.Add(100*time.Millisecond)) {
+		t.Fatal("250 kB over about 2 s does not exceed 100 kB/s")
+	}
+	if r.Exceeded(Unlimited, t0) {
+		t.Fatal("an unset bound was exceeded")
+	}
+	if r.Exceeded(100_000, t0.Add(4*time.Second)) {
+		t.Fatal("still exceeded once the samples expired")
+	}
+}
