@@ -68,7 +68,7 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.format, "format", "text", "output format: text or json (consume also takes a Go template)")
 	root.AddCommand(newServerCmd(), newStorageCmd(),
 		newTopicCmd(a), newConfigCmd(a), newGroupCmd(a), newProduceCmd(a), newConsumeCmd(a),
-		newClusterCmd(a), newFeaturesCmd(a), newUserCmd(a), newACLCmd(a), newDumpLogCmd(a), newCompletionCmd(), newVersionCmd(a))
+		newClusterCmd(a), newFeaturesCmd(a), newUserCmd(a), newACLCmd(a), newQuotaCmd(a), newDumpLogCmd(a), newCompletionCmd(), newVersionCmd(a))
 	strictUsage(root)
 	return root
 }
