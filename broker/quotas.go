@@ -2,6 +2,7 @@ package broker
 
 import (
 	"math"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -98,6 +99,21 @@ func (b *Broker) fetchQuotaCap(req *protocol.Request) int64 {
 	return wb.MaxInWindow(QuotaFetch, req.Principal, id)
 }
 
+// ConnectionQuota is protocol.Server's ConnectionQuota: how long to hold
+// a new connection from ip before closing it under the ip entities'
+// connection_creation_rate (zero admits it). As in Kafka, the
+// inter-broker listener is exempt when it is not the only listener.
+func (b *Broker) ConnectionQuota(listener string, ip netip.Addr, now time.Time) time.Duration {
+	cq, ok := b.cfg.Quotas.(*clientQuotas)
+	if !ok || !ip.IsValid() {
+		return 0
+	}
+	if listener == b.cfg.Node.InterBrokerListener && b.clientListeners() > 1 {
+		return 0
+	}
+	return cq.m.RecordConnection(ip.String(), now)
+}
+
 // quotaWindow reads quota.window.num and quota.window.size.seconds.
 func (b *Broker) quotaWindow() quota.Window {
 	return quota.Window{Samples: int(b.cfg.Static.Int("quota.window.num")),
@@ -186,4 +202,16 @@ func (b *Broker) withThrottle(key int16, req *protocol.Request, r protocol.Respo
 func isFollowerFetch(req *protocol.Request) bool {
 	f, ok := req.Msg.(*kmsg.FetchRequest)
 	return ok && (f.ReplicaID >= 0 || f.ReplicaState.ID >= 0)
+}
+
+// clientListeners counts this node's listeners other than the
+// controller's.
+func (b *Broker) clientListeners() int {
+	n := 0
+	for _, l := range b.cfg.Node.Listeners {
+		if !b.cfg.Node.IsControllerListener(l.Name) {
+			n++
+		}
+	}
+	return n
 }

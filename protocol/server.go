@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +28,11 @@ type Server struct {
 	// RequestLog, when it has DEBUG enabled, gets one line per request
 	// answered (Kafka's kafka.request.logger).
 	RequestLog *zap.Logger
+	// ConnectionQuota, when set, is asked about every new connection: a
+	// positive answer holds the connection unread for that long and then
+	// closes it, as Kafka does to an address over its
+	// connection_creation_rate.
+	ConnectionQuota func(listener string, ip netip.Addr, now time.Time) time.Duration
 
 	frames framePool
 	budget *budget
@@ -104,6 +110,17 @@ func (s *Server) acceptLoop(ln net.Listener, listener string) {
 	}
 }
 
+// closeAfter closes a throttled connection after d, or at shutdown.
+func (s *Server) closeAfter(nc net.Conn, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.quit:
+	}
+	nc.Close()
+}
+
 func (s *Server) startConn(nc net.Conn, listener string) {
 	ip := remoteIP(nc.RemoteAddr())
 	if err := s.count.admit(&s.Limits, listener, ip); err != nil {
@@ -115,6 +132,14 @@ func (s *Server) startConn(nc net.Conn, listener string) {
 				zap.Stringer("remote", nc.RemoteAddr()), zap.String("limit", err.Error()), zap.Int("lines_suppressed", dropped))
 		}
 		return
+	}
+	if s.ConnectionQuota != nil {
+		if d := s.ConnectionQuota(listener, ip, time.Now()); d > 0 {
+			s.count.release(&s.Limits, listener, ip)
+			s.Stats.ConnectionsThrottled.Add(1)
+			go s.closeAfter(nc, d)
+			return
+		}
 	}
 	s.Stats.ConnectionsAccepted.Add(1)
 	if tc, ok := nc.(*net.TCPConn); ok {

@@ -24,11 +24,12 @@ type Stats struct {
 	WrittenBytes  atomic.Int64 // encoded response bytes (headers, metadata)
 
 	// Connections.
-	ConnectionsAccepted atomic.Int64
-	ConnectionsRejected atomic.Int64 // over max.connections or max.connections.per.ip
-	AcceptErrors        atomic.Int64 // accept(2) failures (EMFILE, ...) survived
-	IdleClosed          atomic.Int64 // closed after connections.max.idle.ms
-	SlowClosed          atomic.Int64 // a frame took longer than socket.request.read.timeout.ms
+	ConnectionsAccepted  atomic.Int64
+	ConnectionsRejected  atomic.Int64 // over max.connections or max.connections.per.ip
+	ConnectionsThrottled atomic.Int64 // over an ip's connection_creation_rate: held, then closed
+	AcceptErrors         atomic.Int64 // accept(2) failures (EMFILE, ...) survived
+	IdleClosed           atomic.Int64 // closed after connections.max.idle.ms
+	SlowClosed           atomic.Int64 // a frame took longer than socket.request.read.timeout.ms
 	// BadFrames counts requests that closed their connection: oversized,
 	// unparseable, an unknown key or version, a body that does not decode.
 	BadFrames atomic.Int64

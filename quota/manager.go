@@ -3,6 +3,8 @@ package quota
 import (
 	"sync"
 	"time"
+
+	"spool/controller/metadata"
 )
 
 // Kind is what a client quota limits.
@@ -16,9 +18,12 @@ const (
 	// Request is request_percentage: time spent serving the client's
 	// requests, as a percentage of one thread.
 	Request
+	// Connection is connection_creation_rate of an ip entity: new
+	// connections from one address per second.
+	Connection
 )
 
-var kindKeys = [...]string{Produce: ProducerByteRate, Fetch: ConsumerByteRate, Request: RequestPercentage}
+var kindKeys = [...]string{Produce: ProducerByteRate, Fetch: ConsumerByteRate, Request: RequestPercentage, Connection: ConnectionCreationRate}
 
 // Key is the quota key that bounds k.
 func (k Kind) Key() string { return kindKeys[k] }
@@ -94,6 +99,31 @@ func (m *Manager) MaxInWindow(kind Kind, user, client string) float64 {
 		return -1
 	}
 	return res.Bound * float64(max(m.win.Samples-1, 1)) * m.win.Size.Seconds()
+}
+
+// RecordConnection counts a new connection from ip at now against its
+// connection_creation_rate (the ip's own entity, else the default ip
+// entity; every address is counted on its own) and returns how long to
+// hold it before closing it; zero admits it. Like Kafka, the throttle is
+// bounded by one window.
+func (m *Manager) RecordConnection(ip string, now time.Time) time.Duration {
+	q := m.quotas()
+	if len(q) == 0 {
+		return 0
+	}
+	vals, ok := q[metadata.QuotaEntity{IP: metadata.QuotaName{Set: true, Name: ip}}]
+	bound, found := vals[ConnectionCreationRate]
+	if !ok || !found {
+		vals = q[metadata.QuotaEntity{IP: metadata.QuotaName{Set: true, Default: true}}]
+		if bound, found = vals[ConnectionCreationRate]; !found {
+			return 0
+		}
+	}
+	s := m.sensor(sensorKey{Connection, "", ip}, now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.last = now.UnixNano()
+	return s.rate.RecordAndThrottle(m.win, 1, bound, now, m.win.Size)
 }
 
 // Rate is kind's measured rate for the count user and client fall under,

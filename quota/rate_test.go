@@ -172,3 +172,36 @@ func TestReplicationExceeded(t *testing.T) {
 		t.Fatal("still exceeded once the samples expired")
 	}
 }
+
+// An address's own connection_creation_rate wins over the default ip
+// entity; each address is counted on its own; throttles are bounded by
+// one window.
+func TestRecordConnection(t *testing.T) {
+	w := Window{Samples: 3, Size: time.Second}
+	ip := func(name string) metadata.QuotaEntity {
+		if name == "" {
+			return metadata.QuotaEntity{IP: metadata.QuotaName{Set: true, Default: true}}
+		}
+		return metadata.QuotaEntity{IP: metadata.QuotaName{Set: true, Name: name}}
+	}
+	q := Quotas{ip(""): {ConnectionCreationRate: 1}, ip("10.0.0.9"): {ConnectionCreationRate: 1000}}
+	m := NewManager(w, func() Quotas { return q })
+	throttled := 0
+	for range 10 {
+		if d := m.RecordConnection("10.0.0.1", t0); d > 0 {
+			throttled++
+			if d > w.Size {
+				t.Fatalf("throttle %v over one window", d)
+			}
+		}
+		if d := m.RecordConnection("10.0.0.9", t0); d != 0 {
+			t.Fatalf("the address with its own high rate was throttled %v", d)
+		}
+	}
+	if throttled < 7 {
+		t.Fatalf("%d of 10 connections at once throttled under a rate of 1/s", throttled)
+	}
+	if d := m.RecordConnection("10.0.0.2", t0); d != 0 {
+		t.Fatalf("another address shares the count: throttled %v", d)
+	}
+}

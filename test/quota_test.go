@@ -240,3 +240,47 @@ func TestFetchQuotaEnforced(t *testing.T) {
 		t.Errorf("the unlimited consumer was throttled %d times, ran at %.0f B/s", fastHook.n.Load(), fastRate)
 	}
 }
+
+// An address over its connection_creation_rate has new connections held
+// unanswered and closed, as Kafka does, while the rest are served; the
+// quota is lifted without a restart.
+func TestConnectionCreationRate(t *testing.T) {
+	n := harness.SingleNode(t, map[string]string{"quota.window.num": "3"})
+	n.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(n.Addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admCl.Close()
+	adm := kadm.NewClient(admCl)
+	const rate = 2
+	if err := alterQuota(ctx, t, adm, quotaEntity("ip", "127.0.0.1"), kadm.AlterClientQuotaOp{Key: "connection_creation_rate", Value: rate}); err != nil {
+		t.Fatal(err)
+	}
+	answered := func(count int) int {
+		ok := 0
+		for range count {
+			req := kmsg.NewPtrApiVersionsRequest()
+			if _, err := harness.Request(n.Addr, req, 5*time.Second); err == nil {
+				ok++
+			}
+		}
+		return ok
+	}
+	start := time.Now()
+	got := answered(20)
+	t.Logf("%d of 20 connections served in %v", got, time.Since(start))
+	// Each refused connection is held up to a window (1 s), so at 2 per
+	// second some, never all, are served.
+	if got == 20 || got == 0 {
+		t.Errorf("%d of 20 connections served at %d per second", got, rate)
+	}
+	if err := alterQuota(ctx, t, adm, quotaEntity("ip", "127.0.0.1"), kadm.AlterClientQuotaOp{Key: "connection_creation_rate", Value: 1e6}); err != nil {
+		t.Fatal(err)
+	}
+	if got := answered(10); got != 10 {
+		t.Errorf("%d of 10 connections served after the quota was raised", got)
+	}
+}

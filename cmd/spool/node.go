@@ -248,6 +248,7 @@ func (n *node) start() error {
 		n.brkServer.RequestLog = n.log.Named("request")
 		n.brkServer.Stats = b.NetStats()
 		n.brkServer.Limits = brkLimits
+		n.brkServer.ConnectionQuota = b.ConnectionQuota
 		for name, sec := range n.sec.listeners {
 			if !n.cfg.IsControllerListener(name) {
 				n.brkServer.SetSecurity(name, sec)
