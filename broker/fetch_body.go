@@ -288,8 +288,21 @@ func (op *fetchOp) response(rd fetchRound) protocol.Response {
 	fb.finish(op.nodeEndpoints(results))
 	if op.replicaID < 0 {
 		// The throttle field leads the body; the fetch quota counts the
-		// whole response, so it is filled in last.
-		binary.BigEndian.PutUint32(fb.buf[:4], uint32(op.b.throttle(op.req, QuotaFetch, int64(fb.Len()))))
+		// whole response, so it is filled in last. As in Kafka, a
+		// response that puts the consumer over its quota is not sent:
+		// its bytes are taken back and an empty response (the session
+		// kept) carries the throttle, so the consumer never runs ahead
+		// of its quota by a whole fetch.
+		size := int64(fb.Len())
+		ms := op.b.throttle(op.req, QuotaFetch, size)
+		if ms > 0 {
+			op.b.throttle(op.req, QuotaFetch, -size)
+			fb.Release()
+			fb = newFetchBody(op.version)
+			fb.header(0, sessionID, 0)
+			fb.finish(nil)
+		}
+		binary.BigEndian.PutUint32(fb.buf[:4], uint32(ms))
 	}
 	return protocol.Response{Body: fb}
 }

@@ -78,27 +78,41 @@ func TestQuotasThrottleProduce(t *testing.T) {
 	}
 }
 
-// The fetch quota counts the whole response and fills its throttle field.
+// The fetch quota counts the whole response; an unthrottled consumer gets
+// its records, and one the response would put over its quota gets an
+// empty response with the throttle while the bytes are taken back, as in
+// Kafka.
 func TestQuotasThrottleFetch(t *testing.T) {
 	e := newDataEnv(t, nil)
 	id := e.topic("q", 1, nil)
 	e.append("q", 0, testBatch(4, 100, 1, 0))
-	q := &recordingQuotas{delay: 250 * time.Millisecond}
-	e.b.cfg.Quotas = q
-	r := serveOnce(t, e.b.handleFetch, quotaRequest(oneFetch(13, "q", id, 0, 0), nil))
-	fb := r.Body.(*fetchBody)
-	size := fb.Len()
-	resp := kmsg.NewPtrFetchResponse()
-	resp.SetVersion(13)
-	if err := resp.ReadFrom(bodyBytes(t, fb)); err != nil {
-		t.Fatal(err)
+	fetch := func(q *recordingQuotas) (*kmsg.FetchResponse, int) {
+		e.b.cfg.Quotas = q
+		r := serveOnce(t, e.b.handleFetch, quotaRequest(oneFetch(13, "q", id, 0, 0), nil))
+		fb := r.Body.(*fetchBody)
+		size := fb.Len()
+		resp := kmsg.NewPtrFetchResponse()
+		resp.SetVersion(13)
+		if err := resp.ReadFrom(bodyBytes(t, fb)); err != nil {
+			t.Fatal(err)
+		}
+		return resp, size
 	}
-	if resp.ThrottleMillis != 250 || len(resp.Topics[0].Partitions[0].RecordBatches) == 0 {
-		t.Fatalf("throttle %d ms, %d record bytes", resp.ThrottleMillis, len(resp.Topics[0].Partitions[0].RecordBatches))
+	free := &recordingQuotas{}
+	resp, size := fetch(free)
+	if resp.ThrottleMillis != 0 || len(resp.Topics) != 1 || len(resp.Topics[0].Partitions[0].RecordBatches) == 0 {
+		t.Fatalf("unthrottled fetch: throttle %d ms, %d topics", resp.ThrottleMillis, len(resp.Topics))
 	}
-	uses := q.taken()
-	if len(uses) != 1 || uses[0].Kind != QuotaFetch || uses[0].Bytes != int64(size) {
+	if uses := free.taken(); len(uses) != 1 || uses[0].Kind != QuotaFetch || uses[0].Bytes != int64(size) {
 		t.Fatalf("uses %+v, want one fetch of %d bytes", uses, size)
+	}
+	held := &recordingQuotas{delay: 250 * time.Millisecond}
+	resp, _ = fetch(held)
+	if resp.ThrottleMillis != 250 || len(resp.Topics) != 0 {
+		t.Fatalf("throttled fetch: throttle %d ms, %d topics; want 250 ms and none", resp.ThrottleMillis, len(resp.Topics))
+	}
+	if uses := held.taken(); len(uses) != 2 || uses[0].Bytes != int64(size) || uses[1].Bytes != -int64(size) {
+		t.Fatalf("uses %+v, want %d bytes counted and taken back", uses, size)
 	}
 }
 
