@@ -23,7 +23,11 @@ const (
 	Connection
 )
 
-var kindKeys = [...]string{Produce: ProducerByteRate, Fetch: ConsumerByteRate, Request: RequestPercentage, Connection: ConnectionCreationRate}
+// mutationKind counts controller mutations (a token bucket, not a rate).
+const mutationKind Kind = Connection + 1
+
+var kindKeys = [...]string{Produce: ProducerByteRate, Fetch: ConsumerByteRate, Request: RequestPercentage,
+	Connection: ConnectionCreationRate, mutationKind: ControllerMutationRate}
 
 // Key is the quota key that bounds k.
 func (k Kind) Key() string { return kindKeys[k] }
@@ -34,9 +38,10 @@ type sensorKey struct {
 }
 
 type sensor struct {
-	mu   sync.Mutex
-	rate *Rate
-	last int64 // unix nanoseconds of the last use, for expiry
+	mu     sync.Mutex
+	rate   *Rate
+	bucket *tokenBucket // controller mutations only
+	last   int64        // unix nanoseconds of the last use, for expiry
 }
 
 // sensorIdle is how long an unused count is kept (Kafka expires its quota

@@ -205,3 +205,31 @@ func TestRecordConnection(t *testing.T) {
 		t.Fatalf("another address shares the count: throttled %v", d)
 	}
 }
+
+// KIP-599: a burst up to the bucket is taken whole; once in debt, strict
+// requests have their topics refused and permissive ones are only
+// throttled; the bucket refills at the quota.
+func TestRecordMutations(t *testing.T) {
+	w := Window{Samples: 2, Size: time.Second}
+	u := metadata.QuotaEntity{User: metadata.QuotaName{Set: true, Name: "u"}}
+	m := NewManager(w, func() Quotas { return Quotas{u: {ControllerMutationRate: 5}} })
+	got := m.RecordMutations("u", "c", []int{6, 6}, true, t0) // burst 10: 12 goes 2 into debt
+	if got.Refused[0] || got.Refused[1] || got.Throttle != 400*time.Millisecond {
+		t.Fatalf("first request: %+v", got)
+	}
+	got = m.RecordMutations("u", "c", []int{1, 1}, true, t0)
+	if !got.Refused[0] || !got.Refused[1] || got.Throttle != 400*time.Millisecond {
+		t.Fatalf("strict in debt: %+v", got)
+	}
+	got = m.RecordMutations("u", "c", []int{3}, false, t0)
+	if got.Refused[0] || got.Throttle != time.Second {
+		t.Fatalf("permissive in debt: %+v", got)
+	}
+	got = m.RecordMutations("u", "c", []int{1}, true, t0.Add(2*time.Second)) // 10 tokens back, 5 used... refilled to 5
+	if got.Refused[0] || got.Throttle != 0 {
+		t.Fatalf("after refilling: %+v", got)
+	}
+	if got := m.RecordMutations("other", "c", []int{1000}, true, t0); got.Refused[0] || got.Throttle != 0 {
+		t.Fatalf("unbound client: %+v", got)
+	}
+}

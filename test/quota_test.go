@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -282,5 +283,83 @@ func TestConnectionCreationRate(t *testing.T) {
 	}
 	if got := answered(10); got != 10 {
 		t.Errorf("%d of 10 connections served after the quota was raised", got)
+	}
+}
+
+// controller_mutation_rate (KIP-599): a burst up to the bucket is served
+// and throttled; while the client is in debt, topics of the versions
+// that know the error are refused with THROTTLING_QUOTA_EXCEEDED and
+// older versions are only throttled; other clients are not held; raising
+// the quota applies at once.
+func TestControllerMutationRate(t *testing.T) {
+	n := harness.SingleNode(t, map[string]string{"quota.window.num": "2"})
+	n.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(n.Addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admCl.Close()
+	adm := kadm.NewClient(admCl)
+	// harness.Request sends as client id spool-test.
+	if err := alterQuota(ctx, t, adm, quotaEntity("client-id", "spool-test"), kadm.AlterClientQuotaOp{Key: "controller_mutation_rate", Value: 2}); err != nil {
+		t.Fatal(err)
+	}
+	create := func(version int16, name string, partitions int32) (code int16, throttleMs int32) {
+		t.Helper()
+		req := kmsg.NewPtrCreateTopicsRequest()
+		req.SetVersion(version)
+		req.TimeoutMillis = 30000
+		rt := kmsg.NewCreateTopicsRequestTopic()
+		rt.Topic, rt.NumPartitions, rt.ReplicationFactor = name, partitions, 1
+		req.Topics = append(req.Topics, rt)
+		raw, err := harness.Request(n.Addr, req, 30*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := raw.(*kmsg.CreateTopicsResponse)
+		if len(resp.Topics) != 1 {
+			t.Fatalf("create %s: %+v", name, resp)
+		}
+		return resp.Topics[0].ErrorCode, resp.ThrottleMillis
+	}
+	// The bucket holds 2/s x 2 windows x 1 s = 4 permits: 24 partitions
+	// leave it 20 in debt, 10 s to refill, ample for the steps below.
+	if code, ms := create(7, "mut-a", 24); code != 0 || ms == 0 {
+		t.Fatalf("a burst from a full bucket: error %d, throttle %d ms; want created and throttled", code, ms)
+	}
+	if code, ms := create(7, "mut-b", 1); code != kerr.ThrottlingQuotaExceeded.Code || ms == 0 {
+		t.Fatalf("in debt, v7: error %d, throttle %d ms; want THROTTLING_QUOTA_EXCEEDED", code, ms)
+	}
+	if code, ms := create(5, "mut-c", 1); code != 0 || ms == 0 {
+		t.Fatalf("in debt, v5 (permissive): error %d, throttle %d ms; want created and throttled", code, ms)
+	}
+	del := kmsg.NewPtrDeleteTopicsRequest()
+	del.SetVersion(6)
+	del.TimeoutMillis = 30000
+	dt := kmsg.NewDeleteTopicsRequestTopic()
+	dt.Topic = kmsg.StringPtr("mut-a")
+	del.Topics = append(del.Topics, dt)
+	if raw, err := harness.Request(n.Addr, del, 30*time.Second); err != nil || raw.(*kmsg.DeleteTopicsResponse).Topics[0].ErrorCode != kerr.ThrottlingQuotaExceeded.Code {
+		t.Fatalf("delete in debt: %v %+v", err, raw)
+	}
+	cp := kmsg.NewPtrCreatePartitionsRequest()
+	cp.SetVersion(3)
+	cp.TimeoutMillis = 30000
+	cpt := kmsg.NewCreatePartitionsRequestTopic()
+	cpt.Topic, cpt.Count = "mut-a", 30
+	cp.Topics = append(cp.Topics, cpt)
+	if raw, err := harness.Request(n.Addr, cp, 30*time.Second); err != nil || raw.(*kmsg.CreatePartitionsResponse).Topics[0].ErrorCode != kerr.ThrottlingQuotaExceeded.Code {
+		t.Fatalf("create partitions in debt: %v %+v", err, raw)
+	}
+	if res, err := adm.CreateTopic(ctx, 8, 1, nil, "mut-other"); err != nil || res.Err != nil {
+		t.Fatalf("a client without the quota was held: %v %v", err, res.Err)
+	}
+	if err := alterQuota(ctx, t, adm, quotaEntity("client-id", "spool-test"), kadm.AlterClientQuotaOp{Key: "controller_mutation_rate", Value: 1e6}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := create(7, "mut-b", 1); code != 0 {
+		t.Fatalf("after raising the quota: error %d", code)
 	}
 }
