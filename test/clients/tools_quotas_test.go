@@ -10,7 +10,7 @@ import (
 var toolQuotas = &check{
 	name:    "kafka-configs-quotas",
 	family:  "Kafka tools",
-	what:    "client quotas: users and user+clients entities --add-config, --describe, --delete-config, a fractional byte rate refused",
+	what:    "client quotas: users, user+clients and ips entities --add-config, --describe, --delete-config, a fractional byte rate refused",
 	timeout: 3 * time.Minute,
 	run:     runToolQuotas,
 }
@@ -63,7 +63,15 @@ func runToolQuotas(ctx context.Context, k *checkCell) error {
 	if err != nil {
 		return err
 	}
-	return expect("--add-config producer_byte_rate=1.5", out, `InvalidRequestException|must be a Long`)
+	if err := expect("--add-config producer_byte_rate=1.5", out, `InvalidRequestException|must be a Long`); err != nil {
+		return err
+	}
+	// An address no test connects from.
+	ip := []string{"--bootstrap-server", bs, "--entity-type", "ips", "--entity-name", "192.0.2.7"}
+	if _, err := k.tool(ctx, "", "kafka-configs", append(ip, "--alter", "--add-config", "connection_creation_rate=10")...); err != nil {
+		return err
+	}
+	return describe("ips --describe", ip, `connection_creation_rate=10`)
 }
 
 // notExpect fails when out matches pattern.
