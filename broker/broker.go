@@ -14,6 +14,7 @@ import (
 	"spool/config"
 	"spool/controller/metadata"
 	"spool/protocol"
+	"spool/quota"
 	"spool/security"
 	"spool/storage"
 	"spool/tiered"
@@ -70,10 +71,13 @@ type Broker struct {
 	fetchers    *fetcherManager
 	// replThrottle are the replication throttles (replication_throttle.go).
 	replThrottle replicationThrottles
-	isr          *isrManager
-	groups       *coordinator
-	txns         *txnCoordinator
-	verifier     *txnVerifier
+	// acceptRate measures max.connection.creation.rate (quotas.go).
+	acceptMu   sync.Mutex
+	acceptRate *quota.Rate
+	isr        *isrManager
+	groups     *coordinator
+	txns       *txnCoordinator
+	verifier   *txnVerifier
 
 	fetchSessions *fetchSessionCache
 	// fetchQuit ends long polls early when the broker shuts down.

@@ -3,6 +3,7 @@ package broker
 import (
 	"math"
 	"net/netip"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -211,6 +212,27 @@ func (b *Broker) withThrottle(key int16, req *protocol.Request, r protocol.Respo
 func isFollowerFetch(req *protocol.Request) bool {
 	f, ok := req.Msg.(*kmsg.FetchRequest)
 	return ok && (f.ReplicaID >= 0 || f.ReplicaState.ID >= 0)
+}
+
+// AcceptRate is protocol.Server's AcceptRate: how long to hold accepting
+// under max.connection.creation.rate (dynamic; the inter-broker listener
+// is exempt when it is not the only one, as in Kafka).
+func (b *Broker) AcceptRate(listener string, now time.Time) time.Duration {
+	v, _ := b.configLayers(b.Image()).Broker("max.connection.creation.rate")
+	bound, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || bound >= math.MaxInt32 {
+		return 0
+	}
+	if listener == b.cfg.Node.InterBrokerListener && b.clientListeners() > 1 {
+		return 0
+	}
+	b.acceptMu.Lock()
+	defer b.acceptMu.Unlock()
+	w := b.quotaWindow()
+	if b.acceptRate == nil {
+		b.acceptRate = quota.NewRate(w, now)
+	}
+	return b.acceptRate.RecordAndThrottle(w, 1, float64(bound), now, w.Size)
 }
 
 // clientListeners counts this node's listeners other than the

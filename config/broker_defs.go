@@ -29,6 +29,7 @@ var brokerDefs = []Def{
 	def("max.connections", TypeInt, maxInt, "Most connections the broker accepts at once over all listeners except the inter-broker one; more are closed at once.").rule(atLeast(0)),
 	def("max.connections.per.ip", TypeInt, maxInt, "Most connections from one IP address; more are closed at once.").rule(atLeast(0)),
 	def("max.connections.per.ip.overrides", TypeString, "", "Per-IP or per-host limits that replace max.connections.per.ip, as host:count,ip:count.").rule(connectionOverrides),
+	def("max.connection.creation.rate", TypeInt, maxInt, "New connections per second the broker accepts over all listeners but the inter-broker one; faster, accepting is delayed.").rule(atLeast(0)).dynamic(),
 	def("connections.max.idle.ms", TypeLong, "600000", "Idle time after which a connection with nothing in flight is closed.").rule(atLeast(1)),
 	def("socket.request.read.timeout.ms", TypeLong, "30000", "Longest a request frame may take to arrive once its first bytes did (Spool's own key: slow senders are closed).").rule(atLeast(1)),
 	def("num.network.threads", TypeInt, "3", "Accepted for compatibility; connections each get their own goroutines.").rule(atLeast(1)),

@@ -33,6 +33,10 @@ type Server struct {
 	// closes it, as Kafka does to an address over its
 	// connection_creation_rate.
 	ConnectionQuota func(listener string, ip netip.Addr, now time.Time) time.Duration
+	// AcceptRate, when set, is asked before each accepted connection is
+	// served: a positive answer holds the listener's accepting for that
+	// long (Kafka's max.connection.creation.rate blocks its acceptor).
+	AcceptRate func(listener string, now time.Time) time.Duration
 
 	frames framePool
 	budget *budget
@@ -90,6 +94,10 @@ func (s *Server) acceptLoop(ln net.Listener, listener string) {
 		nc, err := ln.Accept()
 		if err == nil {
 			delay = 0
+			if !s.waitAcceptRate(listener) {
+				nc.Close()
+				return
+			}
 			s.startConn(nc, listener)
 			continue
 		}
@@ -107,6 +115,26 @@ func (s *Server) acceptLoop(ln net.Listener, listener string) {
 			return
 		case <-time.After(delay):
 		}
+	}
+}
+
+// waitAcceptRate waits out the accept throttle; false at shutdown.
+func (s *Server) waitAcceptRate(listener string) bool {
+	if s.AcceptRate == nil {
+		return true
+	}
+	d := s.AcceptRate(listener, time.Now())
+	if d <= 0 {
+		return true
+	}
+	s.Stats.AcceptThrottled.Add(1)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-s.quit:
+		return false
 	}
 }
 

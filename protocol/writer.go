@@ -27,6 +27,7 @@ type Stats struct {
 	ConnectionsAccepted  atomic.Int64
 	ConnectionsRejected  atomic.Int64 // over max.connections or max.connections.per.ip
 	ConnectionsThrottled atomic.Int64 // over an ip's connection_creation_rate: held, then closed
+	AcceptThrottled      atomic.Int64 // accepts delayed by max.connection.creation.rate
 	AcceptErrors         atomic.Int64 // accept(2) failures (EMFILE, ...) survived
 	IdleClosed           atomic.Int64 // closed after connections.max.idle.ms
 	SlowClosed           atomic.Int64 // a frame took longer than socket.request.read.timeout.ms

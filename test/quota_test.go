@@ -363,3 +363,33 @@ func TestControllerMutationRate(t *testing.T) {
 		t.Fatalf("after raising the quota: error %d", code)
 	}
 }
+
+// max.connection.creation.rate, set at run time, delays accepting new
+// connections to about that rate (here 5 a second: 30 connections take
+// well over 2 s; unthrottled they take milliseconds).
+func TestMaxConnectionCreationRate(t *testing.T) {
+	n := harness.SingleNode(t, map[string]string{"quota.window.num": "2"})
+	n.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(n.Addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admCl.Close()
+	if _, err := kadm.NewClient(admCl).AlterBrokerConfigs(ctx, []kadm.AlterConfig{{Name: "max.connection.creation.rate", Value: kmsg.StringPtr("5")}}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond) // the broker applies the change from its image
+	start := time.Now()
+	for i := range 30 {
+		if _, err := harness.Request(n.Addr, kmsg.NewPtrApiVersionsRequest(), 30*time.Second); err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+	}
+	elapsed := time.Since(start)
+	t.Logf("30 connections at max.connection.creation.rate=5 took %v", elapsed)
+	if elapsed < 2*time.Second {
+		t.Errorf("30 connections took %v: accepting was not held to 5 a second", elapsed)
+	}
+}

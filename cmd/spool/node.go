@@ -249,6 +249,7 @@ func (n *node) start() error {
 		n.brkServer.Stats = b.NetStats()
 		n.brkServer.Limits = brkLimits
 		n.brkServer.ConnectionQuota = b.ConnectionQuota
+		n.brkServer.AcceptRate = b.AcceptRate
 		for name, sec := range n.sec.listeners {
 			if !n.cfg.IsControllerListener(name) {
 				n.brkServer.SetSecurity(name, sec)
