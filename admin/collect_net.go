@@ -16,7 +16,7 @@ var (
 	requestErrors    = counter("spool_request_errors_total", "Requests answered with a top-level error code or by closing the connection, by listener and API (partition-level errors are in spool_topic_failed_*_requests_total).", "listener", "api")
 	requestDuration  = histogram("spool_request_duration_seconds", "Time from reading a request to writing its response, by listener and API (Kafka's TotalTimeMs).", "listener", "api")
 	connections      = gauge("spool_connections", "Open connections, by listener (Kafka's connection-count).", "listener")
-	connectionEvents = counter("spool_connection_events_total", "Connections accepted, refused over a limit, closed idle or slow; accept errors survived; bad frames; failed TLS handshakes and authentications.", "server", "event")
+	connectionEvents = counter("spool_connection_events_total", "Connections accepted, refused over a limit, closed idle or slow; accept errors survived; bad frames; failed TLS handshakes and authentications; quota mutes (KIP-219), connections held and closed over connection_creation_rate, accepts delayed by max.connection.creation.rate.", "server", "event")
 	responseBytes    = counter("spool_response_bytes_total", "Response bytes by how they left the process: sendfile (file regions sent by the kernel), copied (file regions read and written), written (encoded bytes).", "server", "path")
 	queueRequests    = gauge("spool_request_queue_requests", "Requests read and not yet answered (Kafka's RequestQueueSize).", "server")
 	queueBytes       = gauge("spool_request_queue_bytes", "Bytes of request frames read and not yet answered; connections stop reading at spool_request_queue_limit_bytes.", "server")
@@ -72,6 +72,8 @@ func collectConnEvents(ch chan<- prometheus.Metric, server string, st *protocol.
 		{"idle_closed", st.IdleClosed.Load()}, {"slow_closed", st.SlowClosed.Load()},
 		{"accept_errors", st.AcceptErrors.Load()}, {"bad_frames", st.BadFrames.Load()},
 		{"tls_failed", st.TLSFailed.Load()}, {"auth_failed", st.AuthFailed.Load()},
+		{"quota_muted", st.ThrottleMutes.Load()}, {"quota_throttled", st.ConnectionsThrottled.Load()},
+		{"accept_throttled", st.AcceptThrottled.Load()},
 	} {
 		connectionEvents.emit(ch, float64(e.v), server, e.name)
 	}
