@@ -38,6 +38,13 @@ type Sources struct {
 	NewClient func(opts ...kgo.Opt) (*kgo.Client, error)
 	// ReadOnly refuses every change (http.console.read.only).
 	ReadOnly bool
+	// Unauthenticated is set when the HTTP listener asks for no
+	// credentials; changes are then accepted only for a Host header that
+	// names the node directly (an IP address, localhost or one of
+	// KnownHosts), so a page on another site cannot reach them through a
+	// DNS name it rebinds to the node's address.
+	Unauthenticated bool
+	KnownHosts      []string
 	// Authorize decides a Kafka action for the HTTP user as the Kafka API
 	// would; nil allows everything (no authorizer configured).
 	Authorize func(p security.Principal, host string, op kmsg.ACLOperation, rt kmsg.ACLResourceType, name string) bool
@@ -122,6 +129,7 @@ func (c *Console) api(pattern string, h func(ctx context.Context, r *http.Reques
 		defer cancel()
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		out, err := h(ctx, r)
 		if err != nil {
 			status := http.StatusBadGateway // the cluster failed to answer

@@ -240,3 +240,29 @@ func TestLagHistory(t *testing.T) {
 		t.Fatalf("%d groups kept, g kept: %v; want %d with g (looked at longest ago) dropped", len(h.groups), h.groups["g"] != nil, lagKeepGroups)
 	}
 }
+
+// Without HTTP authentication a change is accepted only at a Host that
+// names the node: a DNS name rebound to its address by another site's
+// page is refused before anything else is looked at.
+func TestChangesRefuseForeignHostWithoutAuthentication(t *testing.T) {
+	c := New(Sources{Unauthenticated: true, KnownHosts: []string{"node1.internal"}}, zap.NewNop())
+	for host, want := range map[string]int{
+		"evil.example:9644":   http.StatusForbidden,
+		"node1.evil.example":  http.StatusForbidden,
+		"127.0.0.1:9644":      http.StatusBadRequest,
+		"[::1]:9644":          http.StatusBadRequest,
+		"localhost:9644":      http.StatusBadRequest,
+		"NODE1.internal.:80":  http.StatusBadRequest,
+		"node1.internal:9644": http.StatusBadRequest,
+	} {
+		r := httptest.NewRequest("POST", "/v1/topics", strings.NewReader(`{"name": ""}`))
+		r.Host = host
+		r.Header.Set(writeHeader, "spool-console")
+		r = r.WithContext(security.ContextWithPrincipal(r.Context(), security.Anonymous))
+		w := httptest.NewRecorder()
+		c.ServeHTTP(w, r)
+		if w.Code != want {
+			t.Errorf("Host %s: %d %s; want %d", host, w.Code, w.Body, want)
+		}
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"strings"
 	"net/url"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -55,6 +57,9 @@ func (c *Console) write(pattern string, h writeFunc) {
 				return nil, &apiError{http.StatusForbidden, "changes are refused from another origin: " + o}
 			}
 		}
+		if c.src.Unauthenticated && !c.directHost(r.Host) {
+			return nil, &apiError{http.StatusForbidden, "changes without HTTP authentication are accepted only at the node's address, localhost or its host name, not at " + r.Host}
+		}
 		p, ok := security.PrincipalFromContext(ctx)
 		if !ok {
 			return nil, &apiError{http.StatusForbidden, "no authenticated principal"}
@@ -93,4 +98,22 @@ func (c *Console) authorize(p security.Principal, host string, op kmsg.ACLOperat
 
 func refused(p security.Principal, op kmsg.ACLOperation, rt kmsg.ACLResourceType, name string) error {
 	return &apiError{http.StatusForbidden, fmt.Sprintf("%s may not %s %s %q", p, op, rt, name)}
+}
+
+// directHost reports whether a Host header names the node itself.
+func (c *Console) directHost(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = hostport
+	}
+	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	if net.ParseIP(host) != nil || strings.EqualFold(host, "localhost") {
+		return true
+	}
+	for _, k := range c.src.KnownHosts {
+		if strings.EqualFold(host, k) {
+			return true
+		}
+	}
+	return false
 }

@@ -4,11 +4,14 @@ package main
 
 import (
 	"fmt"
+	"net"
+	"os"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"spool/admin"
 	"spool/authz"
 	"spool/console"
 	"spool/controller/metadata"
@@ -19,7 +22,14 @@ import (
 // through a Kafka client on the node's inter-broker listener with the
 // node's own inter-broker security.
 func (n *node) newConsole() *console.Console {
-	src := console.Sources{ClusterID: n.clusterID, NodeID: n.cfg.NodeID, ReadOnly: n.static.Bool("http.console.read.only")}
+	src := console.Sources{ClusterID: n.clusterID, NodeID: n.cfg.NodeID, ReadOnly: n.static.Bool("http.console.read.only"),
+		Unauthenticated: n.http.settings.Auth == admin.AuthNone}
+	if host, _, err := net.SplitHostPort(n.http.settings.Addr); err == nil && host != "" {
+		src.KnownHosts = append(src.KnownHosts, host)
+	}
+	if h, err := os.Hostname(); err == nil {
+		src.KnownHosts = append(src.KnownHosts, h)
+	}
 	src.Image = func() *metadata.Image {
 		switch {
 		case n.brk != nil:
