@@ -8,8 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"net/url"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
