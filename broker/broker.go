@@ -67,6 +67,7 @@ type Broker struct {
 	meta        *metadataFollower
 	life        *lifecycle
 	replicas    *replicaManager
+	dirs        *logDirs
 	producerIDs *producerIDs
 	fetchers    *fetcherManager
 	// replThrottle are the replication throttles (replication_throttle.go).
@@ -114,6 +115,7 @@ func New(cfg Config) (*Broker, error) {
 	b.meta = newMetadataFollower(newControllerClient(cfg.Node.Voters, fmt.Sprintf("spool-broker-%d-metadata", cfg.NodeID), cfg.ControllerDial), store, b.log.Named("metadata"))
 	b.meta.snapshotBytes = cfg.Static.Int("metadata.log.max.record.bytes.between.snapshots")
 	b.meta.fetchTimeout = time.Duration(cfg.Static.Int("controller.quorum.fetch.timeout.ms")) * time.Millisecond
+	b.dirs = newLogDirs(b)
 	b.replicas = newReplicaManager(b)
 	b.topicStats = newTopicStats()
 	b.meta.publish = append(b.meta.publish, b.replicas.onMetadata, b.replicas.onConfigs, b.onKeystores, b.onISRChange)
@@ -155,6 +157,8 @@ func (b *Broker) Start() error {
 		}
 		b.life.heartbeat(ctx)
 	}()
+	b.wg.Add(1)
+	go func() { defer b.wg.Done(); b.dirs.run(ctx) }()
 	b.wg.Add(1)
 	go func() { defer b.wg.Done(); b.runRetention(ctx) }()
 	b.wg.Add(1)

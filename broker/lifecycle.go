@@ -98,6 +98,7 @@ func (l *lifecycle) heartbeat(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 		case <-time.After(wait):
+		case <-l.b.dirs.changed:
 		}
 	}
 }
@@ -109,6 +110,9 @@ func (l *lifecycle) send(ctx context.Context, shutdown bool) (*kmsg.BrokerHeartb
 	req.BrokerEpoch = l.epoch.Load()
 	req.CurrentMetadataOffset = l.b.meta.Image().Offset
 	req.WantShutdown = shutdown
+	// KIP-858: the controller keeps a broker with an offline log dir
+	// fenced, moving its leadership to in-sync replicas elsewhere.
+	req.OfflineLogDirs = l.b.dirs.offlineIDs()
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	raw, err := l.b.controllers.Request(rctx, req)

@@ -30,7 +30,15 @@ func (b *Broker) leaderPartition(t *metadata.Topic, id int32, clientEpoch int32)
 	}
 	p := b.replicas.get(tp{t.Name, id})
 	if p == nil {
+		if b.replicas.offline(tp{t.Name, id}) {
+			return nil, kerr.KafkaStorageError.Code
+		}
 		return nil, kerr.NotLeaderForPartition.Code
+	}
+	if p.log.Failure() != nil {
+		// Its log dir is offline (Kafka's offline partition): clients
+		// refresh metadata and find the leader the controller moved to.
+		return nil, kerr.KafkaStorageError.Code
 	}
 	isLeader, epoch := p.leadership()
 	if code := checkLeaderEpoch(clientEpoch, epoch); code != 0 {

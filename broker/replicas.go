@@ -37,10 +37,29 @@ type replicaManager struct {
 	// nextDir spreads new partitions over the log dirs.
 	nextDir int
 	wg      sync.WaitGroup
+	// refused lists partitions this broker will not serve: their log dir
+	// is offline, or their directory is missing while the checkpoint says
+	// they held committed data (produce and fetch answer
+	// KAFKA_STORAGE_ERROR). Guarded by mu.
+	refused map[tp]bool
+
+	// hwKnown is, per log dir, the last written high watermark
+	// checkpoint (hw_checkpoint.go); guarded by hwMu.
+	hwMu    sync.Mutex
+	hwKnown map[string]map[tp]int64
 }
 
 func newReplicaManager(b *Broker) *replicaManager {
-	return &replicaManager{b: b, log: b.log.Named("replicas"), parts: map[tp]*partition{}}
+	rm := &replicaManager{b: b, log: b.log.Named("replicas"), parts: map[tp]*partition{}, refused: map[tp]bool{}}
+	rm.loadHWCheckpoints()
+	return rm
+}
+
+// offline reports whether key is refused (see refused).
+func (rm *replicaManager) offline(key tp) bool {
+	rm.mu.RLock()
+	defer rm.mu.RUnlock()
+	return rm.refused[key]
 }
 
 // get returns the hosted partition, or nil.
@@ -121,13 +140,17 @@ func (rm *replicaManager) ensure(img *metadata.Image, t *metadata.Topic, p *meta
 	part := rm.get(key)
 	if part == nil {
 		var err error
-		part, err = rm.open(img, t, p.ID)
+		part, err = rm.open(img, t, p.ID, slices.Contains(p.ISR, self))
 		if err != nil {
 			rm.log.Error("partition offline: cannot open its log", zap.Stringer("partition", key), zap.Error(err))
+			rm.mu.Lock()
+			rm.refused[key] = true
+			rm.mu.Unlock()
 			return
 		}
 		rm.mu.Lock()
 		rm.parts[key] = part
+		delete(rm.refused, key)
 		rm.mu.Unlock()
 	}
 	switch part.setState(p, self) {
@@ -156,17 +179,26 @@ func (rm *replicaManager) all() []*partition {
 	return out
 }
 
-func (rm *replicaManager) open(img *metadata.Image, t *metadata.Topic, id int32) (*partition, error) {
-	dir, err := rm.dirFor(tp{t.Name, id}, t.ID)
+func (rm *replicaManager) open(img *metadata.Image, t *metadata.Topic, id int32, inISR bool) (*partition, error) {
+	key := tp{t.Name, id}
+	dir, err := rm.dirFor(key, t.ID, inISR)
 	if err != nil {
 		return nil, err
 	}
+	if ld := logDirOf(dir); rm.b.dirs.isOffline(ld) {
+		return nil, fmt.Errorf("log dir %s is offline until restart", ld)
+	}
 	cfg := rm.storageConfig(img, t.Name)
-	l, err := storage.Open(dir, cfg, storage.Options{Logger: rm.log, Files: rm.b.cfg.Files, Flushes: &rm.b.flushes})
+	l, err := storage.Open(dir, cfg, storage.Options{Logger: rm.log, Files: rm.b.cfg.Files, Flushes: &rm.b.flushes, OnFail: rm.b.dirs.onLogFailed})
 	if err != nil {
 		return nil, err
 	}
 	p := newPartition(t.Name, id, t.ID, l)
+	// The checkpointed high watermark, never the log end: records past it
+	// may exist on this replica only. Without a checkpoint it starts at 0
+	// and the leader (or, leading, the ISR) moves it up again.
+	_, hw, _ := rm.checkpointedHW(key)
+	p.highWatermark.Store(min(hw, l.LogEndOffset()))
 	if p.epochs, err = leaderepoch.Open(l); err != nil {
 		l.Close()
 		return nil, err
@@ -181,9 +213,12 @@ func (rm *replicaManager) open(img *metadata.Image, t *metadata.Topic, id int32)
 // dirFor finds the partition's directory in any log dir, or picks a log dir
 // for a new one, and checks (or writes) the topic id it belongs to, so a
 // re-created topic never reuses a deleted one's data.
-func (rm *replicaManager) dirFor(key tp, topicID [16]byte) (string, error) {
+func (rm *replicaManager) dirFor(key tp, topicID [16]byte, inISR bool) (string, error) {
 	dirs := rm.b.cfg.LogDirs
 	for _, d := range dirs {
+		if rm.b.dirs.isOffline(d) {
+			continue
+		}
 		path := filepath.Join(d, key.String())
 		if _, err := os.Stat(path); err != nil {
 			continue
@@ -202,10 +237,13 @@ func (rm *replicaManager) dirFor(key tp, topicID [16]byte) (string, error) {
 			return "", err
 		}
 	}
-	rm.mu.Lock()
-	d := dirs[rm.nextDir%len(dirs)]
-	rm.nextDir++
-	rm.mu.Unlock()
+	if err := rm.checkMissing(key, inISR); err != nil {
+		return "", err
+	}
+	d, err := rm.pickDir()
+	if err != nil {
+		return "", err
+	}
 	path := filepath.Join(d, key.String())
 	if err := os.MkdirAll(path, 0o755); err != nil {
 		return "", err
@@ -216,6 +254,39 @@ func (rm *replicaManager) dirFor(key tp, topicID [16]byte) (string, error) {
 		return "", err
 	}
 	return path, writePartitionMetadata(path, topicID)
+}
+
+// checkMissing refuses to create key's directory afresh when a log dir's
+// high watermark checkpoint says it held committed records and this broker
+// is still in its ISR: recreating it empty would hand out those offsets
+// again, or let this replica lead without them. The log dir goes offline
+// instead, so the controller moves leadership to a replica that has the
+// data and drops this one from the ISR; after a restart it is recreated as
+// a follower and copies the log back.
+func (rm *replicaManager) checkMissing(key tp, inISR bool) error {
+	dir, hw, ok := rm.checkpointedHW(key)
+	if !ok || hw == 0 || !inISR {
+		return nil
+	}
+	err := fmt.Errorf("partition directory %s is missing, but %s records its high watermark at %d and this broker is in its ISR: refusing to recreate it empty",
+		filepath.Join(dir, key.String()), filepath.Join(dir, hwCheckpointFile), hw)
+	rm.b.dirs.markOffline(dir, err)
+	return err
+}
+
+// pickDir chooses an online log dir for a new partition, round robin.
+func (rm *replicaManager) pickDir() (string, error) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	dirs := rm.b.cfg.LogDirs
+	for range dirs {
+		d := dirs[rm.nextDir%len(dirs)]
+		rm.nextDir++
+		if !rm.b.dirs.isOffline(d) {
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("every log dir is offline")
 }
 
 const partitionMetadataFile = "partition.metadata"
@@ -274,6 +345,7 @@ func (rm *replicaManager) removeReplica(key tp) {
 	}
 	rm.b.fetchers.unfollow(part)
 	part.close()
+	rm.forgetHW(key)
 	if err := rm.deleteDir(part.log.Dir()); err != nil {
 		rm.log.Error("delete partition", zap.Stringer("partition", key), zap.Error(err))
 	}
@@ -319,6 +391,8 @@ func (rm *replicaManager) storageConfig(img *metadata.Image, topic string) stora
 const closeParallelism = 64
 
 func (rm *replicaManager) close() {
+	// A clean shutdown records the latest high watermarks.
+	rm.checkpointHighWatermarks()
 	rm.mu.Lock()
 	parts := rm.parts
 	rm.parts = map[tp]*partition{}

@@ -92,6 +92,7 @@ var brokerDefs = []Def{
 	def("log.cleaner.delete.retention.ms", TypeLong, "86400000", "How long tombstones are kept after cleaning.").rule(atLeast(0)).dynamic(),
 
 	// KRaft.
+	def("replica.high.watermark.checkpoint.interval.ms", TypeInt, "5000", "How often each log dir's replication-offset-checkpoint (the partitions' high watermarks) is written.").rule(atLeast(1)),
 	def("broker.heartbeat.interval.ms", TypeInt, "2000", "Interval between broker heartbeats to the controller.").rule(atLeast(1)),
 	def("broker.session.timeout.ms", TypeInt, "9000", "A broker missing heartbeats this long is fenced.").rule(atLeast(1)),
 	def("controller.quorum.election.timeout.ms", TypeInt, "1000", "Raft election timeout.").rule(atLeast(1)),

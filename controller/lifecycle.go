@@ -57,6 +57,13 @@ func (c *Controller) Heartbeat(ctx context.Context, req *kmsg.BrokerHeartbeatReq
 		res.CaughtUp = c.brokers.caughtUp(req.BrokerID, req.CurrentMetadataOffset)
 		res.Fenced = b.Fenced
 		var recs []metadata.Record
+		// A broker with an offline log dir (KIP-858's OfflineLogDirs) stays
+		// fenced until it restarts without one: directory assignment is not
+		// tracked, so its replicas on healthy dirs step aside too.
+		offline := len(req.OfflineLogDirs) > 0
+		if offline && !b.Fenced {
+			c.log.Warn("broker reports offline log dirs; fencing it and moving its leadership", zap.Int32("broker", b.ID), zap.Int("dirs", len(req.OfflineLogDirs)))
+		}
 		switch {
 		case req.WantShutdown:
 			// The records commit before the answer goes out, so by then
@@ -68,10 +75,10 @@ func (c *Controller) Heartbeat(ctx context.Context, req *kmsg.BrokerHeartbeatReq
 				recs = append(recs, fence(img, b.ID)...)
 			}
 			res.ShouldShutDown, res.Fenced = true, true
-		case req.WantFence && !b.Fenced:
+		case (req.WantFence || offline) && !b.Fenced:
 			recs = fence(img, b.ID)
 			res.Fenced = true
-		case !req.WantFence && b.Fenced && res.CaughtUp:
+		case !req.WantFence && !offline && b.Fenced && res.CaughtUp:
 			recs = unfence(img, b.ID)
 			res.Fenced = false
 		}

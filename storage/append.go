@@ -78,12 +78,12 @@ func (l *Log) appendLocked(b []byte, leader bool, epoch int32, appendTime int64)
 		return res, err
 	}
 	if err := l.maybeRoll(int64(len(b)), info); err != nil {
-		return res, err
+		return res, l.writeFailed(err)
 	}
 	s := l.activeSeg()
 	pos := s.size
 	if err := l.writeSet(s, b); err != nil {
-		return res, err
+		return res, l.writeFailed(err)
 	}
 	res = AppendResult{
 		FirstOffset: info.first, LastOffset: info.last, LogAppendTime: appendTime,

@@ -97,6 +97,10 @@ type Options struct {
 	// Flushes, when set, times every flush of the log (shared by the logs
 	// of a process, for the flush latency metric).
 	Flushes *FlushStats
+	// OnFail, when set, is called once, on its own goroutine, when the log
+	// fails for good (a failed fsync, an I/O error writing, its directory
+	// gone): the broker takes the whole log directory offline.
+	OnFail func(l *Log, err error)
 }
 
 func (o Options) withDefaults() Options {

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
+
+	"go.uber.org/zap"
 )
 
 // ErrSyncFailed reports a log whose fsync once failed. On Linux a failed
@@ -14,10 +17,21 @@ import (
 // what actually reached the disk.
 var ErrSyncFailed = errors.New("an earlier fsync failed; the log refuses writes until restart")
 
+// ErrLogDirFailed reports a log whose directory failed: an I/O error while
+// writing, its files unlinked under it (a removed partition directory), or
+// its log directory taken offline. Like ErrSyncFailed it lasts until
+// restart: writing on into unlinked files would acknowledge records no
+// restart can find.
+var ErrLogDirFailed = errors.New("log directory failed; the log refuses reads and writes until restart")
+
+// ErrDirVanished is the cause given when a log's directory or active
+// segment is no longer on disk.
+var ErrDirVanished = errors.New("partition directory or its active segment was removed")
+
 // syncFile fsyncs f through the log's fsync, failing the log on error.
 func (l *Log) syncFile(f *os.File) error {
 	if err := l.fsync(f); err != nil {
-		return l.fail(err)
+		return l.fail(ErrSyncFailed, err)
 	}
 	return nil
 }
@@ -25,23 +39,88 @@ func (l *Log) syncFile(f *os.File) error {
 // syncLogDir fsyncs the log's directory, failing the log on error.
 func (l *Log) syncLogDir() error {
 	if err := syncDir(l.dir); err != nil {
-		return l.fail(err)
+		return l.fail(ErrSyncFailed, err)
 	}
 	return nil
 }
 
-// fail records the first fsync error for good and returns err wrapped so
-// callers can tell it apart.
-func (l *Log) fail(err error) error {
-	wrapped := fmt.Errorf("%w: %w", ErrSyncFailed, err)
-	l.failed.CompareAndSwap(nil, &wrapped)
-	return wrapped
+// fail records the first failure for good, tells the owner once, and
+// returns err wrapped in kind so callers can tell it apart.
+func (l *Log) fail(kind, err error) error {
+	wrapped := fmt.Errorf("%w: %w", kind, err)
+	if l.failed.CompareAndSwap(nil, &wrapped) {
+		l.lg.Error("log failed; it refuses reads and writes until restart", zap.Error(wrapped))
+		if l.onFail != nil {
+			go l.onFail(l, wrapped)
+		}
+		return wrapped
+	}
+	return *l.failed.Load()
 }
+
+// Fail fails the log from outside, as when another log of its directory
+// hit an I/O error and the whole directory goes offline.
+func (l *Log) Fail(err error) {
+	l.fail(ErrLogDirFailed, err)
+}
+
+// Failure returns the error that failed the log, or nil.
+func (l *Log) Failure() error { return l.failure() }
 
 // failure returns the error that failed the log, or nil.
 func (l *Log) failure() error {
 	if p := l.failed.Load(); p != nil {
 		return *p
+	}
+	return nil
+}
+
+// writeFailed fails the log for an I/O error while writing. Running out of
+// space is not a failure of the directory: the write was cut back, nothing
+// acknowledged is at risk, and appends work again once space is freed.
+func (l *Log) writeFailed(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return err
+	}
+	return l.fail(ErrLogDirFailed, err)
+}
+
+// CheckDir fails the log when its directory or its active segment file is
+// gone: a partition directory removed under a running broker leaves the
+// open files writable, so appends alone would never notice. The broker
+// calls it periodically; flushes check the same before crediting an fsync.
+func (l *Log) CheckDir() error {
+	if err := l.failure(); err != nil {
+		return err
+	}
+	l.mu.RLock()
+	closed, path := l.closed, l.activeSeg().logPath
+	l.mu.RUnlock()
+	if closed {
+		return nil
+	}
+	if _, err := os.Stat(l.dir); err != nil {
+		return l.fail(ErrLogDirFailed, fmt.Errorf("%w: %w", ErrDirVanished, err))
+	}
+	ref, err := l.files.Pin(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			err = fmt.Errorf("%w: %w", ErrDirVanished, err)
+		}
+		return l.fail(ErrLogDirFailed, err)
+	}
+	defer l.files.Unpin(ref)
+	return l.checkLinked(ref.f)
+}
+
+// checkLinked fails the log when f has no name left on disk.
+func (l *Log) checkLinked(f *os.File) error {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		return l.fail(ErrLogDirFailed, err)
+	}
+	if st.Nlink == 0 {
+		return l.fail(ErrLogDirFailed, fmt.Errorf("%w: %s is unlinked", ErrDirVanished, f.Name()))
 	}
 	return nil
 }

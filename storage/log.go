@@ -29,6 +29,7 @@ type Log struct {
 	fsync func(*os.File) error
 	// flushes times flushes; nil times nothing.
 	flushes *FlushStats
+	onFail  func(*Log, error)
 
 	mu      sync.RWMutex
 	cfg     Config
@@ -44,8 +45,8 @@ type Log struct {
 	gen         uint64 // bumped by truncation so a stale flush is not credited
 	lastFlushMs int64
 	dirDirty    bool // a segment file was created since the last flush
-	// failed holds the first fsync error; once set it never clears (see
-	// ErrSyncFailed).
+	// failed holds the error that failed the log; once set it never clears
+	// (see ErrSyncFailed and ErrLogDirFailed).
 	failed atomic.Pointer[error]
 
 	scratch [timeEntrySize]byte // index entry encoding under mu
@@ -68,7 +69,7 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 		lg:    opts.Logger.With(zap.String("log", dir)),
 		now:   opts.Now,
 		files: opts.Files,
-		fsync: opts.Fsync, flushes: opts.Flushes,
+		fsync: opts.Fsync, flushes: opts.Flushes, onFail: opts.OnFail,
 		cfg: cfg.sanitized(),
 	}
 	l.lastFlushMs = l.nowMs()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -218,6 +219,9 @@ type flushWork struct {
 	rolled  bool // a closed segment becomes fully durable: checkpoint
 	refs    []*FileRef
 	started int64
+	// active is the active segment's log file when it has unsynced data:
+	// a flush checks it is still linked before crediting the fsync.
+	active *FileRef
 }
 
 type flushItem struct {
@@ -249,6 +253,9 @@ func (l *Log) startFlushLocked() (*flushWork, error) {
 				return nil, err
 			}
 			w.refs = append(w.refs, ref)
+			if !closed && p == s.logPath {
+				w.active = ref
+			}
 		}
 		w.items = append(w.items, it)
 	}
@@ -273,6 +280,9 @@ func (l *Log) runFlush(w *flushWork) error {
 			return err
 		}
 	}
+	if err := l.checkFlushLinked(w); err != nil {
+		return err
+	}
 	if w.rolled {
 		// Recovery re-validates from this point, so advancing it once per
 		// rolled segment keeps crash recovery to about one segment.
@@ -281,11 +291,33 @@ func (l *Log) runFlush(w *flushWork) error {
 	return nil
 }
 
+// checkFlushLinked fails the log when the active segment it just synced has
+// been unlinked (its partition directory removed): the fsync succeeded, but
+// into a file no restart will find. A truncation or close that removed the
+// segment itself makes the flush stale instead.
+func (l *Log) checkFlushLinked(w *flushWork) error {
+	if w.active == nil {
+		return nil
+	}
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(w.active.f.Fd()), &st); err == nil && st.Nlink > 0 {
+		return nil
+	}
+	l.mu.RLock()
+	stale := l.gen != w.gen || l.closed
+	l.mu.RUnlock()
+	if stale {
+		return nil
+	}
+	return l.checkLinked(w.active.f)
+}
+
 func (w *flushWork) release(fc *FileCache) {
 	for _, ref := range w.refs {
 		fc.Unpin(ref)
 	}
 	w.refs = nil
+	w.active = nil
 }
 
 // finishFlushLocked credits the flush unless a truncation made its view
