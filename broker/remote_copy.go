@@ -29,8 +29,8 @@ func (b *Broker) copySegments(ctx context.Context, p *partition, v *tiered.Parti
 		if cs.Next-1 <= end {
 			continue
 		}
-		if cs.Next > upTo || ctx.Err() != nil {
-			return nil
+		if leading, _ := p.leadership(); cs.Next > upTo || ctx.Err() != nil || !leading {
+			return nil // a new leader copies from where the bucket ends
 		}
 		epochs, starts := p.epochs.Slice(cs.Base, cs.Next)
 		in := tiered.CopyInput{Segment: cs, BrokerID: b.cfg.NodeID}
