@@ -258,16 +258,21 @@ func (n *node) start() error {
 		if err := b.Start(); err != nil {
 			return err
 		}
-		go func() {
-			<-b.Unfenced()
-			for _, l := range n.brkLns {
-				n.brkServer.Serve(l.ln, l.name)
-				n.log.Info("serving clients", zap.String("listener", l.name), zap.Stringer("addr", l.ln.Addr()))
-			}
-		}()
+		go n.serveClientsOnceUnfenced(b)
 	}
 	n.serveHTTP()
 	return nil
+}
+
+// serveClientsOnceUnfenced opens the client listeners only after the
+// controller has unfenced the broker, so clients never see a node that
+// cannot lead.
+func (n *node) serveClientsOnceUnfenced(b *broker.Broker) {
+	<-b.Unfenced()
+	for _, l := range n.brkLns {
+		n.brkServer.Serve(l.ln, l.name)
+		n.log.Info("serving clients", zap.String("listener", l.name), zap.Stringer("addr", l.ln.Addr()))
+	}
 }
 
 // advertised fills in a host for listeners bound to all interfaces.
