@@ -167,17 +167,7 @@ func judgeHealth(img *metadata.Image, controller int32) health {
 	slices.Sort(h.Offline)
 	slices.Sort(h.Leaderless)
 	slices.Sort(h.UnderReplicated)
-	if controller < 0 {
-		h.Reasons = append(h.Reasons, "no_active_controller")
-	}
-	for _, r := range []struct {
-		n    int
-		name string
-	}{{len(h.Fenced), "fenced_brokers"}, {len(h.Offline), "offline_brokers"}, {len(h.Leaderless), "leaderless_partitions"}, {len(h.UnderReplicated), "under_replicated_partitions"}} {
-		if r.n > 0 {
-			h.Reasons = append(h.Reasons, r.name)
-		}
-	}
+	h.Reasons = metadata.HealthReasons(controller >= 0, len(h.Fenced), len(h.Offline), len(h.Leaderless), len(h.UnderReplicated))
 	h.Healthy = len(h.Reasons) == 0
 	return h
 }

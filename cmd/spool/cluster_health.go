@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"spool/controller/metadata"
 	"strings"
 	"time"
 
@@ -121,17 +122,7 @@ func checkHealth(s *session) (healthReport, error) {
 }
 
 func (h *healthReport) judge() {
-	if h.Controller < 0 {
-		h.Reasons = append(h.Reasons, "no_active_controller")
-	}
-	for _, r := range []struct {
-		n    int
-		name string
-	}{{len(h.Fenced), "fenced_brokers"}, {len(h.Offline), "offline_brokers"}, {len(h.Leaderless), "leaderless_partitions"}, {len(h.UnderReplicated), "under_replicated_partitions"}} {
-		if r.n > 0 {
-			h.Reasons = append(h.Reasons, r.name)
-		}
-	}
+	h.Reasons = metadata.HealthReasons(h.Controller >= 0, len(h.Fenced), len(h.Offline), len(h.Leaderless), len(h.UnderReplicated))
 	h.Healthy = len(h.Reasons) == 0
 }
 
