@@ -2,9 +2,11 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -45,6 +47,9 @@ type metadataFollower struct {
 	// it, lastFetch when a fetch last succeeded (unix ms): how far behind
 	// the image is, and whether the broker still hears the controller.
 	hw, lastFetch atomic.Int64
+	// full is set while the local copy of the log cannot be appended to
+	// for lack of space; the image stays where it is until space frees.
+	full bool
 }
 
 func newMetadataFollower(cc *controllerClient, store *storage.Log, log *zap.Logger) *metadataFollower {
@@ -170,8 +175,10 @@ func (f *metadataFollower) handle(resp *kmsg.FetchResponse, at int) error {
 	}
 	if f.store != nil {
 		if _, err := f.store.AppendAsFollower(p.RecordBatches); err != nil {
+			f.noteFull(err)
 			return err
 		}
+		f.noteFull(nil)
 	}
 	if _, err := f.applyBatches(p.RecordBatches, true); err != nil {
 		return err
@@ -251,4 +258,19 @@ func (f *metadataFollower) notify() {
 		close(ch)
 	}
 	f.waiters = f.waiters[:0]
+}
+
+// noteFull says once when the local metadata log runs out of space and
+// once when it has space again; the fetch loop retries meanwhile.
+func (f *metadataFollower) noteFull(err error) {
+	full := errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+	switch {
+	case full && !f.full:
+		f.log.Error("metadata log dir is out of space: the broker keeps serving with its current metadata until space is freed", zap.Error(err))
+	case err == nil && f.full:
+		f.log.Info("metadata log dir has space again; following the metadata log")
+	case err != nil && !full:
+		return // another failure says nothing about space
+	}
+	f.full = full
 }

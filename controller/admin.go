@@ -44,10 +44,14 @@ func (c *Controller) CreateTopics(ctx context.Context, req *kmsg.CreateTopicsReq
 	})
 	if err != nil {
 		code := errorCode(err)
+		var msg *string
+		if errors.Is(err, ErrMetadataLogFull) {
+			msg = kmsg.StringPtr(err.Error())
+		}
 		for i := range resp.Topics {
 			resp.Topics[i].Topic = req.Topics[i].Topic
 			if resp.Topics[i].ErrorCode == 0 {
-				resp.Topics[i].ErrorCode = code
+				resp.Topics[i].ErrorCode, resp.Topics[i].ErrorMessage = code, msg
 			}
 		}
 	}
@@ -141,6 +145,8 @@ func errorCode(err error) int16 {
 		return ke.Code
 	case errors.Is(err, ErrNotController):
 		return kerr.NotController.Code
+	case errors.Is(err, ErrMetadataLogFull):
+		return kerr.KafkaStorageError.Code
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return kerr.RequestTimedOut.Code
 	}

@@ -111,8 +111,13 @@ type Controller struct {
 	nextUncleanCheck time.Time
 	uncleanElections atomic.Int64
 
+	// stalled holds a Ready that could not be written for lack of space
+	// (see stall).
+	stalled *stall
+
 	// Published for other goroutines.
 	image    atomic.Pointer[metadata.Image]
+	full     atomic.Bool  // stalled != nil
 	leaderID atomic.Int32 // node id of the raft leader, -1 if unknown
 	epoch    atomic.Int32
 	hw       highWatermark
@@ -279,6 +284,10 @@ func (c *Controller) write(ctx context.Context, build func(img *metadata.Image) 
 	result := make(chan error, 1)
 	err := c.do(ctx, func() {
 		if !c.ready {
+			if c.stalled != nil {
+				result <- c.fullError(c.stalled.err)
+				return
+			}
 			result <- ErrNotController
 			return
 		}

@@ -25,9 +25,18 @@ func (c *Controller) run(ctx context.Context) {
 			c.failWaiters(ErrNotController)
 			return
 		case <-tick.C:
+			if c.stalled != nil {
+				if err := c.retryStalled(); err != nil {
+					c.log.Fatal("metadata log write failed", zap.Error(err))
+				}
+				break
+			}
 			c.rn.Tick()
 			c.onTick()
 		case m := <-c.recv:
+			if c.stalled != nil {
+				break // raft takes a dropped message as loss
+			}
 			if !c.leaseGuard(m) {
 				c.raftRefused.Add(1)
 				break
@@ -40,14 +49,14 @@ func (c *Controller) run(ctx context.Context) {
 		case id := <-c.trans.unreachable:
 			c.rn.ReportUnreachable(id)
 		}
-		for c.rn.HasReady() {
+		for c.stalled == nil && c.rn.HasReady() {
 			if err := c.handleReady(); err != nil {
 				// A controller that cannot persist its log must not go on
 				// voting or leading with state it may have lost.
 				c.log.Fatal("metadata log write failed", zap.Error(err))
 			}
 		}
-		if !campaigned && len(c.cfg.Voters) == 1 && c.confState != nil {
+		if !campaigned && c.stalled == nil && len(c.cfg.Voters) == 1 && c.confState != nil {
 			// A lone voter need not wait out an election timeout; it can
 			// campaign once the bootstrap configuration is applied.
 			campaigned = true
@@ -58,9 +67,16 @@ func (c *Controller) run(ctx context.Context) {
 
 func (c *Controller) handleReady() error {
 	rd := c.rn.Ready()
-	if err := c.store.save(&rd); err != nil {
+	held, err := c.persistReady(rd, saveSnapshot)
+	if err != nil || held {
 		return err
 	}
+	return c.finishReady(rd)
+}
+
+// finishReady acts on a Ready whose state is durable: it sends the
+// messages, applies committed entries and advances raft.
+func (c *Controller) finishReady(rd raft.Ready) error {
 	if c.store.installed {
 		c.store.installed = false
 		c.committed, c.spec, c.confState = c.store.image, c.store.image, c.store.confState
@@ -195,6 +211,10 @@ func (c *Controller) maybeBootstrap() {
 // propose encodes recs as one batch, applies them to the speculative image
 // and calls done when the batch commits (or leadership is lost).
 func (c *Controller) propose(recs []metadata.Record, done func(error)) {
+	if c.stalled != nil {
+		done(c.fullError(c.stalled.err))
+		return
+	}
 	c.nextPropID++
 	id := c.nextPropID
 	batch := metadata.AppendRecordBatch(nil, 0, int32(c.term), c.now().UnixMilli(), recs)

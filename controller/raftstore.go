@@ -141,50 +141,78 @@ func (s *raftStore) scan(offset int64, fn func(batch []byte) error) error {
 	return nil
 }
 
+// saveStep is how far save got with a Ready, so a write that ran out of
+// space resumes where it stopped instead of repeating a finished step.
+type saveStep int
+
+const (
+	saveSnapshot saveStep = iota
+	saveEntries
+	saveHardState
+	saveDone
+)
+
 // save makes a Ready's entries and HardState durable, in that order, before
-// the caller sends the Ready's messages.
-func (s *raftStore) save(rd *raft.Ready) error {
-	if !raft.IsEmptySnap(rd.Snapshot) {
-		if err := s.installSnapshot(rd.Snapshot); err != nil {
-			return err
+// the caller sends the Ready's messages. It starts at *step and advances it
+// past each step that completes.
+func (s *raftStore) save(rd *raft.Ready, step *saveStep) error {
+	if *step == saveSnapshot {
+		if !raft.IsEmptySnap(rd.Snapshot) {
+			if err := s.installSnapshot(rd.Snapshot); err != nil {
+				return err
+			}
 		}
+		*step = saveEntries
 	}
-	if len(rd.Entries) > 0 {
-		first := int64(rd.Entries[0].GetIndex())
-		if first < s.log.LogEndOffset() {
-			if err := s.log.TruncateTo(first); err != nil {
-				return fmt.Errorf("truncate metadata log to %d: %w", first, err)
-			}
-		}
-		s.buf = s.buf[:0]
-		nowMs := s.now().UnixMilli()
-		for _, e := range rd.Entries {
-			s.buf = entryToBatch(s.buf, e, nowMs)
-		}
-		if _, err := s.log.AppendAsFollower(s.buf); err != nil {
-			return fmt.Errorf("append metadata log: %w", err)
-		}
-		if rd.MustSync {
-			if err := s.log.Sync(context.Background(), s.log.LogEndOffset()); err != nil {
-				return fmt.Errorf("sync metadata log: %w", err)
-			}
-		}
-		if err := s.mem.Append(rd.Entries); err != nil {
+	if *step == saveEntries {
+		if err := s.saveEntries(rd); err != nil {
 			return err
 		}
+		*step = saveHardState
 	}
-	if hs := rd.HardState; hs != nil && !raft.IsEmptyHardState(hs) {
-		if hs.GetTerm() != s.term || hs.GetVote() != s.vote {
-			if err := s.writeState(s.dir, hs); err != nil {
-				return fmt.Errorf("write quorum state: %w", err)
+	if *step == saveHardState {
+		if hs := rd.HardState; hs != nil && !raft.IsEmptyHardState(hs) {
+			if hs.GetTerm() != s.term || hs.GetVote() != s.vote {
+				if err := s.writeState(s.dir, hs); err != nil {
+					return fmt.Errorf("write quorum state: %w", err)
+				}
+				s.term, s.vote = hs.GetTerm(), hs.GetVote()
 			}
-			s.term, s.vote = hs.GetTerm(), hs.GetVote()
+			if err := s.mem.SetHardState(hs); err != nil {
+				return err
+			}
 		}
-		if err := s.mem.SetHardState(hs); err != nil {
-			return err
-		}
+		*step = saveDone
 	}
 	return nil
+}
+
+// saveEntries appends a Ready's entries to the log (cutting off a
+// conflicting tail first) and syncs them when raft asks.
+func (s *raftStore) saveEntries(rd *raft.Ready) error {
+	if len(rd.Entries) == 0 {
+		return nil
+	}
+	first := int64(rd.Entries[0].GetIndex())
+	if first < s.log.LogEndOffset() {
+		if err := s.log.TruncateTo(first); err != nil {
+			return fmt.Errorf("truncate metadata log to %d: %w", first, err)
+		}
+	}
+	s.buf = s.buf[:0]
+	nowMs := s.now().UnixMilli()
+	for _, e := range rd.Entries {
+		s.buf = entryToBatch(s.buf, e, nowMs)
+	}
+	if _, err := s.log.AppendAsFollower(s.buf); err != nil {
+		return fmt.Errorf("append metadata log: %w", err)
+	}
+	if rd.MustSync {
+		if err := s.log.Sync(context.Background(), s.log.LogEndOffset()); err != nil {
+			return fmt.Errorf("sync metadata log: %w", err)
+		}
+	}
+	return s.mem.Append(rd.Entries)
 }
 
 // installSnapshot replaces the log with a snapshot the leader sent: the

@@ -1,0 +1,183 @@
+package test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"spool/test/harness"
+)
+
+// mountTmpfs mounts a tmpfs of size bytes at a fresh directory and
+// unmounts it when the test ends. It needs root.
+func mountTmpfs(t *testing.T, size int64) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("skipped: mounting a small tmpfs to fill needs root")
+	}
+	dir := filepath.Join(t.TempDir(), "disk")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d", size), "tmpfs", dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("mount tmpfs: %v: %s", err, out)
+	}
+	// Registered after TempDir's removal, so it runs before it.
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// fillDisk writes path until the file system has no space left.
+func fillDisk(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("fill %s: %v", path, err)
+			}
+			break
+		}
+	}
+	// The last pages too, so that even a small append finds none.
+	for {
+		if _, err := f.Write(chunk[:512]); err != nil {
+			return
+		}
+	}
+}
+
+// createTopicRaw sends CreateTopics for one topic and returns its result.
+func createTopicRaw(t *testing.T, addr, topic string) kmsg.CreateTopicsResponseTopic {
+	t.Helper()
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.SetVersion(7)
+	req.TimeoutMillis = 20000
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, 1, 1
+	req.Topics = append(req.Topics, rt)
+	resp, err := harness.Request(addr, req, 40*time.Second)
+	if err != nil {
+		t.Fatalf("CreateTopics %s: %v", topic, err)
+	}
+	return resp.(*kmsg.CreateTopicsResponse).Topics[0]
+}
+
+// The metadata log has a 16 MiB tmpfs of its own (metadata.log.dir) that
+// fills up: the node refuses metadata changes with KAFKA_STORAGE_ERROR and a message
+// naming the full disk, keeps serving fetches of what it has, and accepts
+// changes again by itself once space is freed. Stopped and started again
+// on the full disk, it stays up and comes back once space is freed.
+func TestFullMetadataDiskRefusesChangesAndRecovers(t *testing.T) {
+	t.Parallel()
+	disk := mountTmpfs(t, 16<<20)
+	n := harness.SingleNode(t, map[string]string{"metadata.log.dir": filepath.Join(disk, "meta")})
+	n.Start()
+	if r := createTopicRaw(t, n.Addr, "before"); r.ErrorCode != 0 {
+		t.Fatalf("create before: %v", kerr.ErrorForCode(r.ErrorCode))
+	}
+	produceN(t, n.Addr, "before", 0, 100)
+
+	filler := filepath.Join(disk, "filler")
+	fillDisk(t, filler)
+	// An append fits into the segment's last page until it is full: create
+	// topics until one needs a page the disk does not have.
+	var r kmsg.CreateTopicsResponseTopic
+	for i := 0; i < 500; i++ {
+		if r = createTopicRaw(t, n.Addr, fmt.Sprintf("during-%d", i)); r.ErrorCode != 0 {
+			break
+		}
+	}
+	if r.ErrorCode != kerr.KafkaStorageError.Code || r.ErrorMessage == nil || !strings.Contains(*r.ErrorMessage, "out of space") {
+		t.Fatalf("create on a full disk: %v %v, want KAFKA_STORAGE_ERROR naming the full disk", kerr.ErrorForCode(r.ErrorCode), strp2(r.ErrorMessage))
+	}
+	if !n.Running() {
+		t.Fatalf("node exited on a full metadata disk:\n%s", tail(n.Output(), 4000))
+	}
+	waitOutput(t, n, "metadata log dir is out of space")
+	consumeAll(t, n.Addr, "before", 100, time.Minute, func(*kgo.Record) {})
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	waitCreated(t, n.Addr, "after")
+	produceN(t, n.Addr, "after", 0, 50)
+	waitOutput(t, n, "metadata log dir has space again")
+
+	// Start again on a full disk: the node stays up, then serves once
+	// space is freed.
+	if err := n.Stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	fillDisk(t, filler)
+	n.StartArgs("--config", n.ConfigFile, "--cluster-id", n.ClusterID)
+	waitOutput(t, n, "metadata log dir is out of space")
+	time.Sleep(3 * time.Second)
+	if !n.Running() {
+		t.Fatalf("node exited on a full disk:\n%s", tail(n.Output(), 4000))
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	n.WaitServing(60 * time.Second)
+	consumeAll(t, n.Addr, "before", 100, time.Minute, func(*kgo.Record) {})
+	consumeAll(t, n.Addr, "after", 50, time.Minute, func(*kgo.Record) {})
+}
+
+// waitOutput waits until the node has printed want, failing if it exits.
+func waitOutput(t *testing.T, n *harness.Node, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(n.Output(), want) {
+		if !n.Running() {
+			t.Fatalf("node exited:\n%s", tail(n.Output(), 4000))
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node never printed %q:\n%s", want, tail(n.Output(), 4000))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitCreated retries CreateTopics until the topic is created.
+func waitCreated(t *testing.T, addr, topic string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		r := createTopicRaw(t, addr, topic)
+		if r.ErrorCode == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("create %s after space was freed: %v %s", topic, kerr.ErrorForCode(r.ErrorCode), strp2(r.ErrorMessage))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func strp2(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
+}
