@@ -161,6 +161,10 @@ var brokerChecks = map[int16]authCheck{
 	65:                        checkDescribeTransactions,
 	68:                        checkConsumerGroupHeartbeat,
 	69:                        checkConsumerGroupDescribe,
+	76:                        checkShareGroupHeartbeat,
+	78:                        checkShareFetch,
+	79:                        checkShareAcknowledge,
+	90:                        checkDescribeShareGroupOffsets,
 	66:                        nil, // ListTransactions filters its answer
 	protocol.CleanerStatusKey: clusterCheck(kmsg.ACLOperationDescribe),
 }

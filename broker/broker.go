@@ -77,6 +77,7 @@ type Broker struct {
 	acceptRate *quota.Rate
 	isr        *isrManager
 	groups     *coordinator
+	shares     *shareManager
 	txns       *txnCoordinator
 	verifier   *txnVerifier
 
@@ -120,6 +121,7 @@ func New(cfg Config) (*Broker, error) {
 	b.topicStats = newTopicStats()
 	b.meta.publish = append(b.meta.publish, b.replicas.onMetadata, b.replicas.onConfigs, b.onKeystores, b.onISRChange)
 	b.groups = newCoordinator(b)
+	b.shares = newShareManager(b)
 	b.meta.publish = append(b.meta.publish, b.groups.onMetadata)
 	b.txns = newTxnCoordinator(b)
 	b.verifier = newTxnVerifier(b)
@@ -198,6 +200,7 @@ func (b *Broker) Close() {
 	b.meta.cc.close()
 	b.txns.close()
 	b.verifier.close()
+	b.shares.close()
 	b.groups.close()
 	b.replicas.close()
 	if b.meta.store != nil {
@@ -236,6 +239,10 @@ func (b *Broker) Register(mux *protocol.Mux) {
 		b.handle(mux, 68, 0, 1, b.handleConsumerGroupHeartbeat)
 		b.handle(mux, 69, 0, 1, b.handleConsumerGroupDescribe)
 	}
+	b.handle(mux, 76, 1, 1, b.handleShareGroupHeartbeat)
+	b.handle(mux, 78, 1, 2, b.handleShareFetch)
+	b.handle(mux, 79, 1, 2, b.handleShareAcknowledge)
+	b.handle(mux, 90, 0, 1, b.handleDescribeShareGroupOffsets)
 	b.handle(mux, 42, 0, 2, b.async(b.handleDeleteGroups))
 	b.handle(mux, 47, 0, 0, b.handleOffsetDelete)
 	b.handle(mux, 24, 0, 5, b.async(b.handleAddPartitionsToTxn))

@@ -126,6 +126,16 @@ var brokerDefs = []Def{
 	def("group.consumer.max.size", TypeInt, maxInt, "Most members a consumer-protocol group may have.").rule(atLeast(1)),
 	def("group.consumer.assignors", TypeList, "uniform,range", "Server-side assignors of consumer-protocol groups, the first the default: uniform, range (or Kafka's class names for them).").rule(listOf("uniform", "range", "org.apache.kafka.coordinator.group.assignor.UniformAssignor", "org.apache.kafka.coordinator.group.assignor.RangeAssignor")),
 
+	// Share groups (KIP-932).
+	def("group.share.session.timeout.ms", TypeInt, "45000", "Time after which a share group member that stopped heartbeating is removed.").rule(atLeast(1)),
+	def("group.share.heartbeat.interval.ms", TypeInt, "5000", "Heartbeat interval given to share group members.").rule(atLeast(1)),
+	def("group.share.max.size", TypeInt, "200", "Most members a share group may have.").rule(between(1, 1000)),
+	def("group.share.record.lock.duration.ms", TypeInt, "30000", "How long a share group member holds the records it acquired before they are released for redelivery.").rule(between(1000, 3600000)),
+	def("group.share.min.record.lock.duration.ms", TypeInt, "15000", "Smallest group.share.record.lock.duration.ms allowed.").rule(between(1000, 30000)),
+	def("group.share.max.record.lock.duration.ms", TypeInt, "60000", "Largest group.share.record.lock.duration.ms allowed.").rule(between(30000, 3600000)),
+	def("group.share.delivery.count.limit", TypeInt, "5", "Deliveries of a record after which it is archived instead of redelivered.").rule(between(2, 10)),
+	def("group.share.partition.max.record.locks", TypeInt, "2000", "Most records of one share-partition in flight at once.").rule(between(100, 10000)),
+
 	// Transactions.
 	def("transaction.state.log.num.partitions", TypeInt, "50", "Partitions of __transaction_state.").rule(atLeast(1)),
 	def("transaction.state.log.replication.factor", TypeShort, "3", "Replication factor of __transaction_state (capped at the broker count).").rule(atLeast(1)),

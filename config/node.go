@@ -61,6 +61,9 @@ func (c *Config) Node() (*Node, []Problem) {
 		bad("controller.listener.names", "must name the controller listener (for example CONTROLLER)")
 	}
 	n.checkListeners(bad)
+	if lock := c.Int("group.share.record.lock.duration.ms"); lock < c.Int("group.share.min.record.lock.duration.ms") || lock > c.Int("group.share.max.record.lock.duration.ms") {
+		bad("group.share.record.lock.duration.ms", "must be between group.share.min.record.lock.duration.ms and group.share.max.record.lock.duration.ms")
+	}
 
 	adv := c.Get("advertised.listeners")
 	if adv == "" {

@@ -118,3 +118,13 @@ func throttledReplicas(v string) error {
 	}
 	return nil
 }
+
+func between(min, max int64) Validator {
+	return func(v string) error {
+		n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if n < min || n > max {
+			return fmt.Errorf("must be between %d and %d", min, max)
+		}
+		return nil
+	}
+}

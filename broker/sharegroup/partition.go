@@ -276,3 +276,32 @@ func (p *Partition) advance() {
 	p.start += int64(i)
 	p.recs = append(p.recs[:0], p.recs[i:]...)
 }
+
+// NextAcquirable is the first offset Acquire would hand out: the first
+// available record of the window, else End while the window has room.
+func (p *Partition) NextAcquirable(maxLocks int) (int64, bool) {
+	for i := range p.recs {
+		if p.recs[i].state == Available {
+			return p.start + int64(i), true
+		}
+	}
+	if len(p.recs) < maxLocks {
+		return p.End(), true
+	}
+	return 0, false
+}
+
+// Lag is the records below hw that are not yet done (acknowledged or
+// archived): what the group still has to consume.
+func (p *Partition) Lag(hw int64) int64 {
+	if hw <= p.start {
+		return 0
+	}
+	lag := hw - p.start
+	for i := range p.recs {
+		if off := p.start + int64(i); off < hw && (p.recs[i].state == Acknowledged || p.recs[i].state == Archived) {
+			lag--
+		}
+	}
+	return lag
+}
