@@ -10,11 +10,19 @@ import (
 	"spool/record"
 )
 
+// Floors for rebuildSegment: damage anywhere ends the log there, or
+// damage anywhere is refused.
+const (
+	cutAnywhere int64 = math.MinInt64
+	cutNowhere  int64 = math.MaxInt64
+)
+
 // rebuildSegment re-validates every batch of s (lengths, magic, offsets,
 // CRC) and rewrites both indexes from what it finds. It returns the end of
-// the valid prefix: for the tail segment damage just ends the log there,
-// anywhere else it is ErrLogCorrupt naming the file and byte position.
-func (l *Log) rebuildSegment(s *segment, isTail bool) (int64, error) {
+// the valid prefix. Damage at or past offset floor (the recovery point:
+// what was never fsynced, so a crash may have torn it) just ends the log
+// there; damage below it is ErrLogCorrupt naming the file and position.
+func (l *Log) rebuildSegment(s *segment, floor int64) (int64, error) {
 	f, err := os.Open(s.logPath)
 	if err != nil {
 		return 0, fmt.Errorf("recover segment: %w", err)
@@ -49,8 +57,8 @@ func (l *Log) rebuildSegment(s *segment, isTail bool) (int64, error) {
 		pos += total
 		next = h.NextOffset()
 	}
-	if bad != nil && !isTail {
-		return 0, fmt.Errorf("%w: %s at byte %d: %v", ErrLogCorrupt, s.logPath, pos, bad)
+	if bad != nil && next < floor {
+		return 0, fmt.Errorf("%w: %s at byte %d (offset %d, below the recovery point %d): %v", ErrLogCorrupt, s.logPath, pos, next, floor, bad)
 	}
 	if s.maxTs > s.lastTimeTs {
 		timeBuf = appendTimeEntry(timeBuf, s.maxTs, s.maxTsOff-s.base)

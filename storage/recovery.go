@@ -48,7 +48,11 @@ func (l *Log) load() error {
 		l.lg.Info("recovering log after unclean shutdown",
 			zap.Int64("recoveryPoint", rp), zap.Int("segments", len(l.segs)-first))
 	}
-	if err := l.loadSegments(first, !clean); err != nil {
+	floor := cutNowhere
+	if !clean {
+		floor = rp // 0 without a recovery point: nothing is trusted
+	}
+	if err := l.loadSegments(first, floor); err != nil {
 		return err
 	}
 	if !clean {
@@ -156,8 +160,13 @@ func (l *Log) scanDir() ([]int64, error) {
 
 // loadSegments re-validates segments from index first on and checks the
 // indexes of the others (fully when the shutdown was unclean), then sets
-// the log end offset from the last segment.
-func (l *Log) loadSegments(first int, fullCheck bool) error {
+// the log end offset from the last segment. Damage past floor (the
+// recovery point after an unclean shutdown) truncates the log at the first
+// invalid batch, dropping the segments after it, as Kafka's recovery does;
+// damage below it (or in a closed segment after a clean shutdown) refuses
+// the log. A torn last segment is always cut.
+func (l *Log) loadSegments(first int, floor int64) error {
+	fullCheck := floor != cutNowhere
 	tail := len(l.segs) - 1
 	for tail > 0 && l.segs[tail].size == 0 {
 		tail--
@@ -166,7 +175,11 @@ func (l *Log) loadSegments(first int, fullCheck bool) error {
 		s := l.segs[i]
 		isTail := i == tail
 		if i >= first {
-			end, err := l.rebuildSegment(s, isTail)
+			f := floor
+			if isTail {
+				f = cutAnywhere
+			}
+			end, err := l.rebuildSegment(s, f)
 			if err != nil {
 				return err
 			}
@@ -202,7 +215,11 @@ func (l *Log) checkIndexes(s *segment, full, isTail bool) error {
 		return nil
 	}
 	l.lg.Warn("rebuilding segment indexes", zap.String("segment", s.logPath), zap.Error(err))
-	end, rerr := l.rebuildSegment(s, isTail)
+	floor := cutNowhere
+	if isTail {
+		floor = cutAnywhere
+	}
+	end, rerr := l.rebuildSegment(s, floor)
 	if rerr != nil {
 		return rerr
 	}
@@ -213,11 +230,12 @@ func (l *Log) checkIndexes(s *segment, full, isTail bool) error {
 }
 
 // cutTail truncates segment i at end after a torn write and drops the
-// (empty) segments after it.
+// segments after it (empty ones, unless damage past the recovery point cut
+// the log short of its last segment).
 func (l *Log) cutTail(i int, end int64) error {
 	s := l.segs[i]
-	l.lg.Warn("truncating torn tail", zap.String("segment", s.logPath),
-		zap.Int64("from", s.size), zap.Int64("to", end))
+	l.lg.Warn("truncating the log at its first invalid batch past the recovery point", zap.String("segment", s.logPath),
+		zap.Int64("from", s.size), zap.Int64("to", end), zap.Int("segments_dropped", len(l.segs)-1-i))
 	if err := os.Truncate(s.logPath, end); err != nil {
 		return fmt.Errorf("truncate torn tail: %w", err)
 	}
@@ -240,7 +258,7 @@ func (l *Log) loadTail(s *segment) error {
 	}
 	// The trusted tail does not parse: treat it as a crash after all.
 	l.lg.Warn("active segment tail unreadable, recovering it", zap.String("segment", s.logPath), zap.Error(err))
-	end, err := l.rebuildSegment(s, true)
+	end, err := l.rebuildSegment(s, cutAnywhere)
 	if err != nil {
 		return err
 	}

@@ -145,14 +145,21 @@ func TestRecoveryRebuildsCorruptIndexes(t *testing.T) {
 	}
 }
 
+// Damage below the recovery point hit data that was fsynced: recovery
+// refuses the log rather than cut acknowledged records away.
 func TestRecoveryMidSegmentCorruption(t *testing.T) {
 	dir := t.TempDir()
 	l := openTestLog(t, dir, smallConfig(), Options{})
 	appendN(t, l, 200, 2, 100, tsIdentity)
-	first := l.segs[0]
-	pos := first.size / 2
+	// The recovery point inside the second segment: recovery re-validates
+	// that segment, and its batches below the point were fsynced.
+	first := l.segs[1]
+	pos := first.size / 4
+	rp := first.base + (l.segs[2].base-first.base)*3/4
 	crash(l)
-	_ = os.Remove(filepath.Join(dir, recoveryPointFile))
+	if err := writeOffsetFile(dir, recoveryPointFile, rp); err != nil {
+		t.Fatal(err)
+	}
 	f, _ := os.OpenFile(first.logPath, os.O_RDWR, 0)
 	_, _ = f.WriteAt([]byte{0xde, 0xad}, pos)
 	f.Close()
@@ -163,6 +170,77 @@ func TestRecoveryMidSegmentCorruption(t *testing.T) {
 	if !strings.Contains(err.Error(), first.logPath) || !strings.Contains(err.Error(), "at byte") {
 		t.Fatalf("error does not locate the damage: %v", err)
 	}
+}
+
+// Damage past the recovery point, even in a segment that is not the last,
+// is what a crash before the fsync leaves: recovery truncates the log at
+// the first invalid batch and drops the segments after it, as Kafka does.
+func TestRecoveryTruncatesAtFirstInvalidBatchPastRecoveryPoint(t *testing.T) {
+	for _, withRP := range []bool{true, false} {
+		dir := t.TempDir()
+		l := openTestLog(t, dir, smallConfig(), Options{})
+		written := appendN(t, l, 200, 2, 100, tsIdentity)
+		if len(l.segs) < 4 {
+			t.Fatalf("want at least 4 segments, have %d", len(l.segs))
+		}
+		rp := l.segs[1].base
+		victim := l.segs[2]
+		crash(l)
+		os.Remove(filepath.Join(dir, recoveryPointFile))
+		if withRP {
+			if err := writeOffsetFile(dir, recoveryPointFile, rp); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Damage the third batch of the third segment, past the recovery point.
+		raw, err := os.ReadFile(victim.logPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := int64(0)
+		for i := 0; i < 2; i++ {
+			at += int64(record.SizeOf(raw[at:]))
+		}
+		raw[at+record.HeaderLen+3] ^= 0xff
+		if err := os.WriteFile(victim.logPath, raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		l, err = Open(dir, smallConfig(), Options{})
+		if err != nil {
+			t.Fatalf("rp=%v: recovery refused the log: %v", withRP, err)
+		}
+		want := victim.base + 4 // two batches of two records survive
+		if l.LogEndOffset() != want {
+			t.Fatalf("rp=%v: end offset %d, want %d", withRP, l.LogEndOffset(), want)
+		}
+		got := readAllBatches(t, l)
+		if len(got) != int(want)/2 {
+			t.Fatalf("rp=%v: %d batches readable, want %d", withRP, len(got), want/2)
+		}
+		for i := range got {
+			if string(got[i][record.HeaderLen:]) != string(written[i][record.HeaderLen:]) {
+				t.Fatalf("rp=%v: batch %d differs after recovery", withRP, i)
+			}
+		}
+		if n := len(segmentFilesIn(t, dir)); n != 3 {
+			t.Fatalf("rp=%v: %d segments on disk after the cut, want 3", withRP, n)
+		}
+		// The log takes appends at the cut.
+		appendN(t, l, 1, 1, 10, tsIdentity)
+		if l.LogEndOffset() != want+1 {
+			t.Fatalf("rp=%v: append after recovery ends at %d", withRP, l.LogEndOffset())
+		}
+		l.Close()
+	}
+}
+
+func segmentFilesIn(t *testing.T, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, "*.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 func TestCleanShutdownSkipsRecovery(t *testing.T) {
@@ -190,10 +268,16 @@ func TestCleanShutdownSkipsRecovery(t *testing.T) {
 		t.Fatalf("flushed %d end %d", l.FlushedOffset(), l.LogEndOffset())
 	}
 	crash(l)
-	// Without the marker the same damage is found.
+	// Without the marker and the recovery point the same damage is found,
+	// and the log is truncated there.
 	_ = os.Remove(filepath.Join(dir, recoveryPointFile))
-	if _, err := Open(dir, smallConfig(), Options{}); !errors.Is(err, ErrLogCorrupt) {
-		t.Fatalf("unclean open: %v", err)
+	l, err := Open(dir, smallConfig(), Options{})
+	if err != nil {
+		t.Fatalf("unclean open without a recovery point: %v", err)
+	}
+	defer l.Close()
+	if end := l.LogEndOffset(); end != 0 {
+		t.Fatalf("end offset %d after damage in the first batch, want 0", end)
 	}
 }
 

@@ -2,9 +2,11 @@ package test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +34,16 @@ func produceN(t *testing.T, addr, topic string, from, n int) {
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// segmentBase is the base offset in a segment file's name.
+func segmentBase(t *testing.T, path string) int64 {
+	t.Helper()
+	base, err := strconv.ParseInt(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), 10, 64)
+	if err != nil {
+		t.Fatalf("segment name %s: %v", path, err)
+	}
+	return base
 }
 
 func segmentFiles(t *testing.T, dir, ext string) []string {
@@ -160,13 +172,19 @@ func TestMidSegmentCorruptionTakesOnlyThePartitionOffline(t *testing.T) {
 	if len(segs) < 3 {
 		t.Fatalf("want several segments, have %v", segs)
 	}
-	first := segs[0]
+	first := segs[1]
 	raw, _ := os.ReadFile(first)
-	raw[len(raw)/2] ^= 0xff // inside some batch's records: its CRC no longer matches
+	raw[len(raw)/4] ^= 0xff // inside some batch's records: its CRC no longer matches
 	os.WriteFile(first, raw, 0o644)
-	// Make recovery re-validate the whole log: no clean shutdown, no
-	// recovery point.
-	os.Remove(filepath.Join(n.Dir, "broken-0", "recovery-point"))
+	// The recovery point in the middle of the damaged segment: recovery
+	// re-validates that segment, and the damage is below the point, in
+	// data that was fsynced, so it refuses the partition. (Past the point
+	// it would truncate the log there instead.)
+	base1, base2 := segmentBase(t, segs[1]), segmentBase(t, segs[2])
+	rp := fmt.Sprintf("%d\n", (base1+base2)/2)
+	if err := os.WriteFile(filepath.Join(n.Dir, "broken-0", "recovery-point"), []byte(rp), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	n.Start()
 	// Partitions open once the broker has replayed the metadata, which may
 	// be after it answers its first request.
