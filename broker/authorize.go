@@ -162,9 +162,12 @@ var brokerChecks = map[int16]authCheck{
 	68:                        checkConsumerGroupHeartbeat,
 	69:                        checkConsumerGroupDescribe,
 	76:                        checkShareGroupHeartbeat,
+	77:                        checkShareGroupDescribe,
 	78:                        checkShareFetch,
 	79:                        checkShareAcknowledge,
 	90:                        checkDescribeShareGroupOffsets,
+	91:                        checkAlterShareGroupOffsets,
+	92:                        checkDeleteShareGroupOffsets,
 	66:                        nil, // ListTransactions filters its answer
 	protocol.CleanerStatusKey: clusterCheck(kmsg.ACLOperationDescribe),
 }

@@ -83,3 +83,53 @@ func checkDescribeShareGroupOffsets(b *Broker, req *protocol.Request) (kmsg.Resp
 	}
 	return resp, true
 }
+
+func checkShareGroupDescribe(b *Broker, req *protocol.Request) (kmsg.Response, bool) {
+	r := req.Msg.(*kmsg.ShareGroupDescribeRequest)
+	denied := false
+	for _, g := range r.GroupIDs {
+		denied = denied || !b.allowed(req, aclDescribe, groupRT, g)
+	}
+	if !denied {
+		return nil, false
+	}
+	resp := r.ResponseKind().(*kmsg.ShareGroupDescribeResponse)
+	for _, g := range r.GroupIDs {
+		rg := kmsg.NewShareGroupDescribeResponseGroup()
+		rg.GroupID, rg.ErrorCode = g, groupRefused
+		resp.Groups = append(resp.Groups, rg)
+	}
+	return resp, true
+}
+
+func checkAlterShareGroupOffsets(b *Broker, req *protocol.Request) (kmsg.Response, bool) {
+	r := req.Msg.(*kmsg.AlterShareGroupOffsetsRequest)
+	resp := r.ResponseKind().(*kmsg.AlterShareGroupOffsetsResponse)
+	if !b.allowed(req, aclRead, groupRT, r.GroupID) {
+		resp.ErrorCode = groupRefused
+		return resp, true
+	}
+	for _, t := range r.Topics {
+		if !b.allowed(req, aclRead, topicRT, t.Topic) {
+			resp.ErrorCode = topicRefused
+			return resp, true
+		}
+	}
+	return nil, false
+}
+
+func checkDeleteShareGroupOffsets(b *Broker, req *protocol.Request) (kmsg.Response, bool) {
+	r := req.Msg.(*kmsg.DeleteShareGroupOffsetsRequest)
+	resp := r.ResponseKind().(*kmsg.DeleteShareGroupOffsetsResponse)
+	if !b.allowed(req, kmsg.ACLOperationDelete, groupRT, r.GroupID) {
+		resp.ErrorCode = groupRefused
+		return resp, true
+	}
+	for _, t := range r.Topics {
+		if !b.allowed(req, aclRead, topicRT, t.Topic) {
+			resp.ErrorCode = topicRefused
+			return resp, true
+		}
+	}
+	return nil, false
+}

@@ -240,9 +240,12 @@ func (b *Broker) Register(mux *protocol.Mux) {
 		b.handle(mux, 69, 0, 1, b.handleConsumerGroupDescribe)
 	}
 	b.handle(mux, 76, 1, 1, b.handleShareGroupHeartbeat)
+	b.handle(mux, 77, 1, 1, b.handleShareGroupDescribe)
 	b.handle(mux, 78, 1, 2, b.handleShareFetch)
 	b.handle(mux, 79, 1, 2, b.handleShareAcknowledge)
 	b.handle(mux, 90, 0, 1, b.handleDescribeShareGroupOffsets)
+	b.handle(mux, 91, 0, 0, b.handleAlterShareGroupOffsets)
+	b.handle(mux, 92, 0, 0, b.handleDeleteShareGroupOffsets)
 	b.handle(mux, 42, 0, 2, b.async(b.handleDeleteGroups))
 	b.handle(mux, 47, 0, 0, b.handleOffsetDelete)
 	b.handle(mux, 24, 0, 5, b.async(b.handleAddPartitionsToTxn))

@@ -33,7 +33,7 @@ func (b *Broker) handleDeleteGroups(ctx context.Context, req *protocol.Request) 
 		case err != nil:
 			ch <- err.Code
 		case !found:
-			ch <- kerr.GroupIDNotFound.Code
+			ch <- b.shares.deleteGroup(id)
 		}
 	}
 	for i, id := range r.Groups {

@@ -13,7 +13,8 @@ import (
 )
 
 // handleListGroups lists the groups this broker coordinates, filtered by
-// state (v4+) and type (v5+: "classic", or "consumer" for KIP-848 groups).
+// state (v4+) and type (v5+: "classic", "consumer" for KIP-848 groups,
+// "share" for KIP-932 share groups).
 func (b *Broker) handleListGroups(req *protocol.Request, respond func(protocol.Response)) {
 	r := req.Msg.(*kmsg.ListGroupsRequest)
 	resp := r.ResponseKind().(*kmsg.ListGroupsResponse)
@@ -34,6 +35,7 @@ func (b *Broker) handleListGroups(req *protocol.Request, respond func(protocol.R
 		}
 		resp.Groups = append(resp.Groups, lg)
 	}
+	resp.Groups = append(resp.Groups, b.shares.listings(r.StatesFilter, r.TypesFilter)...)
 	if b.cfg.Authorizer.Enabled() && !b.clusterAllowed(req, aclDescribe) {
 		// Without DESCRIBE on the cluster, only the groups it may describe.
 		resp.Groups = slices.DeleteFunc(resp.Groups, func(g kmsg.ListGroupsResponseGroup) bool { return !b.allowed(req, aclDescribe, groupRT, g.Group) })

@@ -38,6 +38,10 @@ type shareManager struct {
 	groups   map[string]*sharegroup.Group
 	parts    map[shareKey]*sharePart
 	sessions map[shareSessionKey]*shareSession
+	// known lists share groups found in state files; scanned the
+	// partitions whose directories were read for them.
+	known   map[string]struct{}
+	scanned map[*partition]struct{}
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -59,6 +63,7 @@ func newShareManager(b *Broker) *shareManager {
 	m := &shareManager{
 		b: b, log: b.log.Named("shares"), cfg: shareGroupConfig(b.cfg.Static), tick: 100 * time.Millisecond,
 		groups: map[string]*sharegroup.Group{}, parts: map[shareKey]*sharePart{}, sessions: map[shareSessionKey]*shareSession{},
+		known: map[string]struct{}{}, scanned: map[*partition]struct{}{},
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
@@ -158,7 +163,7 @@ func (m *shareManager) coordinates(groupID string) (*kerr.Error, string) {
 		other := !cl.gone && (cl.cg != nil || cl.g.State() != group.Empty)
 		cl.mu.Unlock()
 		if other {
-			return kerr.GroupIDNotFound, "Group " + groupID + " is not a share group."
+			return kerr.GroupIDNotFound, notShareGroup(groupID)
 		}
 	}
 	return nil, ""

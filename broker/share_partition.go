@@ -62,6 +62,7 @@ func (m *shareManager) part(group string, p *partition) (*sharePart, error) {
 		}
 	}
 	m.parts[key] = sp
+	m.known[group] = struct{}{}
 	return sp, nil
 }
 

@@ -207,3 +207,27 @@ func heartbeatError(resp *kmsg.ShareGroupHeartbeatResponse, err *kerr.Error, msg
 func HeartbeatError(r *kmsg.ShareGroupHeartbeatRequest, err *kerr.Error, msg string) *kmsg.ShareGroupHeartbeatResponse {
 	return heartbeatError(r.ResponseKind().(*kmsg.ShareGroupHeartbeatResponse), err, msg)
 }
+
+// Describe is the group as ShareGroupDescribe shows it; name gives each
+// assigned topic's name.
+func (g *Group) Describe() kmsg.ShareGroupDescribeResponseGroup {
+	dg := kmsg.NewShareGroupDescribeResponseGroup()
+	dg.GroupID, dg.GroupState = g.ID, g.State()
+	dg.GroupEpoch, dg.AssignmentEpoch, dg.Assignor = g.Epoch, g.Epoch, "simple"
+	for _, m := range g.Members() {
+		dm := kmsg.NewShareGroupDescribeResponseGroupMember()
+		dm.MemberID, dm.MemberEpoch = m.ID, m.Epoch
+		dm.ClientID, dm.ClientHost = m.Client.ID, m.Client.Host
+		if m.Rack != "" {
+			dm.RackID = &m.Rack
+		}
+		dm.SubscribedTopicNames = slices.Clone(m.Subscribed)
+		for _, a := range m.assigned {
+			tp := kmsg.NewShareGroupDescribeResponseGroupMemberAssignmentTopicPartition()
+			tp.TopicID, tp.Topic, tp.Partitions = a.ID, a.Topic, slices.Clone(a.Partitions)
+			dm.Assignment.TopicPartitions = append(dm.Assignment.TopicPartitions, tp)
+		}
+		dg.Members = append(dg.Members, dm)
+	}
+	return dg
+}

@@ -305,3 +305,10 @@ func (p *Partition) Lag(hw int64) int64 {
 	}
 	return lag
 }
+
+// Reset starts the share-partition again at start with nothing in
+// flight (AlterShareGroupOffsets), under a new state epoch.
+func (p *Partition) Reset(start int64) {
+	p.start, p.recs = start, p.recs[:0]
+	p.epoch++
+}

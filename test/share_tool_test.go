@@ -1,0 +1,78 @@
+package test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"spool/test/peers/kafkapeer"
+)
+
+// shareTool runs Kafka's kafka-share-groups against addr.
+func shareTool(t *testing.T, addr string, args ...string) string {
+	t.Helper()
+	ctx := ctxT(t, 2*time.Minute)
+	out, err := kafkapeer.Tool(ctx, "kafka-share-groups", append([]string{"--bootstrap-server", addr}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("kafka-share-groups %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// wantRow fails unless out has a line matching the fields, separated by
+// any run of spaces.
+func wantRow(t *testing.T, out string, fields ...string) {
+	t.Helper()
+	re := regexp.MustCompile(`(?m)^\s*` + strings.Join(fields, `\s+`) + `\s*$`)
+	if !re.MatchString(out) {
+		t.Fatalf("no row %q in:\n%s", fields, out)
+	}
+}
+
+// TestShareGroupsTool: Kafka's kafka-share-groups lists, describes
+// (offsets, members, state), resets, deletes the offsets of and deletes a
+// share group consumed by a Java KafkaShareConsumer.
+func TestShareGroupsTool(t *testing.T) {
+	t.Parallel()
+	n := shareNode(t, nil)
+	grpTopic(t, n.Addr, "st", 2)
+	c := startShareConsumer(t, n.Addr, "sgt", "st", "accept", 20*time.Second)
+	waitShare(t, c.ready, 2*time.Minute, "the consumer")
+	waitShareStarted(t, n.Addr, "sgt", "st", 2, time.Minute)
+	grpProduce(t, n.Addr, "st", 40)
+	checkShareOffsets(t, n.Addr, "sgt", "st", []int64{20, 20})
+
+	wantRow(t, shareTool(t, n.Addr, "--list"), "sgt")
+	out := shareTool(t, n.Addr, "--describe", "--group", "sgt")
+	wantRow(t, out, "sgt", "st", "0", "20", "0")
+	wantRow(t, out, "sgt", "st", "1", "20", "0")
+	out = shareTool(t, n.Addr, "--describe", "--group", "sgt", "--members")
+	wantRow(t, out, "sgt", `\S+`, "/127.0.0.1", `share-accept-\d+`, "2", "st:0,1")
+	wantRow(t, shareTool(t, n.Addr, "--describe", "--group", "sgt", "--state"), "sgt", `\S+`, `\(1\)`, "Stable", "1")
+
+	// Offsets of a group with members stay as they are.
+	ctx := ctxT(t, time.Minute)
+	busy, _ := kafkapeer.Tool(ctx, "kafka-share-groups", "--bootstrap-server", n.Addr, "--reset-offsets", "--to-earliest", "--execute", "--group", "sgt", "--topic", "st").CombinedOutput()
+	if !strings.Contains(string(busy), "is not empty") {
+		t.Fatalf("reset of a group with a member:\n%s", busy)
+	}
+
+	waitShare(t, c.done, 2*time.Minute, "the consumer to leave")
+	wantRow(t, shareTool(t, n.Addr, "--describe", "--group", "sgt", "--state"), "sgt", `\S+`, `\(1\)`, "Empty", "0")
+	shareTool(t, n.Addr, "--reset-offsets", "--to-earliest", "--execute", "--group", "sgt", "--topic", "st")
+	out = shareTool(t, n.Addr, "--describe", "--group", "sgt")
+	wantRow(t, out, "sgt", "st", "0", "0", "20")
+	wantRow(t, out, "sgt", "st", "1", "0", "20")
+
+	wantRow(t, shareTool(t, n.Addr, "--delete-offsets", "--group", "sgt", "--topic", "st"), "st", "Successful")
+	if out := shareTool(t, n.Addr, "--describe", "--group", "sgt"); !strings.Contains(out, "has no offset information") {
+		t.Fatalf("describe after delete-offsets:\n%s", out)
+	}
+	if out := shareTool(t, n.Addr, "--delete", "--group", "sgt"); !strings.Contains(out, "was successful") {
+		t.Fatalf("delete:\n%s", out)
+	}
+	if out := shareTool(t, n.Addr, "--list"); strings.Contains(out, "sgt") {
+		t.Fatalf("the deleted group is still listed:\n%s", out)
+	}
+}
