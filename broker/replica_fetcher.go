@@ -122,6 +122,7 @@ func (f *replicaFetcher) run(ctx context.Context) {
 		}
 	}()
 	backoff := 100 * time.Millisecond
+	failures := 0
 	for ctx.Err() == nil {
 		req, parts := f.request(time.Now())
 		if len(parts) == 0 {
@@ -151,15 +152,34 @@ func (f *replicaFetcher) run(ctx context.Context) {
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
-				f.m.b.log.Debug("replica fetch failed", zap.Int32("leader", f.leader), zap.Error(err))
+				failures++
+				f.logFetchFailure(addr, failures, err)
 				time.Sleep(backoff)
 				backoff = min(backoff*2, 2*time.Second)
 			}
 			continue
 		}
+		if failures >= fetchFailuresWorthTelling {
+			f.m.b.log.Info("replica fetches from the leader work again", zap.Int32("leader", f.leader), zap.Int("failures", failures))
+		}
+		failures = 0
 		backoff = 100 * time.Millisecond
 		f.handle(raw.(*kmsg.FetchResponse), parts)
 	}
+}
+
+// fetchFailuresWorthTelling is how many fetches in a row may fail quietly:
+// a leader restarting or moving explains a few, more keep a follower out
+// of the ISR and an operator should see why.
+const fetchFailuresWorthTelling = 5
+
+func (f *replicaFetcher) logFetchFailure(addr string, failures int, err error) {
+	fields := []zap.Field{zap.Int32("leader", f.leader), zap.String("addr", addr), zap.Int("failures", failures), zap.Error(err)}
+	if failures == fetchFailuresWorthTelling || failures%100 == 0 {
+		f.m.b.log.Info("replica fetches from the leader keep failing", fields...)
+		return
+	}
+	f.m.b.log.Debug("replica fetch failed", fields...)
 }
 
 // leaderAddr is the leader's inter-broker endpoint from the image.

@@ -102,6 +102,14 @@ func TestFaultSuite(t *testing.T) {
 			"log.segment.bytes":            "1048576",
 		})
 	c.Start()
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, id := range []int{4, 5, 6} {
+				t.Logf("broker %d's output:\n%s", id, lastLines(c.Node(id).Output(), 60))
+			}
+			t.Logf("controllers' output:\n%s\n%s\n%s", lastLines(c.Node(1).Output(), 30), lastLines(c.Node(2).Output(), 30), lastLines(c.Node(3).Output(), 30))
+		}
+	})
 	adm := clusterAdmin(t, c)
 	ctx := ctxT(t, 6*time.Minute)
 	const topic = "faults"
@@ -127,14 +135,6 @@ func TestFaultSuite(t *testing.T) {
 	time.Sleep(6 * time.Second)
 	prod.waitProgress(t, 1000, time.Minute)
 	paused.Signal(syscall.SIGCONT)
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, id := range []int{4, 5, 6} {
-				t.Logf("broker %d's output:\n%s", id, lastLines(c.Node(id).Output(), 60))
-			}
-			t.Logf("controllers' output:\n%s\n%s\n%s", lastLines(c.Node(1).Output(), 30), lastLines(c.Node(2).Output(), 30), lastLines(c.Node(3).Output(), 30))
-		}
-	})
 	waitFullISR(t, adm, topic)
 
 	// 3. Kill the active controller, restart it.
