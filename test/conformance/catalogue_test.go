@@ -13,7 +13,7 @@ func catalogue() []script {
 	var all []script
 	for _, area := range [][]script{
 		topicScripts(), configScripts(), produceScripts(), readScripts(),
-		groupScripts(), consumerGroupScripts(), txnScripts(), miscScripts(), quotaScripts(),
+		groupScripts(), consumerGroupScripts(), shareGroupScripts(), txnScripts(), miscScripts(), quotaScripts(),
 	} {
 		all = append(all, area...)
 	}

@@ -10,6 +10,7 @@ var deviations = map[string]string{
 	"produce-min-isr/acks-all":                     "deliberate: Kafka 4.4 acknowledges acks=all on a topic whose replication factor (1) is below its min.insync.replicas (2), as if the minimum were capped at the replication factor; Spool refuses with NOT_ENOUGH_REPLICAS, as Kafka 3 did: a topic that asks for two copies never gets an acknowledgement for one",
 	"produce-min-isr/acks-1":                       "follows from produce-min-isr/acks-all: Kafka appended the acks=all batch, so its next offset is 1",
 	"incremental-alter-configs/broker-unknown-key": "deliberate: Kafka 4.4 stores any broker config name dynamically, so a misspelt key is accepted and does nothing; Spool refuses an unknown name with INVALID_CONFIG",
+	"share-group/fetch-no-group":                   "deliberate: Kafka 4.4 answers a ShareFetch without a group id with UNKNOWN_SERVER_ERROR on each partition (an exception inside the broker); Spool answers INVALID_REQUEST for the request",
 	"describe-broker-configs/chosen-keys":          "deliberate: Spool applies num.partitions (the partition count of auto-created topics) dynamically, so it is not read-only as in Kafka, where it needs a restart",
 }
 
