@@ -210,8 +210,8 @@ func (b *Broker) Close() {
 
 // Register adds the client-facing APIs to mux.
 func (b *Broker) Register(mux *protocol.Mux) {
-	b.handle(mux, 1, 4, 17, b.handleFetch)
-	b.handle(mux, 2, 1, 10, b.handleListOffsets)
+	b.handle(mux, 1, 4, 18, b.handleFetch)
+	b.handle(mux, 2, 1, 11, b.handleListOffsets)
 	b.handle(mux, 0, 0, 12, b.handleProduce)
 	b.handle(mux, 3, 0, 13, b.handleMetadata)
 	b.handle(mux, 23, 2, 4, b.handleOffsetForLeaderEpoch)
@@ -246,7 +246,7 @@ func (b *Broker) Register(mux *protocol.Mux) {
 	b.handle(mux, 90, 0, 1, b.handleDescribeShareGroupOffsets)
 	b.handle(mux, 91, 0, 0, b.handleAlterShareGroupOffsets)
 	b.handle(mux, 92, 0, 0, b.handleDeleteShareGroupOffsets)
-	b.handle(mux, 42, 0, 2, b.async(b.handleDeleteGroups))
+	b.handle(mux, 42, 0, 3, b.async(b.handleDeleteGroups))
 	b.handle(mux, 47, 0, 0, b.handleOffsetDelete)
 	b.handle(mux, 24, 0, 5, b.async(b.handleAddPartitionsToTxn))
 	b.handle(mux, 25, 0, 4, b.async(b.handleAddOffsetsToTxn))
@@ -256,7 +256,7 @@ func (b *Broker) Register(mux *protocol.Mux) {
 	b.handle(mux, 28, 0, 4, b.handleTxnOffsetCommit)
 	b.handle(mux, 32, 1, 4, b.handleDescribeConfigs)
 	b.handle(mux, 33, 0, 2, b.async(b.handleAlterConfigs))
-	b.handle(mux, 35, 1, 4, b.handleDescribeLogDirs)
+	b.handle(mux, 35, 1, 5, b.handleDescribeLogDirs)
 	b.handle(mux, 37, 0, 3, b.async(b.mutationLimited(b.handleCreatePartitions)))
 	b.handle(mux, 44, 0, 1, b.async(b.handleIncrementalAlterConfigs))
 	b.handle(mux, 61, 0, 0, b.handleDescribeProducers)

@@ -137,7 +137,7 @@ func (f *encodingFixture) expected(version int16, isolation int8) *kmsg.FetchRes
 // decode to the same message, across the versions whose layouts differ.
 func TestFetchEncodingMatchesKmsg(t *testing.T) {
 	f := newEncodingFixture(t)
-	for _, v := range []int16{4, 5, 7, 11, 12, 13, 15, 16, 17} {
+	for _, v := range []int16{4, 5, 7, 11, 12, 13, 15, 16, 17, 18} {
 		for _, iso := range []int8{readUncommitted, readCommitted} {
 			t.Run(fmt.Sprintf("v%d/isolation%d", v, iso), func(t *testing.T) {
 				r := call(t, f.e.b.handleFetch, f.request(v, iso))

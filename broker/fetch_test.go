@@ -27,7 +27,7 @@ func oneFetch(version int16, topic string, id [16]byte, partition int32, offset 
 func TestFetchLongPollWakesOnAppend(t *testing.T) {
 	e := newDataEnv(t, nil)
 	id := e.topic("lp", 1, nil)
-	req := oneFetch(17, "lp", id, 0, 0)
+	req := oneFetch(18, "lp", id, 0, 0)
 	req.MinBytes, req.MaxWaitMillis = 1, 10_000
 	go func() {
 		time.Sleep(200 * time.Millisecond)

@@ -17,6 +17,7 @@ const (
 	listMaxTimestamp  = -3 // KIP-734
 	listEarliestLocal = -4 // KIP-405: the local log start
 	listLatestTiered  = -5 // KIP-1005: the last offset in the remote tier
+	listPendingUpload = -6 // KIP-1023: the first offset not yet in the remote tier (v11+)
 )
 
 func (b *Broker) handleListOffsets(req *protocol.Request, respond func(protocol.Response)) {
@@ -36,7 +37,7 @@ func (b *Broker) handleListOffsets(req *protocol.Request, respond func(protocol.
 				// Kafka answers every copy of a repeated partition so.
 				sp.ErrorCode = kerr.InvalidRequest.Code
 			} else {
-				b.listOffset(t, &rp, r.IsolationLevel, &sp)
+				b.listOffset(t, &rp, r, &sp)
 			}
 			st.Partitions = append(st.Partitions, sp)
 		}
@@ -65,13 +66,13 @@ func duplicateListPartitions(r *kmsg.ListOffsetsRequest) map[tp]bool {
 
 // listOffset answers one partition. Like Kafka, a lookup finding an offset
 // at or above what the isolation level may read answers offset -1.
-func (b *Broker) listOffset(t *metadata.Topic, rp *kmsg.ListOffsetsRequestTopicPartition, isolation int8, sp *kmsg.ListOffsetsResponseTopicPartition) {
+func (b *Broker) listOffset(t *metadata.Topic, rp *kmsg.ListOffsetsRequestTopicPartition, r *kmsg.ListOffsetsRequest, sp *kmsg.ListOffsetsResponseTopicPartition) {
 	p, code := b.leaderPartition(t, rp.Partition, rp.CurrentLeaderEpoch)
 	if code != 0 {
 		sp.ErrorCode = code
 		return
 	}
-	fetchable := p.fetchableOffset(isolation)
+	fetchable := p.fetchableOffset(r.IsolationLevel)
 	switch rp.Timestamp {
 	case listLatest:
 		_, epoch := p.leadership()
@@ -88,6 +89,12 @@ func (b *Broker) listOffset(t *metadata.Topic, rp *kmsg.ListOffsetsRequestTopicP
 		sp.Offset, sp.LeaderEpoch = start, p.epochAt(start, math.MaxInt64)
 	case listLatestTiered:
 		sp.Offset, sp.LeaderEpoch = b.latestTiered(p)
+	case listPendingUpload:
+		if r.Version < 11 {
+			sp.ErrorCode = kerr.UnsupportedVersion.Code
+			return
+		}
+		sp.Offset, sp.LeaderEpoch = b.earliestPendingUpload(p)
 	case listMaxTimestamp:
 		ts, off := p.log.MaxTimestamp()
 		if off < fetchable {
@@ -95,8 +102,7 @@ func (b *Broker) listOffset(t *metadata.Topic, rp *kmsg.ListOffsetsRequestTopicP
 		}
 	default:
 		if rp.Timestamp < 0 {
-			// A special timestamp this version does not define (KIP-1023's
-			// -6 comes with v11), as Kafka answers.
+			// A special timestamp no version defines, as Kafka answers.
 			sp.ErrorCode = kerr.UnsupportedVersion.Code
 			return
 		}

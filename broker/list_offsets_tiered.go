@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"math"
 
 	"go.uber.org/zap"
 )
@@ -58,6 +59,31 @@ func (b *Broker) latestTiered(p *partition) (int64, int32) {
 		return -1, -1
 	}
 	return end, b.remoteEpochAt(p, end)
+}
+
+// earliestPendingUpload answers ListOffsets -6 (KIP-1023), Kafka's rule:
+// the offset after the last one in the remote tier (never below the log
+// start); with nothing uploaded yet, the log start when no local segment
+// was deleted, else -1 (this leader does not know what was uploaded);
+// -1 on a topic that is not tiered.
+func (b *Broker) earliestPendingUpload(p *partition) (int64, int32) {
+	if _, ok := b.tierLimits(b.Image(), p.topic); !ok {
+		return -1, -1
+	}
+	end, _ := b.latestTiered(p)
+	if end < 0 {
+		start := p.logStartOffset()
+		if start != p.log.LogStartOffset() {
+			return -1, -1
+		}
+		return start, p.epochAt(start, math.MaxInt64)
+	}
+	off := max(end+1, p.logStartOffset())
+	epoch := p.epochAt(off, math.MaxInt64)
+	if epoch == noLeaderEpoch && off >= p.log.LogEndOffset() {
+		epoch = p.epochs.Latest()
+	}
+	return off, epoch
 }
 
 // remoteOffsetForTimestamp searches the remote segments below the local

@@ -26,12 +26,17 @@ type Mux struct {
 	log    *zap.Logger
 	// Features fills the feature fields of ApiVersions v3+ responses.
 	Features func(resp *kmsg.ApiVersionsResponse)
+	// ClusterID and NodeID are this node's, checked against what an
+	// ApiVersions v5 request names (KIP-1242); an empty ClusterID skips
+	// the check.
+	ClusterID string
+	NodeID    int32
 }
 
-// NewMux returns a mux that already serves ApiVersions v0-v4.
+// NewMux returns a mux that already serves ApiVersions v0-v5.
 func NewMux(log *zap.Logger) *Mux {
 	m := &Mux{routes: map[int16]route{}, log: log}
-	m.Handle(ApiVersionsKey, 0, 4, m.apiVersions)
+	m.Handle(ApiVersionsKey, 0, 5, m.apiVersions)
 	return m
 }
 
@@ -104,6 +109,12 @@ var clientSoftwareRE = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z
 func (m *Mux) apiVersions(req *Request, respond func(Response)) {
 	r := req.Msg.(*kmsg.ApiVersionsRequest)
 	resp := r.ResponseKind().(*kmsg.ApiVersionsResponse)
+	if code := m.checkTarget(r); code != 0 {
+		// As Kafka answers: the error alone, without the table.
+		resp.ErrorCode = code
+		respond(Msg(resp))
+		return
+	}
 	resp.ApiKeys = m.Versions()
 	if r.Version >= 3 && (!clientSoftwareRE.MatchString(r.ClientSoftwareName) || !clientSoftwareRE.MatchString(r.ClientSoftwareVersion)) {
 		resp.ErrorCode = kerr.InvalidRequest.Code
@@ -111,4 +122,22 @@ func (m *Mux) apiVersions(req *Request, respond func(Response)) {
 		m.Features(resp)
 	}
 	respond(Msg(resp))
+}
+
+// checkTarget is KIP-1242's check of ApiVersions v5: a client that names
+// the cluster and node it meant to reach learns, with
+// REBOOTSTRAP_REQUIRED, that its address now leads somewhere else (a
+// broker replaced behind the same name). Naming only one of the two is
+// INVALID_REQUEST, as in Kafka.
+func (m *Mux) checkTarget(r *kmsg.ApiVersionsRequest) int16 {
+	if r.Version < 5 || (r.ClusterID == nil && r.NodeID < 0) {
+		return 0
+	}
+	if r.ClusterID == nil || r.NodeID < 0 {
+		return kerr.InvalidRequest.Code
+	}
+	if m.ClusterID != "" && (*r.ClusterID != m.ClusterID || r.NodeID != m.NodeID) {
+		return kerr.RebootstrapRequired.Code
+	}
+	return 0
 }

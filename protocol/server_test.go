@@ -92,7 +92,7 @@ func TestApiVersionsAllVersions(t *testing.T) {
 	mux.Handle(3, 0, 12, func(r *Request, respond func(Response)) { respond(Msg(r.Msg.ResponseKind())) })
 	addr, _ := startServer(t, mux, 1<<20)
 	c := dial(t, addr)
-	for v := int16(0); v <= 4; v++ {
+	for v := int16(0); v <= 5; v++ {
 		req := kmsg.NewPtrApiVersionsRequest()
 		req.SetVersion(v)
 		req.ClientSoftwareName, req.ClientSoftwareVersion = "spool-test", "1.0"
@@ -125,7 +125,7 @@ func TestApiVersionsTooNew(t *testing.T) {
 	if err := resp.ReadFrom(body); err != nil {
 		t.Fatal(err)
 	}
-	if corr != 7 || resp.ErrorCode != kerr.UnsupportedVersion.Code || len(resp.ApiKeys) != 1 || resp.ApiKeys[0].MaxVersion != 4 {
+	if corr != 7 || resp.ErrorCode != kerr.UnsupportedVersion.Code || len(resp.ApiKeys) != 1 || resp.ApiKeys[0].MaxVersion != 5 {
 		t.Fatalf("corr %d resp %+v", corr, resp)
 	}
 }
@@ -287,5 +287,42 @@ func TestClientRoundTrip(t *testing.T) {
 	}
 	if len(resp.(*kmsg.ApiVersionsResponse).ApiKeys) != 1 {
 		t.Fatalf("%+v", resp)
+	}
+}
+
+// KIP-1242: ApiVersions v5 names the cluster and node the client meant;
+// a mismatch is REBOOTSTRAP_REQUIRED, naming only one is INVALID_REQUEST,
+// and either error comes without the table, as Kafka answers.
+func TestApiVersionsTarget(t *testing.T) {
+	mux := NewMux(zap.NewNop())
+	mux.ClusterID, mux.NodeID = "cluster-a", 3
+	addr, _ := startServer(t, mux, 1<<20)
+	c := dial(t, addr)
+	for i, tc := range []struct {
+		cluster *string
+		node    int32
+		code    int16
+	}{
+		{kmsg.StringPtr("cluster-a"), 3, 0},
+		{nil, -1, 0},
+		{kmsg.StringPtr("cluster-b"), 3, kerr.RebootstrapRequired.Code},
+		{kmsg.StringPtr("cluster-a"), 4, kerr.RebootstrapRequired.Code},
+		{kmsg.StringPtr("cluster-a"), -1, kerr.InvalidRequest.Code},
+		{nil, 3, kerr.InvalidRequest.Code},
+	} {
+		req := kmsg.NewPtrApiVersionsRequest()
+		req.SetVersion(5)
+		req.ClientSoftwareName, req.ClientSoftwareVersion = "spool-test", "1.0"
+		req.ClusterID, req.NodeID = tc.cluster, tc.node
+		writeRequest(t, c, req, int32(i))
+		_, body := readResponse(t, c, false)
+		resp := kmsg.NewPtrApiVersionsResponse()
+		resp.SetVersion(5)
+		if err := resp.ReadFrom(body); err != nil {
+			t.Fatal(err)
+		}
+		if resp.ErrorCode != tc.code || (tc.code == 0) != (len(resp.ApiKeys) > 0) {
+			t.Errorf("case %d: error %d with %d keys, want error %d", i, resp.ErrorCode, len(resp.ApiKeys), tc.code)
+		}
 	}
 }

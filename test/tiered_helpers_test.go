@@ -98,7 +98,7 @@ func localSegments(t *testing.T, n *harness.Node, topic string, p int) int {
 func listSpecialOffset(t *testing.T, addr, topic string, ts int64) (int64, int16) {
 	t.Helper()
 	req := kmsg.NewPtrListOffsetsRequest()
-	req.Version = 9
+	req.Version = 11
 	req.ReplicaID = -1
 	rt := kmsg.NewListOffsetsRequestTopic()
 	rt.Topic = topic

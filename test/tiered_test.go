@@ -95,8 +95,15 @@ func TestTieredStorage(t *testing.T) {
 	if off, code := listSpecialOffset(t, n.Addr, tieredTopic, 0); off != 0 || code != 0 {
 		t.Errorf("offset for timestamp 0 is %d (code %d), want 0 from the remote segments", off, code)
 	}
-	if end, _ := listSpecialOffset(t, n.Addr, tieredTopic, -5); end < 2000 {
+	end, _ := listSpecialOffset(t, n.Addr, tieredTopic, -5)
+	if end < 2000 {
 		t.Errorf("latest tiered offset %d, want past 2000", end)
+	}
+	// A copy may finish between the two lookups, so the pending offset
+	// lies after the first answer of -5 and no further than the second.
+	pending, code := listSpecialOffset(t, n.Addr, tieredTopic, -6)
+	if end2, _ := listSpecialOffset(t, n.Addr, tieredTopic, -5); pending < end+1 || pending > end2+1 || code != 0 {
+		t.Errorf("earliest pending upload offset %d (code %d), want the offset after the latest tiered one (%d..%d)", pending, code, end+1, end2+1)
 	}
 	consumeTiered(t, n.Addr, first)
 	if metric("spool_remote_copy_bytes_total") < 500_000 || metric("spool_remote_fetch_bytes_total") < 500_000 ||

@@ -216,6 +216,7 @@ func (n *node) start() error {
 		}
 		n.ctrl = c
 		mux := protocol.NewMux(n.log.Named("controller"))
+		mux.ClusterID, mux.NodeID = n.clusterID, n.cfg.NodeID
 		c.Register(mux)
 		n.ctrlServer = protocol.NewServer(mux, maxReq, n.log.Named("controller-net"))
 		n.ctrlServer.RequestLog = n.log.Named("request")
@@ -243,6 +244,7 @@ func (n *node) start() error {
 		}
 		n.brk = b
 		mux := protocol.NewMux(n.log.Named("broker"))
+		mux.ClusterID, mux.NodeID = n.clusterID, n.cfg.NodeID
 		b.Register(mux)
 		n.brkServer = protocol.NewServer(mux, maxReq, n.log.Named("broker-net"))
 		n.brkServer.RequestLog = n.log.Named("request")

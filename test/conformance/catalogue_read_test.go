@@ -52,6 +52,8 @@ func readScripts() []script {
 			step{name: "max-timestamp", req: listOffsets("rd-a", 0, -3, -1, 0), compare: listedCompare},
 			step{name: "earliest-local", req: listOffsets("rd-a", 0, -4, -1, 0), compare: listedCompare},
 			step{name: "latest-tiered", req: listOffsets("rd-a", 0, -5, -1, 0), compare: listedCompare},
+			step{name: "pending-upload", req: listOffsets("rd-a", 0, -6, -1, 0), compare: listedCompare},
+			step{name: "pending-upload-v10", req: listOffsets("rd-a", 0, -6, -1, 0), version: v(10), compare: listedCompare},
 			step{name: "by-timestamp", req: listOffsets("rd-a", 0, baseTS+1000, -1, 0), compare: listedCompare},
 			step{name: "by-timestamp-mid-batch", req: listOffsets("rd-a", 0, baseTS+2, -1, 0), compare: listedCompare},
 			step{name: "timestamp-after-all", req: listOffsets("rd-a", 0, baseTS+99999, -1, 0), compare: listedCompare},
