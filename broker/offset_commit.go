@@ -17,6 +17,17 @@ import (
 func (b *Broker) handleOffsetCommit(req *protocol.Request, respond func(protocol.Response)) {
 	r := detach(req).(*kmsg.OffsetCommitRequest)
 	img := b.Image()
+	if r.Version >= 10 {
+		// v10 names topics by id (KIP-848); the group keeps offsets by
+		// name, and an unknown id is left "" (no topic has that name),
+		// which the group answers UNKNOWN_TOPIC_ID.
+		for i := range r.Topics {
+			r.Topics[i].Topic = ""
+			if t := img.Topics.ByID(r.Topics[i].TopicID); t != nil {
+				r.Topics[i].Topic = t.Name
+			}
+		}
+	}
 	exists := func(topic string, partition int32) bool {
 		t := img.Topics.ByName(topic)
 		return t != nil && t.Partition(partition) != nil

@@ -45,33 +45,86 @@ func (b *Broker) handleOffsetFetch(req *protocol.Request, respond func(protocol.
 		respond(protocol.Msg(resp))
 		return
 	}
+	byID := r.Version >= 10
 	for _, rg := range r.Groups {
-		var want map[string][]int32
-		var order []string
-		if rg.Topics != nil {
-			want = map[string][]int32{}
-			for _, t := range rg.Topics {
-				if _, ok := want[t.Topic]; !ok {
-					order = append(order, t.Topic)
-				}
-				want[t.Topic] = append(want[t.Topic], t.Partitions...)
-			}
-		}
 		if err := b.checkFetchMember(rg); err != nil {
 			g := kmsg.NewOffsetFetchResponseGroup()
 			g.Group, g.ErrorCode = rg.Group, err.Code
 			resp.Groups = append(resp.Groups, g)
 			continue
 		}
+		want, order, unknown := b.wantedOffsets(rg.Topics, byID)
 		topics, err := b.fetchOffsets(rg.Group, want, order, stable)
 		g := kmsg.NewOffsetFetchResponseGroup()
 		g.Group, g.Topics = rg.Group, topics
 		if err != nil {
 			g.ErrorCode = err.Code
 		}
+		if byID {
+			g.Topics = b.withTopicIDs(g.Topics, unknown, rg.Topics != nil)
+		}
 		resp.Groups = append(resp.Groups, g)
 	}
 	respond(protocol.Msg(resp))
+}
+
+// wantedOffsets is what one group of a v8+ request asks for, by topic
+// name in request order (want nil: every committed offset). From v10
+// topics come by id; an id the image does not know is returned in
+// unknown, answered UNKNOWN_TOPIC_ID as Kafka does.
+func (b *Broker) wantedOffsets(topics []kmsg.OffsetFetchRequestGroupTopic, byID bool) (map[string][]int32, []string, []kmsg.OffsetFetchRequestGroupTopic) {
+	if topics == nil {
+		return nil, nil, nil
+	}
+	img := b.Image()
+	want := map[string][]int32{}
+	var order []string
+	var unknown []kmsg.OffsetFetchRequestGroupTopic
+	for _, t := range topics {
+		name := t.Topic
+		if byID {
+			tp := img.Topics.ByID(t.TopicID)
+			if tp == nil {
+				unknown = append(unknown, t)
+				continue
+			}
+			name = tp.Name
+		}
+		if _, ok := want[name]; !ok {
+			order = append(order, name)
+		}
+		want[name] = append(want[name], t.Partitions...)
+	}
+	return want, order, unknown
+}
+
+// withTopicIDs fills the ids of a v10 answer's topics and appends the
+// unknown ids' partitions with UNKNOWN_TOPIC_ID. Listing every offset
+// (asked is false), a topic deleted since its offsets were committed has
+// no id to name it by, and is left out.
+func (b *Broker) withTopicIDs(topics []kmsg.OffsetFetchResponseGroupTopic, unknown []kmsg.OffsetFetchRequestGroupTopic, asked bool) []kmsg.OffsetFetchResponseGroupTopic {
+	img := b.Image()
+	out := topics[:0]
+	for _, t := range topics {
+		if tp := img.Topics.ByName(t.Topic); tp != nil {
+			t.TopicID = tp.ID
+		} else if !asked {
+			continue
+		}
+		out = append(out, t)
+	}
+	for _, t := range unknown {
+		rt := kmsg.NewOffsetFetchResponseGroupTopic()
+		rt.TopicID = t.TopicID
+		for _, p := range t.Partitions {
+			rp := kmsg.NewOffsetFetchResponseGroupTopicPartition()
+			rp.Partition, rp.Offset, rp.LeaderEpoch, rp.ErrorCode = p, -1, -1, kerr.UnknownTopicID.Code
+			rp.Metadata = kmsg.StringPtr("")
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		out = append(out, rt)
+	}
+	return out
 }
 
 func topicOrder(ts []kmsg.OffsetFetchRequestTopic) []string {

@@ -105,7 +105,7 @@ func (b *Broker) handleProduce(req *protocol.Request, respond func(protocol.Resp
 func (b *Broker) produceTopic(pr *produceRequest, ti int) kmsg.ProduceResponseTopic {
 	t := &pr.r.Topics[ti]
 	rt := kmsg.NewProduceResponseTopic()
-	rt.Topic = t.Topic
+	rt.Topic, rt.TopicID = t.Topic, t.TopicID
 	rt.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(t.Partitions))
 	topic, cfg := pr.topics[ti].topic, &pr.topics[ti].cfg
 	var counters *topicCounters
@@ -140,6 +140,9 @@ func (b *Broker) producePartition(pr *produceRequest, topic *metadata.Topic, cfg
 	switch {
 	case pr.r.Acks != 0 && pr.r.Acks != 1 && pr.r.Acks != -1:
 		fail(kerr.InvalidRequiredAcks, "acks must be -1, 0 or 1")
+		return
+	case topic == nil && pr.r.Version >= 13:
+		fail(kerr.UnknownTopicID, "unknown topic id")
 		return
 	case topic == nil || topic.Partition(in.Partition) == nil:
 		fail(kerr.UnknownTopicOrPartition, "unknown topic or partition")
@@ -295,7 +298,7 @@ func unsupportedProduce(r *kmsg.ProduceRequest) protocol.Response {
 	resp := r.ResponseKind().(*kmsg.ProduceResponse)
 	for _, t := range r.Topics {
 		rt := kmsg.NewProduceResponseTopic()
-		rt.Topic = t.Topic
+		rt.Topic, rt.TopicID = t.Topic, t.TopicID
 		for _, p := range t.Partitions {
 			rp := kmsg.NewProduceResponseTopicPartition()
 			rp.Partition, rp.ErrorCode = p.Partition, kerr.UnsupportedVersion.Code

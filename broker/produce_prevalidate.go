@@ -43,10 +43,10 @@ func (b *Broker) prevalidate(pr *produceRequest) {
 		pr.topics = append(pr.topics, produceTopicInfo{first: n})
 		ti := &pr.topics[i]
 		n += len(t.Partitions)
-		if ti.topic = pr.img.Topics.ByName(t.Topic); ti.topic == nil {
+		if ti.topic = produceTopicOf(pr.img, r.Version, t); ti.topic == nil {
 			continue
 		}
-		ti.cfg = b.produceConfig(pr.img, t.Topic)
+		ti.cfg = b.produceConfig(pr.img, ti.topic.Name)
 		for j := range t.Partitions {
 			if validatable(ti.topic, &t.Partitions[j]) {
 				size += len(t.Partitions[j].Records)
@@ -88,6 +88,15 @@ func (b *Broker) prevalidate(pr *produceRequest) {
 	}
 	work()
 	wg.Wait()
+}
+
+// produceTopicOf finds a request topic by name, or by id from v13
+// (KIP-516).
+func produceTopicOf(img *metadata.Image, version int16, t *kmsg.ProduceRequestTopic) *metadata.Topic {
+	if version >= 13 {
+		return img.Topics.ByID(t.TopicID)
+	}
+	return img.Topics.ByName(t.Topic)
 }
 
 // validatable reports whether producePartition would get as far as

@@ -93,17 +93,21 @@ func (v *txnVerifier) verifyRequest(pr *produceRequest, first record.Header) map
 		return out
 	}
 	var parts []txn.Partition
-	for _, t := range pr.r.Topics {
+	for i, t := range pr.r.Topics {
+		topic := pr.topics[i].topic
+		if topic == nil {
+			continue
+		}
 		for _, rp := range t.Partitions {
 			h, err := record.ParseHeader(rp.Records)
 			if err != nil || !h.IsTransactional() {
 				continue
 			}
-			p := v.b.replicas.get(tp{t.Topic, rp.Partition})
+			p := v.b.replicas.get(tp{topic.Name, rp.Partition})
 			if p == nil || p.txnOpen(h.ProducerID) {
 				continue
 			}
-			key := txn.Partition{Topic: t.Topic, Partition: rp.Partition}
+			key := txn.Partition{Topic: topic.Name, Partition: rp.Partition}
 			if h.ProducerID != first.ProducerID || h.ProducerEpoch != first.ProducerEpoch {
 				out[key] = verdict{kerr.InvalidTxnState, "the batches of one produce request belong to different producers"}
 				continue

@@ -43,6 +43,8 @@ func (g *Group) CommitChecked(id ReqID, r *kmsg.OffsetCommitRequest, exists Exis
 				md = *p.Metadata
 			}
 			switch {
+			case r.Version >= 10 && t.Topic == "":
+				rp.ErrorCode = kerr.UnknownTopicID.Code
 			case !exists(t.Topic, p.Partition):
 				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			case len(md) > g.cfg.MaxMetadataSize:
@@ -143,7 +145,7 @@ func commitResponse(r *kmsg.OffsetCommitRequest) *kmsg.OffsetCommitResponse {
 	resp := r.ResponseKind().(*kmsg.OffsetCommitResponse)
 	for _, t := range r.Topics {
 		rt := kmsg.NewOffsetCommitResponseTopic()
-		rt.Topic = t.Topic
+		rt.Topic, rt.TopicID = t.Topic, t.TopicID
 		for _, p := range t.Partitions {
 			rp := kmsg.NewOffsetCommitResponseTopicPartition()
 			rp.Partition = p.Partition

@@ -183,7 +183,7 @@ func produceWith(topic string, partition int32, acks int16, mk func(*side) batch
 			req.TransactionID = kmsg.StringPtr(sd.str("txnid"))
 		}
 		t := kmsg.NewProduceRequestTopic()
-		t.Topic = topic
+		t.Topic, t.TopicID = topic, sd.topicID(topic)
 		p := kmsg.NewProduceRequestTopicPartition()
 		p.Partition, p.Records = partition, b.bytes()
 		t.Partitions = append(t.Partitions, p)
@@ -218,10 +218,7 @@ func fetchReq(topic string, partition int32, offset int64, epoch int32, isolatio
 		req.ReplicaID, req.MaxWaitMillis, req.MinBytes, req.MaxBytes = -1, 0, 0, 1<<20
 		req.IsolationLevel, req.SessionEpoch = isolation, -1
 		t := kmsg.NewFetchRequestTopic()
-		t.Topic = topic
-		if id, ok := sd.vars["id:"+topic].([16]byte); ok {
-			t.TopicID = id
-		}
+		t.Topic, t.TopicID = topic, sd.topicID(topic)
 		p := kmsg.NewFetchRequestTopicPartition()
 		p.Partition, p.FetchOffset, p.CurrentLeaderEpoch, p.PartitionMaxBytes = partition, offset, epoch, 1<<20
 		p.LastFetchedEpoch, p.LogStartOffset = -1, -1

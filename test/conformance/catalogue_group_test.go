@@ -85,7 +85,7 @@ func commit(group, who, topic string, partition int32, offset int64, meta string
 			req.MemberID, req.Generation = sd.str("member:"+who), sd.int32("gen")
 		}
 		t := kmsg.NewOffsetCommitRequestTopic()
-		t.Topic = topic
+		t.Topic, t.TopicID = topic, sd.topicID(topic)
 		p := kmsg.NewOffsetCommitRequestTopicPartition()
 		p.Partition, p.Offset, p.LeaderEpoch, p.Metadata = partition, offset, -1, kmsg.StringPtr(meta)
 		t.Partitions = append(t.Partitions, p)
@@ -95,7 +95,7 @@ func commit(group, who, topic string, partition int32, offset int64, meta string
 }
 
 func offsetFetch(group string, requireStable bool, topics ...string) func(*side) kmsg.Request {
-	return func(*side) kmsg.Request {
+	return func(sd *side) kmsg.Request {
 		req := kmsg.NewPtrOffsetFetchRequest()
 		req.Group, req.RequireStable = group, requireStable
 		g := kmsg.NewOffsetFetchRequestGroup()
@@ -105,7 +105,7 @@ func offsetFetch(group string, requireStable bool, topics ...string) func(*side)
 			rt.Topic, rt.Partitions = t, []int32{0, 1}
 			req.Topics = append(req.Topics, rt)
 			gt := kmsg.NewOffsetFetchRequestGroupTopic()
-			gt.Topic, gt.Partitions = t, []int32{0, 1}
+			gt.Topic, gt.TopicID, gt.Partitions = t, sd.topicID(t), []int32{0, 1}
 			g.Topics = append(g.Topics, gt)
 		}
 		if topics == nil {
@@ -202,6 +202,11 @@ func groupScripts() []script {
 			step{name: "fetch-offsets", req: offsetFetch(g, false, "gt-a"), compare: fetchedCompare},
 			step{name: "fetch-all-offsets", req: offsetFetch(g, false), compare: fetchedCompare},
 			step{name: "fetch-unknown-group", req: offsetFetch("grp-never", false, "gt-a"), compare: fetchedCompare},
+			step{name: "fetch-unknown-topic", req: offsetFetch(g, false, "gt-never"), compare: fetchedCompare},
+			step{name: "commit-member-v9", req: commit(g, "a", "gt-a", 1, 4, "by-name"), version: v(9)},
+			step{name: "commit-unknown-topic-v9", req: commit(g, "a", "gt-never", 0, 1, ""), version: v(9)},
+			step{name: "fetch-offsets-v9", req: offsetFetch(g, false, "gt-a"), version: v(9), compare: fetchedCompare},
+			step{name: "fetch-all-offsets-v9", req: offsetFetch(g, false), version: v(9), compare: fetchedCompare},
 			step{name: "offset-delete-subscribed", req: offsetDelete(g, "gt-a", 0)},
 			step{name: "delete-live-group", req: deleteGroups(g)},
 			step{name: "leave-unknown-member", req: leaveGroup(g, "nobody"), compare: []string{"**ErrorCode"}},

@@ -40,6 +40,8 @@ func produceScripts() []script {
 			step{name: "other-partition", req: produce("pb-a", 1, -1, batch{count: 5}), compare: producedCompare},
 			step{name: "unknown-partition", req: produce("pb-a", 7, -1, batch{}), compare: producedCompare},
 			step{name: "unknown-topic", req: produce("pb-never", 0, -1, batch{}), compare: producedCompare},
+			step{name: "by-name-v12", req: produce("pb-a", 0, -1, batch{}), version: v(12), compare: producedCompare},
+			step{name: "unknown-topic-v12", req: produce("pb-never", 0, -1, batch{}), version: v(12), compare: producedCompare},
 			step{name: "invalid-topic-name", req: produce("pb/bad", 0, -1, batch{}), compare: producedCompare},
 			step{name: "acks-2", req: produce("pb-a", 0, 2, batch{}), compare: producedCompare},
 			step{name: "bad-crc", req: produce("pb-a", 0, -1, batch{badCRC: true}), compare: producedCompare},

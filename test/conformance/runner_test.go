@@ -25,6 +25,32 @@ func (s *side) int32(k string) int32 { v, _ := s.vars[k].(int32); return v }
 func (s *side) int16(k string) int16 { v, _ := s.vars[k].(int16); return v }
 func (s *side) str(k string) string  { v, _ := s.vars[k].(string); return v }
 
+// topicID is the id of topic on this server: the one its creation saved,
+// else asked with Metadata (zero for a topic the server does not have),
+// for the requests that name topics by id (Produce v13, OffsetCommit and
+// OffsetFetch v10, Fetch v13).
+func (s *side) topicID(topic string) [16]byte {
+	if id, ok := s.vars["id:"+topic].([16]byte); ok {
+		return id
+	}
+	req := kmsg.NewPtrMetadataRequest()
+	req.SetVersion(12)
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := s.conn.do(req, stepTimeout)
+	if err != nil {
+		return [16]byte{}
+	}
+	for _, t := range resp.(*kmsg.MetadataResponse).Topics {
+		if t.ErrorCode == 0 && t.Topic != nil && *t.Topic == topic {
+			s.vars["id:"+topic] = t.TopicID
+			return t.TopicID
+		}
+	}
+	return [16]byte{}
+}
+
 // A step is one request sent to both servers. Unless it is setup, the
 // answers are compared: by default every ErrorCode; compare and ignore
 // are path patterns over the flattened response (see flatten).
