@@ -135,8 +135,11 @@ func refuseWhole(req kmsg.Request, code int16) kmsg.Response {
 // touch: topics TOPIC_AUTHORIZATION_FAILED, brokers and the rest
 // CLUSTER_AUTHORIZATION_FAILED.
 func ConfigRefusal(t kmsg.ConfigResourceType) int16 {
-	if t == kmsg.ConfigResourceTypeTopic {
+	switch t {
+	case kmsg.ConfigResourceTypeTopic:
 		return kerr.TopicAuthorizationFailed.Code
+	case kmsg.ConfigResourceTypeGroupConfig:
+		return kerr.GroupAuthorizationFailed.Code
 	}
 	return kerr.ClusterAuthorizationFailed.Code
 }

@@ -319,8 +319,12 @@ func checkDescribeTransactions(b *Broker, req *protocol.Request) (kmsg.Response,
 // configAllowed: topics need op on the topic, every other resource op on
 // the cluster.
 func (b *Broker) configAllowed(req *protocol.Request, op kmsg.ACLOperation, t kmsg.ConfigResourceType, name string) bool {
-	if t == kmsg.ConfigResourceTypeTopic {
+	switch t {
+	case kmsg.ConfigResourceTypeTopic:
 		return b.allowed(req, op, topicRT, name)
+	case kmsg.ConfigResourceTypeGroupConfig:
+		// A group's configs need the operation on the group, as in Kafka.
+		return b.allowed(req, op, groupRT, name)
 	}
 	return b.clusterAllowed(req, op)
 }

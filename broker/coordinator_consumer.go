@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ func consumerGroupConfig(s *config.Config) consumergroup.Config {
 	cfg := consumergroup.DefaultConfig()
 	cfg.SessionTimeout = ms("group.consumer.session.timeout.ms")
 	cfg.HeartbeatInterval = ms("group.consumer.heartbeat.interval.ms")
+	cfg.AssignmentInterval = ms("group.consumer.assignment.interval.ms")
 	cfg.MaxSize = int(s.Int("group.consumer.max.size"))
 	cfg.Assignors = nil
 	for _, a := range s.List("group.consumer.assignors") {
@@ -28,6 +30,34 @@ func consumerGroupConfig(s *config.Config) consumergroup.Config {
 		cfg.Assignors = append(cfg.Assignors, name)
 	}
 	return cfg
+}
+
+// groupConfig is groupID's settings: the broker's, with the group's own
+// configs (resource type GROUP) from the image applied. It is looked up
+// on every request to the group, so a change applies from the group's
+// next heartbeat, as in Kafka.
+func (c *coordinator) groupConfig(groupID string) *consumergroup.Config {
+	own := c.b.Image().Configs[metadata.ConfigResource{Type: metadata.ConfigResourceGroup, Name: groupID}]
+	if len(own) == 0 {
+		return &c.ccfg
+	}
+	cfg := c.ccfg
+	for name, v := range own {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			continue // the controller only stores values of the key's type
+		}
+		d := time.Duration(n) * time.Millisecond
+		switch name {
+		case "consumer.session.timeout.ms":
+			cfg.SessionTimeout = d
+		case "consumer.heartbeat.interval.ms":
+			cfg.HeartbeatInterval = d
+		case "consumer.assignment.interval.ms":
+			cfg.AssignmentInterval = d
+		}
+	}
+	return &cfg
 }
 
 // consumerProtocolEnabled reports whether group.coordinator.rebalance.protocols
@@ -107,6 +137,7 @@ func (c *coordinator) doConsumer(groupID string, join bool, respond func(group.R
 			cl.cg, created = consumergroup.New(groupID, &c.ccfg), true
 		}
 		cg := cl.cg
+		cg.SetConfig(c.groupConfig(groupID))
 		id := group.ReqID(c.nextReq.Add(1))
 		c.waiting.Store(id, respond)
 		before := cg.Epoch()

@@ -18,7 +18,7 @@ import (
 func (c *coordinator) load(sh *shard) {
 	start := time.Now()
 	loader := group.NewLoader(&c.cfg, start)
-	cgLoader := consumergroup.NewLoader(func(string) *consumergroup.Config { return &c.ccfg })
+	cgLoader := consumergroup.NewLoader(c.groupConfig)
 	loader.Other = cgLoader.Apply
 	if err := replayOffsets(sh.p.log, loader); err != nil {
 		// Serving from a partial state would hand out stale offsets:

@@ -44,8 +44,10 @@ func (b *Broker) handleDescribeConfigs(req *protocol.Request, respond func(proto
 			default:
 				e, msg = kerr.InvalidRequest, fmt.Sprintf("Unexpected broker id, expected %d or empty string, but received %s", b.cfg.NodeID, res.ResourceName)
 			}
+		case metadata.ConfigResourceGroup:
+			e, msg = d.group(&rr, res)
 		default:
-			e, msg = kerr.InvalidRequest, fmt.Sprintf("Unsupported resource type %d: configs can be described for topics (2) and brokers (4).", res.ResourceType)
+			e, msg = kerr.InvalidRequest, fmt.Sprintf("Unsupported resource type %d: configs can be described for topics (2), brokers (4) and groups (32).", res.ResourceType)
 		}
 		if e != nil {
 			rr.ErrorCode, rr.ErrorMessage = e.Code, &msg

@@ -123,6 +123,13 @@ var brokerDefs = []Def{
 	def("group.coordinator.rebalance.protocols", TypeList, "classic,consumer", "Group protocols the coordinator serves: classic (JoinGroup/SyncGroup), consumer (KIP-848's ConsumerGroupHeartbeat).").rule(listOf("classic", "consumer")),
 	def("group.consumer.session.timeout.ms", TypeInt, "45000", "Time after which a consumer-protocol member that stopped heartbeating is removed.").rule(atLeast(1)),
 	def("group.consumer.heartbeat.interval.ms", TypeInt, "5000", "Heartbeat interval given to consumer-protocol members.").rule(atLeast(1)),
+	def("group.consumer.min.session.timeout.ms", TypeInt, "45000", "Smallest consumer.session.timeout.ms a group may set.").rule(atLeast(1)),
+	def("group.consumer.max.session.timeout.ms", TypeInt, "60000", "Largest consumer.session.timeout.ms a group may set.").rule(atLeast(1)),
+	def("group.consumer.min.heartbeat.interval.ms", TypeInt, "5000", "Smallest consumer.heartbeat.interval.ms a group may set.").rule(atLeast(1)),
+	def("group.consumer.max.heartbeat.interval.ms", TypeInt, "15000", "Largest consumer.heartbeat.interval.ms a group may set.").rule(atLeast(1)),
+	def("group.consumer.assignment.interval.ms", TypeInt, "1000", "Least time between two target assignments of a consumer-protocol group: member changes within it are assigned together.").rule(atLeast(0)),
+	def("group.consumer.min.assignment.interval.ms", TypeInt, "0", "Smallest consumer.assignment.interval.ms a group may set.").rule(atLeast(0)),
+	def("group.consumer.max.assignment.interval.ms", TypeInt, "15000", "Largest consumer.assignment.interval.ms a group may set.").rule(atLeast(0)),
 	def("group.consumer.max.size", TypeInt, maxInt, "Most members a consumer-protocol group may have.").rule(atLeast(1)),
 	def("group.consumer.assignors", TypeList, "uniform,range", "Server-side assignors of consumer-protocol groups, the first the default: uniform, range (or Kafka's class names for them).").rule(listOf("uniform", "range", "org.apache.kafka.coordinator.group.assignor.UniformAssignor", "org.apache.kafka.coordinator.group.assignor.RangeAssignor")),
 

@@ -8,6 +8,7 @@ type Scope uint8
 const (
 	ScopeBroker Scope = 1 << iota // server.properties / broker resource
 	ScopeTopic                    // topic resource
+	ScopeGroup                    // group resource (KIP-848)
 )
 
 // Def describes one config: Kafka's name, type and default, and the rule its

@@ -12,6 +12,7 @@ const (
 	SourceDynamicDefaultBroker Source = 3
 	SourceStaticBroker         Source = 4
 	SourceDefault              Source = 5
+	SourceGroup                Source = 8 // a group's own config (KIP-848)
 )
 
 // Layers are the places a value can come from, most specific first.

@@ -89,7 +89,7 @@ func (c *Controller) alterConfigs(ctx context.Context, targets []configTarget, v
 				errs[i] = errf(kerr.InvalidRequest, "Duplicate resource: type %d, name %q", t.typ, t.name)
 				continue
 			}
-			rrecs, e := configRecords(img, res, t.change, c.tieringCheck(img))
+			rrecs, e := configRecords(img, res, t.change, c.tieringCheck(img), c.cfg.Static)
 			if e != nil {
 				errs[i] = e
 				continue
@@ -118,7 +118,7 @@ func (c *Controller) alterConfigs(ctx context.Context, targets []configTarget, v
 // configRecords checks the resource, applies change to its current configs,
 // validates every key whose value changes, and returns the records that take
 // the resource from its current configs to the new ones.
-func configRecords(img *metadata.Image, res metadata.ConfigResource, change configChange, tiering tieringCheck) ([]metadata.Record, *topicError) {
+func configRecords(img *metadata.Image, res metadata.ConfigResource, change configChange, tiering tieringCheck, static *config.Config) ([]metadata.Record, *topicError) {
 	if e := checkConfigResource(img, res); e != nil {
 		return nil, e
 	}
@@ -140,6 +140,11 @@ func configRecords(img *metadata.Image, res metadata.ConfigResource, change conf
 		}
 		if e := validateConfig(res.Type, name, v); e != nil {
 			return nil, e
+		}
+		if res.Type == metadata.ConfigResourceGroup && static != nil {
+			if err := static.CheckGroupBounds(name, v); err != nil {
+				return nil, errf(kerr.InvalidConfig, "%v", err)
+			}
 		}
 		recs = append(recs, &metadata.ConfigRecord{ResourceType: res.Type, ResourceName: res.Name, Name: name, Value: &v})
 	}
@@ -168,8 +173,14 @@ func checkConfigResource(img *metadata.Image, res metadata.ConfigResource) *topi
 				return errf(kerr.InvalidRequest, "Unable to parse broker name %q as a base 10 node id.", res.Name)
 			}
 		}
+	case metadata.ConfigResourceGroup:
+		// Like Kafka, any group id may have configs, before the group
+		// exists and after it is gone; only the empty one may not.
+		if res.Name == "" {
+			return errf(kerr.InvalidRequest, "Default group resources are not allowed.")
+		}
 	default:
-		return errf(kerr.InvalidRequest, "Unsupported resource type %d: configs can be altered on topics (2) and brokers (4).", res.Type)
+		return errf(kerr.InvalidRequest, "Unsupported resource type %d: configs can be altered on topics (2), brokers (4) and groups (32).", res.Type)
 	}
 	return nil
 }
@@ -182,6 +193,10 @@ func validateConfig(resType int8, name, value string) *topicError {
 	if resType == metadata.ConfigResourceTopic {
 		if d = config.LookupTopic(name); d == nil {
 			return errf(kerr.InvalidConfig, "Unknown topic config name: %s", name)
+		}
+	} else if resType == metadata.ConfigResourceGroup {
+		if d = config.LookupGroup(name); d == nil {
+			return errf(kerr.InvalidConfig, "Unknown group config name: %s", name)
 		}
 	} else if lk, ok := config.ReloadableListenerKey(name); ok {
 		// A listener's keystore: the broker reloads it (broker/keystores.go).
@@ -269,8 +284,13 @@ func listBase(resType int8, cur map[string]string, op kmsg.IncrementalAlterConfi
 	if op.Op == kmsg.IncrementalAlterConfigOpSubtract {
 		verb = "subtract"
 	}
-	d := config.LookupTopic(op.Name)
-	if resType != metadata.ConfigResourceTopic {
+	var d *config.Def
+	switch resType {
+	case metadata.ConfigResourceTopic:
+		d = config.LookupTopic(op.Name)
+	case metadata.ConfigResourceGroup:
+		d = config.LookupGroup(op.Name)
+	default:
 		d = config.LookupBroker(op.Name)
 	}
 	if d == nil {

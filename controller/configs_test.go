@@ -11,7 +11,7 @@ import (
 )
 
 func TestValidateConfig(t *testing.T) {
-	topic, broker := metadata.ConfigResourceTopic, metadata.ConfigResourceBroker
+	topic, broker, group := metadata.ConfigResourceTopic, metadata.ConfigResourceBroker, metadata.ConfigResourceGroup
 	cases := []struct {
 		name     string
 		typ      int8
@@ -36,6 +36,11 @@ func TestValidateConfig(t *testing.T) {
 		{"broker dynamic bad", broker, "message.max.bytes", "-1", kerr.InvalidConfig, "message.max.bytes: must be at least 0"},
 		{"broker static only", broker, "log.dirs", "/tmp/x", kerr.InvalidRequest, "Cannot update these configs dynamically: log.dirs"},
 		{"broker unknown", broker, "no.such", "1", kerr.InvalidConfig, "Unknown broker config name: no.such"},
+		{"group session timeout", group, "consumer.session.timeout.ms", "50000", nil, ""},
+		{"group interval not a number", group, "consumer.heartbeat.interval.ms", "soon", kerr.InvalidConfig, "not a valid int"},
+		{"group assignment interval negative", group, "consumer.assignment.interval.ms", "-1", kerr.InvalidConfig, "must be at least 0"},
+		{"group broker key", group, "group.consumer.session.timeout.ms", "50000", kerr.InvalidConfig, "Unknown group config name"},
+		{"group share key", group, "share.session.timeout.ms", "50000", kerr.InvalidConfig, "Unknown group config name"},
 	}
 	for _, tc := range cases {
 		e := validateConfig(tc.typ, tc.key, tc.val)
@@ -102,10 +107,12 @@ func TestConfigRecords(t *testing.T) {
 		{"broker bad name", metadata.ConfigResource{Type: 4, Name: "one"}, incr(4, set("message.max.bytes", 0, strp("5000"))), kerr.InvalidRequest, ""},
 		{"broker static key", metadata.ConfigResource{Type: 4}, incr(4, set("log.dirs", 0, strp("/x"))), kerr.InvalidRequest, ""},
 		{"broker append list", metadata.ConfigResource{Type: 4}, incr(4, set("log.cleanup.policy", 2, strp("compact"))), nil, "log.cleanup.policy=delete,compact"},
-		{"group resource", metadata.ConfigResource{Type: 32, Name: "g"}, incr(32), kerr.InvalidRequest, ""},
+		{"group resource", metadata.ConfigResource{Type: 32, Name: "g"}, incr(32, set("consumer.session.timeout.ms", 0, strp("50000"))), nil, "consumer.session.timeout.ms=50000"},
+		{"group default resource", metadata.ConfigResource{Type: 32}, incr(32, set("consumer.session.timeout.ms", 0, strp("50000"))), kerr.InvalidRequest, ""},
+		{"client metrics resource", metadata.ConfigResource{Type: 16, Name: "m"}, incr(16), kerr.InvalidRequest, ""},
 	}
 	for _, tc := range cases {
-		recs, e := configRecords(img, tc.res, tc.change, nil)
+		recs, e := configRecords(img, tc.res, tc.change, nil, nil)
 		if tc.want != nil {
 			if e == nil || e.err != tc.want {
 				t.Errorf("%s: got %v, want %v", tc.name, e, tc.want)

@@ -12,7 +12,7 @@ import (
 func catalogue() []script {
 	var all []script
 	for _, area := range [][]script{
-		topicScripts(), configScripts(), produceScripts(), readScripts(),
+		topicScripts(), configScripts(), groupConfigScripts(), produceScripts(), readScripts(),
 		groupScripts(), consumerGroupScripts(), shareGroupScripts(), txnScripts(), miscScripts(), quotaScripts(),
 	} {
 		all = append(all, area...)
