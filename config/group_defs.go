@@ -45,7 +45,7 @@ func (c *Config) CheckGroupBounds(name, value string) error {
 	}
 	lo, hi := c.Int(b[0]), c.Int(b[1])
 	if v < lo || v > hi {
-		return fmt.Errorf("%s must be in the range %d to %d inclusive.", name, lo, hi)
+		return fmt.Errorf("%s must be in the range %d to %d inclusive", name, lo, hi)
 	}
 	return nil
 }

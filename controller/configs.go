@@ -143,7 +143,7 @@ func configRecords(img *metadata.Image, res metadata.ConfigResource, change conf
 		}
 		if res.Type == metadata.ConfigResourceGroup && static != nil {
 			if err := static.CheckGroupBounds(name, v); err != nil {
-				return nil, errf(kerr.InvalidConfig, "%v", err)
+				return nil, errf(kerr.InvalidConfig, "%v.", err)
 			}
 		}
 		recs = append(recs, &metadata.ConfigRecord{ResourceType: res.Type, ResourceName: res.Name, Name: name, Value: &v})
