@@ -15,6 +15,7 @@ import (
 	"spool/controller/metadata"
 	"spool/protocol"
 	"spool/quota"
+	"spool/record"
 	"spool/security"
 	"spool/storage"
 	"spool/tiered"
@@ -80,6 +81,9 @@ type Broker struct {
 	shares     *shareManager
 	txns       *txnCoordinator
 	verifier   *txnVerifier
+	// inflate bounds the memory of batches inflated at once to validate
+	// them (queued.max.inflated.bytes).
+	inflate *record.Budget
 
 	fetchSessions *fetchSessionCache
 	// fetchQuit ends long polls early when the broker shuts down.
@@ -125,6 +129,7 @@ func New(cfg Config) (*Broker, error) {
 	b.meta.publish = append(b.meta.publish, b.groups.onMetadata)
 	b.txns = newTxnCoordinator(b)
 	b.verifier = newTxnVerifier(b)
+	b.inflate = record.NewBudget(protocol.InflatedBytes(cfg.Static.Int("queued.max.inflated.bytes")))
 	b.meta.publish = append(b.meta.publish, b.txns.onMetadata)
 	b.life = newLifecycle(b)
 	b.producerIDs = &producerIDs{b: b}

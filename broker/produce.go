@@ -22,6 +22,12 @@ import (
 // timeout would otherwise see spurious REQUEST_TIMED_OUT errors.
 const minSyncWait = 5 * time.Second
 
+// inflateWait is how long a batch may wait for room to inflate in: the
+// request's timeout, within bounds (acks=0 requests often carry none).
+func inflateWait(timeoutMs int32) time.Duration {
+	return min(max(time.Duration(timeoutMs)*time.Millisecond, time.Second), 30*time.Second)
+}
+
 // pendingSync is an acks=all partition answered only once its log is
 // durable up to upTo.
 type pendingSync struct {
@@ -54,6 +60,8 @@ type produceRequest struct {
 	checked []checkedBatch
 	// appended is the record count producePartition last appended.
 	appended int
+	// room is where validating takes the memory to inflate batches.
+	room record.Room
 }
 
 type produceTopicInfo struct {
@@ -78,6 +86,7 @@ func (b *Broker) handleProduce(req *protocol.Request, respond func(protocol.Resp
 		params: appendParams{nowMs: now, expiryMs: b.cfg.Static.Int("producer.id.expiration.ms")},
 		resp:   r.ResponseKind().(*kmsg.ProduceResponse),
 	}
+	pr.room = record.Room{Budget: b.inflate, Ctx: pr.ctx, Deadline: time.UnixMilli(now).Add(inflateWait(r.TimeoutMillis))}
 	pr.resp.ThrottleMillis = b.throttle(req, QuotaProduce, int64(len(req.Body)))
 	b.prevalidate(pr)
 	for i := range r.Topics {
@@ -171,7 +180,7 @@ func (b *Broker) producePartition(pr *produceRequest, topic *metadata.Topic, cfg
 	if pre != nil && pre.done {
 		h, bad = pre.h, pre.bad
 	} else {
-		h, bad = validateProduce(in.Records, pr.r.Version, cfg, pr.params.nowMs)
+		h, bad = validateProduce(in.Records, pr.r.Version, cfg, pr.params.nowMs, pr.room)
 	}
 	if bad.err != nil {
 		fail(bad.err, bad.msg)

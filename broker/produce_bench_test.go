@@ -84,7 +84,7 @@ func BenchmarkValidateProduce(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(recs)) * 1024)
 			for b.Loop() {
-				if _, bad := validateProduce(batch, 12, &cfg, now); bad.err != nil {
+				if _, bad := validateProduce(batch, 12, &cfg, now, record.Room{}); bad.err != nil {
 					b.Fatal(bad.msg)
 				}
 			}

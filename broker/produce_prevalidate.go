@@ -74,7 +74,7 @@ func (b *Broker) prevalidate(pr *produceRequest) {
 			j := jobs[k]
 			info := &pr.topics[j.topic]
 			c := &pr.checked[info.first+j.partition]
-			c.h, c.bad = validateProduce(r.Topics[j.topic].Partitions[j.partition].Records, r.Version, &info.cfg, pr.params.nowMs)
+			c.h, c.bad = validateProduce(r.Topics[j.topic].Partitions[j.partition].Records, r.Version, &info.cfg, pr.params.nowMs, pr.room)
 			c.done = true
 		}
 	}

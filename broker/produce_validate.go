@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -60,12 +61,12 @@ func problem(err *kerr.Error, format string, args ...any) batchProblem {
 // client's produce, in Kafka's order: the request shape (exactly one v2
 // batch), size, the batch header's own consistency, CRC, then every
 // record.
-func validateProduce(recs []byte, version int16, cfg *produceConfig, nowMs int64) (record.Header, batchProblem) {
+func validateProduce(recs []byte, version int16, cfg *produceConfig, nowMs int64, room record.Room) (record.Header, batchProblem) {
 	h, p := validateShape(recs, version, cfg)
 	if p.err != nil {
 		return h, p
 	}
-	p = validateRecords(recs, h, cfg, nowMs)
+	p = validateRecords(recs, h, cfg, nowMs, room)
 	p.inBatch = p.err != nil
 	return h, p
 }
@@ -132,17 +133,21 @@ func validateHeader(h record.Header) batchProblem {
 // validateRecords walks every record, inflating compressed batches, as
 // Kafka does: framing errors refuse the batch with INVALID_RECORD, and
 // per-record rule breaks (keyless records on compacted topics, timestamps
-// out of range) are listed as record errors.
-func validateRecords(batch []byte, h record.Header, cfg *produceConfig, nowMs int64) batchProblem {
+// out of range) are listed as record errors. Inflating takes its memory
+// from room's budget; a batch that gets none in time is REQUEST_TIMED_OUT,
+// which clients retry.
+func validateRecords(batch []byte, h record.Header, cfg *produceConfig, nowMs int64, room record.Room) batchProblem {
 	body := batch[record.HeaderLen:]
 	if h.Compression() != record.CompressionNone {
-		buf := record.GetBuffer()
-		defer record.PutBuffer(buf)
-		var err error
-		if *buf, err = record.Decompress((*buf)[:0], h.Compression(), body); err != nil {
+		recs, loan, err := record.Inflate(room, h.Compression(), body)
+		defer loan.Return()
+		if errors.Is(err, record.ErrBudget) {
+			return problem(kerr.RequestTimedOut, "record batch: %v", err)
+		}
+		if err != nil {
 			return problem(kerr.CorruptMessage, "record batch: %v", err)
 		}
-		body = *buf
+		body = recs
 	}
 	rc := recordCheck{cfg: cfg, nowMs: nowMs, firstTs: h.FirstTimestamp, batchLAT: h.LogAppendTime()}
 	if err := rc.walk(body, h.NumRecords); err != nil {

@@ -72,6 +72,16 @@ func QueuedBytes(configured int64, maxRequest int) int64 {
 	return min(max(memoryAvailable()/8, 2*int64(maxRequest)), 1<<30)
 }
 
+// InflatedBytes is queued.max.inflated.bytes for a process: the configured
+// value when positive, otherwise a thirty-second of the memory available,
+// between 256 MiB (one batch at record.MaxInflated) and 512 MiB.
+func InflatedBytes(configured int64) int64 {
+	if configured > 0 {
+		return configured
+	}
+	return min(max(memoryAvailable()/32, 256<<20), 512<<20)
+}
+
 // memoryAvailable is the smallest of GOMEMLIMIT, the cgroup v2 limit and
 // physical memory.
 func memoryAvailable() int64 {

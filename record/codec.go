@@ -30,7 +30,8 @@ type Coder struct {
 	gzw  *gzip.Writer
 	lzr  *lz4.Reader
 	lzw  *lz4.Writer
-	zdec *zstd.Decoder
+	zdec *zstd.Decoder // whole frames of a stated size
+	zstr *zstd.Decoder // streams of an unstated size
 	zenc *zstd.Encoder
 	out  appendWriter
 	snap []byte // one snappy block
@@ -54,79 +55,78 @@ func Compress(dst []byte, codec int8, records []byte, xerial bool) ([]byte, erro
 	return c.Compress(dst, codec, records, xerial)
 }
 
-// Decompress appends the records of a batch compressed with codec to dst,
-// refusing more than MaxInflated bytes. Snappy is read raw and in the
-// xerial framing.
-func (c *Coder) Decompress(dst []byte, codec int8, src []byte) ([]byte, error) {
-	var err error
+// inflate appends at most cap(dst)-len(dst) inflated bytes to dst, and
+// errShort when there are more.
+func (c *Coder) inflate(dst []byte, codec int8, src []byte) ([]byte, error) {
+	switch codec {
+	case CompressionSnappy:
+		return unsnappy(dst, src)
+	case CompressionZstd:
+		return c.unzstd(dst, src)
+	}
+	r, err := c.reader(codec, src)
+	if err != nil {
+		return dst, err
+	}
+	return readAllLimited(dst, r)
+}
+
+// reader is a pooled streaming decoder of src: zstd's keeps a window of
+// its own, which inflate avoids by decoding whole frames in place.
+func (c *Coder) reader(codec int8, src []byte) (io.Reader, error) {
+	c.src.Reset(src)
 	switch codec {
 	case CompressionGzip:
-		dst, err = c.gunzip(dst, src)
-	case CompressionSnappy:
-		dst, err = unsnappy(dst, src)
+		if c.gzr == nil {
+			zr, err := gzip.NewReader(&c.src)
+			if err != nil {
+				return nil, err
+			}
+			c.gzr = zr
+		} else if err := c.gzr.Reset(&c.src); err != nil {
+			return nil, err
+		}
+		return c.gzr, nil
 	case CompressionLZ4:
 		if c.lzr == nil {
 			c.lzr = lz4.NewReader(nil)
 		}
-		c.src.Reset(src)
 		c.lzr.Reset(&c.src)
-		dst, err = readAllLimited(dst, c.lzr)
+		return c.lzr, nil
 	case CompressionZstd:
-		dst, err = c.unzstd(dst, src)
-	default:
-		return dst, fmt.Errorf("%w: compression codec %d", ErrCorrupt, codec)
-	}
-	if err != nil {
-		return dst, fmt.Errorf("decompress codec %d: %w", codec, err)
-	}
-	return dst, nil
-}
-
-func (c *Coder) gunzip(dst, src []byte) ([]byte, error) {
-	c.src.Reset(src)
-	if c.gzr == nil {
-		zr, err := gzip.NewReader(&c.src)
-		if err != nil {
-			return dst, err
+		if c.zstr == nil {
+			d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(MaxInflated),
+				zstd.WithDecoderMaxWindow(maxZstdWindow))
+			if err != nil {
+				return nil, err
+			}
+			c.zstr = d
 		}
-		c.gzr = zr
-	} else if err := c.gzr.Reset(&c.src); err != nil {
-		return dst, err
-	}
-	return readAllLimited(dst, c.gzr)
-}
-
-func (c *Coder) unzstd(dst, src []byte) ([]byte, error) {
-	if c.zdec == nil {
-		d, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(MaxInflated))
-		if err != nil {
-			return dst, err
+		if err := c.zstr.Reset(&c.src); err != nil {
+			return nil, err
 		}
-		c.zdec = d
+		return c.zstr, nil
 	}
-	start := len(dst)
-	out, err := c.zdec.DecodeAll(src, dst)
-	if err == nil && len(out)-start > MaxInflated {
-		err = ErrTooLarge
-	}
-	return out, err
+	return nil, fmt.Errorf("%w: no streaming decoder for compression codec %d", ErrCorrupt, codec)
 }
 
-// readAllLimited appends r's bytes to dst, refusing more than MaxInflated.
+// readAllLimited appends r's bytes to dst up to its capacity, and errShort
+// when r has more.
 func readAllLimited(dst []byte, r io.Reader) ([]byte, error) {
-	start := len(dst)
 	for {
 		if len(dst) == cap(dst) {
-			if len(dst)-start >= MaxInflated {
-				return dst, ErrTooLarge
+			var probe [1]byte
+			n, err := io.ReadFull(r, probe[:])
+			switch {
+			case n > 0:
+				return dst, errShort
+			case errors.Is(err, io.EOF):
+				return dst, nil
 			}
-			dst = append(dst, 0)[:len(dst)]
+			return dst, err
 		}
-		n, err := r.Read(dst[len(dst):min(cap(dst), start+MaxInflated+1)])
+		n, err := r.Read(dst[len(dst):cap(dst)])
 		dst = dst[:len(dst)+n]
-		if len(dst)-start > MaxInflated {
-			return dst, ErrTooLarge
-		}
 		if errors.Is(err, io.EOF) {
 			return dst, nil
 		}
@@ -192,4 +192,11 @@ type appendWriter struct{ b []byte }
 func (w *appendWriter) Write(p []byte) (int, error) {
 	w.b = append(w.b, p...)
 	return len(p), nil
+}
+
+// Inflate is (*Coder).Inflate with a pooled Coder.
+func Inflate(room Room, codec int8, src []byte) ([]byte, Loan, error) {
+	c := coders.Get().(*Coder)
+	defer coders.Put(c)
+	return c.Inflate(room, codec, src)
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/klauspost/compress/s2"
 )
@@ -24,12 +23,11 @@ func IsXerial(b []byte) bool { return bytes.HasPrefix(b, xerialMagic) }
 // unsnappy appends snappy data, raw or xerial-framed, to dst.
 func unsnappy(dst, src []byte) ([]byte, error) {
 	if !IsXerial(src) {
-		return snappyBlock(dst, src, len(dst))
+		return snappyBlock(dst, src)
 	}
 	if len(src) < 16 {
 		return dst, errors.New("snappy: short xerial header")
 	}
-	start := len(dst)
 	for b := src[16:]; len(b) > 0; {
 		if len(b) < 4 {
 			return dst, errors.New("snappy: truncated xerial block length")
@@ -39,7 +37,7 @@ func unsnappy(dst, src []byte) ([]byte, error) {
 			return dst, fmt.Errorf("snappy: xerial block of %d bytes, %d remain", n, len(b)-4)
 		}
 		var err error
-		if dst, err = snappyBlock(dst, b[4:4+n], start); err != nil {
+		if dst, err = snappyBlock(dst, b[4:4+n]); err != nil {
 			return dst, err
 		}
 		b = b[4+n:]
@@ -47,18 +45,17 @@ func unsnappy(dst, src []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// snappyBlock appends one decoded raw snappy block to dst; start is where
-// this batch's inflated bytes began, for the size limit.
-func snappyBlock(dst, block []byte, start int) ([]byte, error) {
+// snappyBlock appends one decoded raw snappy block to dst, within its
+// capacity.
+func snappyBlock(dst, block []byte) ([]byte, error) {
 	n, err := s2.DecodedLen(block)
 	if err != nil {
 		return dst, fmt.Errorf("snappy: %w", err)
 	}
-	if n > MaxInflated-(len(dst)-start) {
-		return dst, ErrTooLarge
+	if n > cap(dst)-len(dst) {
+		return dst, errShort
 	}
 	at := len(dst)
-	dst = slices.Grow(dst, n)
 	out, err := s2.Decode(dst[at:at+n], block)
 	if err != nil {
 		return dst, fmt.Errorf("snappy: %w", err)

@@ -313,3 +313,13 @@ func (n *Node) Signal(sig os.Signal) {
 
 // Rewrite writes the config file again after a test changed Props.
 func (n *Node) Rewrite() { n.writeConfig() }
+
+// Pid is the process id of the running server, 0 when none.
+func (n *Node) Pid() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd == nil || n.cmd.Process == nil {
+		return 0
+	}
+	return n.cmd.Process.Pid
+}
