@@ -6,7 +6,7 @@ PKGS      := ./...
 TEST_FLAGS ?= -count=1 -timeout 25m
 FUZZTIME  ?= 20s
 
-.PHONY: build static release cross cross-check docker run test unit integration fuzz clients kafka-peer compat lint bench bench-scale bench-go test-tiered-long clean
+.PHONY: build static release cross cross-check docker run test unit integration fuzz clients kafka-peer compat lint bench bench-scale bench-go test-tiered-long test-netns-long clean
 
 # What `spool version` reports: the nearest v* tag (v0.0.0-dev before the
 # first release), the commit, and the build time (SOURCE_DATE_EPOCH when
@@ -81,6 +81,13 @@ integration: build kafka-peer
 # one-minute object-store outage (a few minutes).
 test-tiered-long: build
 	SPOOL_BIN=$(CURDIR)/$(BIN) SPOOL_TIERED_LONG=1 $(GO) test -count=1 -run '^TestTieredLong$$' -v -timeout 30m ./test/
+
+# Network partitions' long mode: 100 faults (isolated leader, isolated
+# active controller, one-way cut, flapping link, in turn) against a cluster
+# in network namespaces, about 40 minutes; needs root. `make test` runs one
+# of each.
+test-netns-long: build
+	SPOOL_BIN=$(CURDIR)/$(BIN) SPOOL_NETNS_FAULTS=100 $(GO) test -count=1 -run '^TestNetworkPartitionsLoseNoAcknowledgedRecord$$' -v -timeout 150m ./test/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime $(FUZZTIME) ./protocol/

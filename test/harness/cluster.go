@@ -20,16 +20,31 @@ type Cluster struct {
 // every node.
 func NewCluster(t testing.TB, roles []string, extra map[string]string) *Cluster {
 	t.Helper()
+	return NewClusterIn(t, roles, nil, extra)
+}
+
+// NewClusterIn is NewCluster with node i in network namespace netns[i],
+// listening on its address there, hosts[i], on ports 9092 (client) and
+// 9093 (controller): the address is the namespace's own, so nothing else
+// can hold them. Nil netns is NewCluster on loopback.
+func NewClusterIn(t testing.TB, roles []string, netns [][2]string, extra map[string]string) *Cluster {
+	t.Helper()
 	dir := t.TempDir()
 	c := &Cluster{}
 	var voters []string
 	for i, r := range roles {
 		n := &Node{t: t, ID: i + 1, Dir: filepath.Join(dir, fmt.Sprintf("node%d", i+1)), ClusterID: "q1Sh-9_ISia_zwGINzRvyQ"}
+		client, ctrl := func() string { return fmt.Sprintf("127.0.0.1:%d", FreePort(t)) }, func() string { return fmt.Sprintf("127.0.0.1:%d", FreePort(t)) }
+		if netns != nil {
+			n.NetNS = netns[i][0]
+			host := netns[i][1]
+			client, ctrl = func() string { return host + ":9092" }, func() string { return host + ":9093" }
+		}
 		if strings.Contains(r, "broker") {
-			n.Addr = fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+			n.Addr = client()
 		}
 		if strings.Contains(r, "controller") {
-			n.CtrlAddr = fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+			n.CtrlAddr = ctrl()
 			voters = append(voters, fmt.Sprintf("%d@%s", n.ID, n.CtrlAddr))
 		}
 		c.Nodes = append(c.Nodes, n)

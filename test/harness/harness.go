@@ -82,6 +82,10 @@ type Node struct {
 	// ClientTLS, when set, is how WaitServing reaches a TLS client
 	// listener.
 	ClientTLS *tls.Config
+	// NetNS, when set, is the network namespace the process runs in
+	// (`ip netns exec`, which execs the server in place, so signals and
+	// kills reach it directly).
+	NetNS string
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -150,6 +154,9 @@ func (n *Node) StartArgs(args ...string) {
 	defer n.mu.Unlock()
 	n.out = &lockedBuffer{}
 	cmd := exec.Command(Binary(n.t), append([]string{"server"}, args...)...)
+	if n.NetNS != "" {
+		cmd = exec.Command("ip", append([]string{"netns", "exec", n.NetNS, Binary(n.t), "server"}, args...)...)
+	}
 	cmd.Stdout, cmd.Stderr = n.out, n.out
 	if err := cmd.Start(); err != nil {
 		n.t.Fatal(err)
