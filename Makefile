@@ -6,7 +6,7 @@ PKGS      := ./...
 TEST_FLAGS ?= -count=1 -timeout 25m
 FUZZTIME  ?= 20s
 
-.PHONY: build static release cross cross-check docker run test unit integration fuzz clients kafka-peer compat lint bench bench-scale bench-go test-tiered-long test-netns-long clean
+.PHONY: build static release cross cross-check docker run test unit integration fuzz clients kafka-peer compat lint bench bench-scale bench-go test-tiered-long test-netns-long test-sim-long clean
 
 # What `spool version` reports: the nearest v* tag (v0.0.0-dev before the
 # first release), the commit, and the build time (SOURCE_DATE_EPOCH when
@@ -88,6 +88,11 @@ test-tiered-long: build
 # of each.
 test-netns-long: build
 	SPOOL_BIN=$(CURDIR)/$(BIN) SPOOL_NETNS_FAULTS=100 $(GO) test -count=1 -run '^TestNetworkPartitionsLoseNoAcknowledgedRecord$$' -v -timeout 150m ./test/
+
+# The metadata quorum's deterministic simulation, long mode: 100000 seeds
+# (about 10 minutes). `make unit` runs 1000.
+test-sim-long:
+	SPOOL_SIM_SEEDS=100000 $(GO) test -count=1 -run '^TestSimulatedMetadataQuorum$$' -v -timeout 60m ./controller/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzRequest$$' -fuzztime $(FUZZTIME) ./protocol/
