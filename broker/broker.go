@@ -106,7 +106,7 @@ func New(cfg Config) (*Broker, error) {
 	if b.cfg.Quotas == nil {
 		b.cfg.Quotas = newClientQuotas(b.quotaWindow(), b.Image)
 	}
-	b.controllers = newControllerClient(cfg.Node.Voters, fmt.Sprintf("spool-broker-%d", cfg.NodeID), cfg.ControllerDial)
+	b.controllers = newControllerClient(cfg.Node, fmt.Sprintf("spool-broker-%d", cfg.NodeID), cfg.ControllerDial)
 	var store *storage.Log
 	if cfg.KeepMetadataLog {
 		var err error
@@ -117,7 +117,11 @@ func New(cfg Config) (*Broker, error) {
 	}
 	// The follower fetches over its own connections: its long polls would
 	// otherwise hold up registration and heartbeats.
-	b.meta = newMetadataFollower(newControllerClient(cfg.Node.Voters, fmt.Sprintf("spool-broker-%d-metadata", cfg.NodeID), cfg.ControllerDial), store, b.log.Named("metadata"))
+	b.meta = newMetadataFollower(newControllerClient(cfg.Node, fmt.Sprintf("spool-broker-%d-metadata", cfg.NodeID), cfg.ControllerDial), store, b.log.Named("metadata"))
+	b.meta.onQuorum = func(added metadata.QuorumMember, ok bool, removed []int32) {
+		b.controllers.learn(added, ok, removed)
+		b.meta.cc.learn(added, ok, removed)
+	}
 	b.meta.snapshotBytes = cfg.Static.Int("metadata.log.max.record.bytes.between.snapshots")
 	b.meta.fetchTimeout = time.Duration(cfg.Static.Int("controller.quorum.fetch.timeout.ms")) * time.Millisecond
 	b.dirs = newLogDirs(b)
@@ -229,6 +233,8 @@ func (b *Broker) Register(mux *protocol.Mux) {
 	b.handle(mux, 45, 0, 1, b.async(b.handleAlterPartitionAssignments))
 	b.handle(mux, 46, 0, 0, b.async(b.handleListPartitionReassignments))
 	b.handle(mux, 64, 0, 0, b.async(b.handleUnregisterBroker))
+	b.handle(mux, 80, 0, 1, b.async(b.handleAddRaftVoter))
+	b.handle(mux, 81, 0, 0, b.async(b.handleRemoveRaftVoter))
 	b.handle(mux, 57, 0, 2, b.async(b.handleUpdateFeatures))
 	b.handle(mux, 43, 0, 2, b.async(b.handleElectLeaders))
 	b.handle(mux, 8, 2, 10, b.handleOffsetCommit)

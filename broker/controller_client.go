@@ -24,13 +24,26 @@ type controllerClient struct {
 	conns  map[int32]*protocol.Client
 	id     string
 	dial   protocol.DialFunc
+	// discovery is set for a dynamic quorum (controller_discovery.go).
+	discovery *controllerDiscovery
 }
 
-func newControllerClient(voters []config.Voter, clientID string, dial protocol.DialFunc) *controllerClient {
-	return &controllerClient{voters: voters, conns: map[int32]*protocol.Client{}, id: clientID, dial: dial}
+// newControllerClient finds the active controller among the static voters,
+// or, for a dynamic quorum (no voters), through the bootstrap servers.
+func newControllerClient(node *config.Node, clientID string, dial protocol.DialFunc) *controllerClient {
+	cc := &controllerClient{voters: node.Voters, conns: map[int32]*protocol.Client{}, id: clientID, dial: dial}
+	if len(node.Voters) == 0 {
+		cc.discovery = &controllerDiscovery{bootstrap: node.BootstrapServers, listener: "CONTROLLER"}
+		if len(node.ControllerListeners) > 0 {
+			cc.discovery.listener = node.ControllerListeners[0]
+		}
+		cc.voters = cc.discovery.seeds(nil)
+	}
+	return cc
 }
 
 func (cc *controllerClient) current() (*protocol.Client, int) {
+	cc.maybeRefresh(false)
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	v := cc.voters[cc.cur%len(cc.voters)]
@@ -49,6 +62,7 @@ func (cc *controllerClient) moveOn(from int) {
 		cc.cur++
 	}
 	cc.mu.Unlock()
+	cc.maybeRefresh(true)
 }
 
 // hint points the client at the voter with node id leader.
@@ -100,6 +114,10 @@ func notController(resp kmsg.Response) bool {
 	case *kmsg.AlterPartitionAssignmentsResponse:
 		return r.ErrorCode == nc
 	case *kmsg.UnregisterBrokerResponse:
+		return r.ErrorCode == nc
+	case *kmsg.AddRaftVoterResponse:
+		return r.ErrorCode == nc
+	case *kmsg.RemoveRaftVoterResponse:
 		return r.ErrorCode == nc
 	case *kmsg.UpdateFeaturesResponse:
 		return r.ErrorCode == nc

@@ -50,6 +50,9 @@ type metadataFollower struct {
 	// full is set while the local copy of the log cannot be appended to
 	// for lack of space; the image stays where it is until space frees.
 	full bool
+	// onQuorum hears of each controller added to or removed from a
+	// dynamic quorum, as the metadata log records it.
+	onQuorum func(added metadata.QuorumMember, ok bool, removed []int32)
 }
 
 func newMetadataFollower(cc *controllerClient, store *storage.Log, log *zap.Logger) *metadataFollower {
@@ -199,6 +202,7 @@ func (f *metadataFollower) applyBatches(b []byte, publish bool) (int64, error) {
 		}
 		next, last, epoch = h.NextOffset(), h.BaseOffset, h.PartitionLeaderEpoch
 		if h.IsControl() {
+			f.controlBatch(batch)
 			return nil
 		}
 		_, recs, _, err := metadata.DecodeBatch(batch)
@@ -229,6 +233,18 @@ func (f *metadataFollower) applyBatches(b []byte, publish bool) (int64, error) {
 	f.image.Store(img)
 	f.notify()
 	return next, nil
+}
+
+// controlBatch passes the quorum's configuration changes to onQuorum.
+func (f *metadataFollower) controlBatch(batch []byte) {
+	if f.onQuorum == nil {
+		return
+	}
+	_, _, ctl, err := metadata.DecodeBatch(batch)
+	if err != nil || ctl == nil || ctl.Type != metadata.ControlConfChange {
+		return
+	}
+	f.onQuorum(metadata.ConfChangeMembers(ctl.Value))
 }
 
 // waitUntil blocks until cond holds for the published image or ctx ends.

@@ -15,7 +15,8 @@ var brokerDefs = []Def{
 	def("controller.listener.names", TypeList, "", "Names of the listeners used by the controller.").noDefault(),
 	def("inter.broker.listener.name", TypeString, "", "Listener brokers use to talk to each other.").noDefault(),
 	def("listener.security.protocol.map", TypeList, "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", "Listener name to security protocol."),
-	def("controller.quorum.voters", TypeList, "", "Controller voters as id@host:port, comma-separated."),
+	def("controller.quorum.voters", TypeList, "", "Controller voters as id@host:port, comma-separated (a static quorum)."),
+	def("controller.quorum.bootstrap.servers", TypeList, "", "Controllers to find the quorum through, host:port comma-separated (a dynamic quorum, KIP-853); used when controller.quorum.voters is empty."),
 	def("broker.rack", TypeString, "", "Rack of this broker, for rack-aware replica placement.").noDefault(),
 
 	// Storage locations.

@@ -115,6 +115,22 @@ func ParseVoters(v string) ([]Voter, error) {
 	return out, nil
 }
 
+// ParseBootstrapServers parses controller.quorum.bootstrap.servers.
+func ParseBootstrapServers(v string) ([]string, error) {
+	var out []string
+	for _, item := range SplitList(v) {
+		host, portStr, err := net.SplitHostPort(item)
+		if err != nil {
+			return nil, fmt.Errorf("bootstrap server %q: expected host:port", item)
+		}
+		if port, err := strconv.Atoi(portStr); err != nil || port <= 0 || port > 65535 {
+			return nil, fmt.Errorf("bootstrap server %q: invalid port %q", item, portStr)
+		}
+		out = append(out, net.JoinHostPort(host, portStr))
+	}
+	return out, nil
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if strings.EqualFold(x, s) {

@@ -17,10 +17,13 @@ type Node struct {
 	Advertised          []Listener
 	ControllerListeners []string
 	InterBrokerListener string
-	Voters              []Voter
-	LogDirs             []string
-	MetadataLogDir      string
-	Rack                *string
+	// Voters is the static quorum (controller.quorum.voters); empty for
+	// a dynamic quorum, found through BootstrapServers (host:port).
+	Voters           []Voter
+	BootstrapServers []string
+	LogDirs          []string
+	MetadataLogDir   string
+	Rack             *string
 }
 
 // Node checks the cross-key rules (roles, ids, listeners, voters) and returns
@@ -82,13 +85,7 @@ func (c *Config) Node() (*Node, []Problem) {
 		n.InterBrokerListener = n.brokerListeners()[0].Name
 	}
 
-	if n.Voters, err = ParseVoters(c.Get("controller.quorum.voters")); err != nil {
-		bad("controller.quorum.voters", "%v", err)
-	} else if len(n.Voters) == 0 {
-		bad("controller.quorum.voters", "must list the controllers as id@host:port")
-	} else if n.Controller && !n.isVoter() {
-		bad("controller.quorum.voters", "this controller (node.id %d) is not one of the voters %s", n.NodeID, c.Get("controller.quorum.voters"))
-	}
+	n.checkQuorum(c, bad)
 
 	n.LogDirs = c.List("log.dirs")
 	if len(n.LogDirs) == 0 {
@@ -104,6 +101,31 @@ func (c *Config) Node() (*Node, []Problem) {
 	}
 	return n, ps
 }
+
+// checkQuorum reads the static voters or, when there are none, the dynamic
+// quorum's bootstrap servers (as Kafka does, voters win when both are set).
+func (n *Node) checkQuorum(c *Config, bad func(key, format string, args ...any)) {
+	var err error
+	if n.Voters, err = ParseVoters(c.Get("controller.quorum.voters")); err != nil {
+		bad("controller.quorum.voters", "%v", err)
+		return
+	}
+	if len(n.Voters) > 0 {
+		if n.Controller && !n.isVoter() {
+			bad("controller.quorum.voters", "this controller (node.id %d) is not one of the voters %s", n.NodeID, c.Get("controller.quorum.voters"))
+		}
+		return
+	}
+	if n.BootstrapServers, err = ParseBootstrapServers(c.Get("controller.quorum.bootstrap.servers")); err != nil {
+		bad("controller.quorum.bootstrap.servers", "%v", err)
+	} else if len(n.BootstrapServers) == 0 {
+		bad("controller.quorum.voters", "must list the controllers as id@host:port, or set controller.quorum.bootstrap.servers (host:port) for a dynamic quorum")
+	}
+}
+
+// Dynamic reports whether the quorum is dynamic (KIP-853): no static
+// voters, controllers found through controller.quorum.bootstrap.servers.
+func (n *Node) Dynamic() bool { return len(n.Voters) == 0 }
 
 func (n *Node) checkListeners(bad func(key, format string, args ...any)) {
 	if n.Controller {

@@ -31,7 +31,15 @@ type Config struct {
 	NodeID          int32
 	ClusterID       string
 	MetadataLogDir  string // the parent of __cluster_metadata-0
-	Voters          []config.Voter
+	// Voters is a static quorum (controller.quorum.voters). A dynamic one
+	// (Dynamic, KIP-853) starts from InitialVoters when its log is new
+	// (empty: this controller waits to be added) and finds the quorum
+	// through BootstrapServers; Self is this controller as a member.
+	Voters           []config.Voter
+	Dynamic          bool
+	InitialVoters    []Member
+	BootstrapServers []string
+	Self             Member
 	ElectionTimeout time.Duration
 	SessionTimeout  time.Duration // broker.session.timeout.ms
 	Static          *config.Config
@@ -110,6 +118,13 @@ type Controller struct {
 	leaderlessCheck  bool
 	nextUncleanCheck time.Time
 	uncleanElections atomic.Int64
+	// members are the controllers' directory ids and endpoints (see
+	// membership.go); discovered are addresses the bootstrap servers gave
+	// for controllers not (yet) in members; memberOp is the voter change
+	// in progress.
+	members    map[int32]Member
+	discovered map[int32]string
+	memberOp   *memberOp
 
 	// stalled holds a Ready that could not be written for lack of space
 	// (see stall).
@@ -119,6 +134,10 @@ type Controller struct {
 	image    atomic.Pointer[metadata.Image]
 	full     atomic.Bool  // stalled != nil
 	leaderID atomic.Int32 // node id of the raft leader, -1 if unknown
+	view     atomic.Pointer[memberView]
+	// discovering is set while a bootstrap server is being asked for the
+	// quorum.
+	discovering atomic.Bool
 	epoch    atomic.Int32
 	hw       highWatermark
 }
@@ -143,6 +162,10 @@ func New(cfg Config) (*Controller, error) {
 	}
 	c.spec = c.committed
 	c.confState = store.confState
+	c.members, c.discovered = store.members, map[int32]string{}
+	if !cfg.Dynamic {
+		c.members = c.staticMembers()
+	}
 	c.image.Store(c.committed)
 	c.leaderID.Store(-1)
 	c.hw.init()
@@ -174,6 +197,9 @@ func (c *Controller) initRaft() error {
 		CheckQuorum:     true,
 		PreVote:         true,
 		Logger:          raftLogger{c.log.Named("raft").Sugar()},
+		// A removed leader steps down at once rather than leading a
+		// quorum it is no longer part of.
+		StepDownOnRemoval: true,
 	}
 	rn, err := raft.NewRawNode(rc)
 	if err != nil {
@@ -181,37 +207,50 @@ func (c *Controller) initRaft() error {
 	}
 	c.rn = rn
 	if last, _ := c.store.mem.LastIndex(); last == 0 && c.store.snapshot.EndOffset == 0 {
-		peers := make([]raft.Peer, 0, len(c.cfg.Voters))
+		if peers := c.bootstrapPeers(); len(peers) > 0 {
+			if err := rn.Bootstrap(peers); err != nil {
+				return fmt.Errorf("bootstrap raft: %w", err)
+			}
+		} else {
+			c.log.Info("waiting to be added to the controller quorum (formatted without initial controllers)", zap.Strings("bootstrap_servers", c.cfg.BootstrapServers))
+		}
+	}
+	c.trans = newTransport(raftID(c.cfg.NodeID), nil, c.cfg.ElectionTimeout, c.cfg.Dial, c.log.Named("transport"))
+	c.trans.unknown = c.discover
+	c.send = c.trans.send
+	c.store.download = c.downloadSnapshot
+	c.publishMembers()
+	return nil
+}
+
+// bootstrapPeers is the first configuration of a new log: the static
+// voters, or a dynamic quorum's initial voters with their endpoints.
+func (c *Controller) bootstrapPeers() []raft.Peer {
+	var peers []raft.Peer
+	if !c.cfg.Dynamic {
 		for _, v := range c.cfg.Voters {
 			peers = append(peers, raft.Peer{ID: raftID(v.ID)})
 		}
-		if err := rn.Bootstrap(peers); err != nil {
-			return fmt.Errorf("bootstrap raft: %w", err)
-		}
+		return peers
 	}
-	addrs := map[uint64]string{}
-	for _, v := range c.cfg.Voters {
-		addrs[raftID(v.ID)] = v.Addr()
+	for _, m := range c.cfg.InitialVoters {
+		peers = append(peers, raft.Peer{ID: raftID(m.ID), Context: memberContext(m)})
 	}
-	c.trans = newTransport(raftID(c.cfg.NodeID), addrs, c.cfg.ElectionTimeout, c.cfg.Dial, c.log.Named("transport"))
-	c.send = c.trans.send
-	c.store.download = c.downloadSnapshot
-	return nil
+	return peers
 }
 
 // downloadSnapshot streams snapshot id from the raft leader; loop only.
 func (c *Controller) downloadSnapshot(id metadata.SnapshotID, w io.Writer) error {
 	lead := c.rn.BasicStatus().Lead
-	for _, v := range c.cfg.Voters {
-		if raftID(v.ID) == lead {
-			cl := protocol.NewClientDial(v.Addr(), "spool-snapshot", c.cfg.Dial)
-			defer cl.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
-			return protocol.DownloadSnapshot(ctx, cl, MetadataTopic, id.EndOffset, id.Epoch, w)
-		}
+	addr := c.peerAddr(nodeID(lead))
+	if lead == raft.None || addr == "" {
+		return fmt.Errorf("no known leader to fetch snapshot %s from", id.FileName())
 	}
-	return fmt.Errorf("no known leader to fetch snapshot %s from", id.FileName())
+	cl := protocol.NewClientDial(addr, "spool-snapshot", c.cfg.Dial)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	return protocol.DownloadSnapshot(ctx, cl, MetadataTopic, id.EndOffset, id.Epoch, w)
 }
 
 // Start runs the raft loop until Close.

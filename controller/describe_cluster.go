@@ -33,9 +33,15 @@ func (c *Controller) serveDescribeCluster(req *protocol.Request, respond func(pr
 		return
 	}
 	resp.ControllerID = c.LeaderID()
-	for _, v := range c.cfg.Voters {
+	v := c.view.Load()
+	for _, id := range v.voters {
+		m, ok := v.members[id]
+		if !ok {
+			continue
+		}
+		e := m.EndpointFor(c.listenerName())
 		b := kmsg.NewDescribeClusterResponseBroker()
-		b.NodeID, b.Host, b.Port = v.ID, v.Host, int32(v.Port)
+		b.NodeID, b.Host, b.Port = id, e.Host, int32(e.Port)
 		resp.Brokers = append(resp.Brokers, b)
 	}
 	slices.SortFunc(resp.Brokers, func(a, b kmsg.DescribeClusterResponseBroker) int { return int(a.NodeID - b.NodeID) })

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -35,6 +36,9 @@ func (c *Controller) Register(mux *protocol.Mux) {
 	mux.Handle(43, 0, 2, c.guard(alter, async(c.serveElectLeaders)))
 	mux.Handle(55, 0, 2, c.guard(describe, c.serveDescribeQuorum))
 	mux.Handle(60, 0, 2, c.guard(describe, c.serveDescribeCluster))
+	mux.Handle(80, 0, 1, c.guard(alter, async(c.serveAddRaftVoter)))
+	mux.Handle(81, 0, 0, c.guard(alter, async(c.serveRemoveRaftVoter)))
+	mux.Handle(82, 0, 0, c.guard(clusterAction, async(c.serveUpdateRaftVoter)))
 	mux.Handle(45, 0, 1, c.guard(alter, async(c.serveAlterPartitionAssignments)))
 	mux.Handle(46, 0, 0, c.guard(describe, c.serveListPartitionReassignments))
 	mux.Handle(64, 0, 0, c.guard(alter, async(c.serveUnregisterBroker)))
@@ -155,24 +159,26 @@ func (c *Controller) serveDescribeQuorum(req *protocol.Request, respond func(pro
 	respond(protocol.Msg(resp))
 }
 
-// quorumNodes are the voters' controller endpoints, DescribeQuorum v2's
-// Nodes, under the first of controller.listener.names.
+// quorumNodes are the members' controller endpoints, DescribeQuorum v2's
+// Nodes.
 func (c *Controller) quorumNodes() []kmsg.DescribeQuorumResponseNode {
-	name := "CONTROLLER"
-	if c.cfg.Static != nil {
-		if names := c.cfg.Static.List("controller.listener.names"); len(names) > 0 {
-			name = names[0]
+	v := c.view.Load()
+	out := make([]kmsg.DescribeQuorumResponseNode, 0, len(v.members))
+	for _, id := range append(append([]int32(nil), v.voters...), v.learners...) {
+		m, ok := v.members[id]
+		if !ok {
+			continue
 		}
-	}
-	out := make([]kmsg.DescribeQuorumResponseNode, 0, len(c.cfg.Voters))
-	for _, v := range c.cfg.Voters {
 		n := kmsg.NewDescribeQuorumResponseNode()
-		n.NodeID = v.ID
-		l := kmsg.NewDescribeQuorumResponseNodeListener()
-		l.Name, l.Host, l.Port = name, v.Host, uint16(v.Port)
-		n.Listeners = append(n.Listeners, l)
+		n.NodeID = id
+		for _, e := range m.Endpoints {
+			l := kmsg.NewDescribeQuorumResponseNodeListener()
+			l.Name, l.Host, l.Port = e.Name, e.Host, uint16(e.Port)
+			n.Listeners = append(n.Listeners, l)
+		}
 		out = append(out, n)
 	}
+	slices.SortFunc(out, func(a, b kmsg.DescribeQuorumResponseNode) int { return int(a.NodeID - b.NodeID) })
 	return out
 }
 
@@ -188,11 +194,17 @@ func (c *Controller) describeQuorum(rp *kmsg.DescribeQuorumResponseTopicPartitio
 		return
 	}
 	rp.LeaderID, rp.LeaderEpoch, rp.HighWatermark = c.cfg.NodeID, int32(st.term), st.hw
+	view := c.view.Load()
 	for _, v := range st.voters {
 		rv := kmsg.NewDescribeQuorumResponseTopicPartitionReplicaState()
 		rv.ReplicaID, rv.LogEndOffset = v.id, v.end
+		rv.ReplicaDirectoryID = view.members[v.id].DirID()
 		rv.LastFetchTimestamp, rv.LastCaughtUpTimestamp = v.lastContact, v.lastContact
-		rp.CurrentVoters = append(rp.CurrentVoters, rv)
+		if v.learner {
+			rp.Observers = append(rp.Observers, rv)
+		} else {
+			rp.CurrentVoters = append(rp.CurrentVoters, rv)
+		}
 	}
 }
 

@@ -56,13 +56,19 @@ func (c *Controller) run(ctx context.Context) {
 				c.log.Fatal("metadata log write failed", zap.Error(err))
 			}
 		}
-		if !campaigned && c.stalled == nil && len(c.cfg.Voters) == 1 && c.confState != nil {
+		if !campaigned && c.stalled == nil && c.loneVoter() {
 			// A lone voter need not wait out an election timeout; it can
-			// campaign once the bootstrap configuration is applied.
+			// campaign once its configuration is applied.
 			campaigned = true
 			c.rn.Campaign()
 		}
 	}
+}
+
+// loneVoter reports whether this controller is the quorum's only voter.
+func (c *Controller) loneVoter() bool {
+	cs := c.confState
+	return cs != nil && len(cs.Voters) == 1 && cs.Voters[0] == raftID(c.cfg.NodeID)
 }
 
 func (c *Controller) handleReady() error {
@@ -80,6 +86,10 @@ func (c *Controller) finishReady(rd raft.Ready) error {
 	if c.store.installed {
 		c.store.installed = false
 		c.committed, c.spec, c.confState = c.store.image, c.store.image, c.store.confState
+		if c.cfg.Dynamic {
+			c.members = c.store.members
+		}
+		c.publishMembers()
 		c.image.Store(c.committed)
 		c.hw.set(c.committed.Offset)
 		c.log.Info("installed metadata snapshot from the leader", zap.String("snapshot", c.store.snapshot.FileName()))
@@ -119,6 +129,7 @@ func (c *Controller) onSoftState(ss *raft.SoftState) {
 	c.ready = false
 	c.spec = c.committed
 	c.failWaiters(ErrNotController)
+	c.finishMemberOp(ErrNotController)
 	if leader {
 		c.log.Info("became active controller", zap.Uint64("term", c.term))
 		c.brokers.reset(c.now())
@@ -169,14 +180,14 @@ func (c *Controller) apply(entries []*raftpb.Entry) error {
 				c.log.Error("committed configuration change does not decode; skipping it", zap.Uint64("offset", e.GetIndex()), zap.Error(err))
 				continue
 			}
-			c.confState = c.rn.ApplyConfChange(&cc)
+			c.applyConfChange(&cc)
 		case raftpb.EntryConfChangeV2:
 			var cc raftpb.ConfChangeV2
 			if err := proto.Unmarshal(e.Data, &cc); err != nil {
 				c.log.Error("committed configuration change does not decode; skipping it", zap.Uint64("offset", e.GetIndex()), zap.Error(err))
 				continue
 			}
-			c.confState = c.rn.ApplyConfChange(&cc)
+			c.applyConfChange(&cc)
 		}
 	}
 	delta.SetOffset(int64(last.GetIndex()), int32(last.GetTerm()))
@@ -248,6 +259,7 @@ func (c *Controller) onTick() {
 		return
 	}
 	now := c.now()
+	c.advanceMemberOp(now)
 	c.fenceExpired(now)
 	c.electLeaderless(now)
 	if c.leaderRebalanceDue(now) {

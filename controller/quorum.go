@@ -9,6 +9,7 @@ type voterStatus struct {
 	id          int32
 	end         int64 // the voter's log end offset
 	lastContact int64 // ms; -1 unknown
+	learner     bool  // a learner catching up (Kafka's observer)
 }
 
 type quorumStatus struct {
@@ -26,10 +27,7 @@ func (c *Controller) quorumStatus() quorumStatus {
 	}
 	nowMs := c.now().UnixMilli()
 	c.rn.WithProgress(func(id uint64, typ raft.ProgressType, pr tracker.Progress) {
-		if typ != raft.ProgressTypePeer {
-			return
-		}
-		v := voterStatus{id: nodeID(id), end: int64(pr.Match) + 1, lastContact: -1}
+		v := voterStatus{id: nodeID(id), end: int64(pr.Match) + 1, lastContact: -1, learner: typ == raft.ProgressTypeLearner}
 		if pr.RecentActive || id == raftID(c.cfg.NodeID) {
 			v.lastContact = nowMs
 		}

@@ -42,8 +42,8 @@ func (c *Controller) checkRaftMessage(req *protocol.Request, m *raftpb.Message) 
 		return fmt.Errorf("%w: addressed to raft id %d, this node is %d", errRaftSender, m.GetTo(), self)
 	}
 	from := m.GetFrom()
-	if from == self || !slices.ContainsFunc(c.cfg.Voters, func(v config.Voter) bool { return raftID(v.ID) == from }) {
-		return fmt.Errorf("%w: sender raft id %d is not another voter", errRaftSender, from)
+	if from == self || !c.mayHearFrom(nodeID(from)) {
+		return fmt.Errorf("%w: sender raft id %d is not another member of the quorum", errRaftSender, from)
 	}
 	// The principal was checked by guard; Kafka's principals carry no
 	// node id either, so any node may claim any voter id, but one
@@ -62,6 +62,26 @@ func (c *Controller) checkRaftMessage(req *protocol.Request, m *raftpb.Message) 
 		}
 	}
 	return nil
+}
+
+// mayHearFrom reports whether raft messages from node id are taken: from
+// the voters and learners of the configuration (and, in a static quorum,
+// the configured voters). A controller that is in no configuration yet (a
+// dynamic quorum's new controller, waiting to be added) hears from anyone
+// reaching its controller listener, since it cannot know the leader yet.
+func (c *Controller) mayHearFrom(id int32) bool {
+	if slices.ContainsFunc(c.cfg.Voters, func(v config.Voter) bool { return v.ID == id }) {
+		return true
+	}
+	v := c.view.Load()
+	if v == nil {
+		return false
+	}
+	if v.isVoter(id) || v.isLearner(id) {
+		return true
+	}
+	self := c.cfg.NodeID
+	return c.cfg.Dynamic && !v.isVoter(self) && !v.isLearner(self)
 }
 
 func (p *raftPeers) bind(req *protocol.Request, from uint64) error {

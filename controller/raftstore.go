@@ -34,6 +34,7 @@ type raftStore struct {
 	snapshot  metadata.SnapshotID
 	image     *metadata.Image
 	confState *raftpb.ConfState
+	members   map[int32]Member
 	// writeState persists HardState; tests replace it to record ordering.
 	writeState func(dir string, hs *raftpb.HardState) error
 	// download fetches a snapshot file the leader told us to install.
@@ -49,7 +50,7 @@ func openRaftStore(dir string, cfg storage.Config, opts storage.Options) (*raftS
 	if err != nil {
 		return nil, fmt.Errorf("open metadata log: %w", err)
 	}
-	s := &raftStore{dir: dir, log: l, mem: raft.NewMemoryStorage(), now: opts.Now, writeState: writeQuorumState}
+	s := &raftStore{dir: dir, log: l, mem: raft.NewMemoryStorage(), now: opts.Now, writeState: writeQuorumState, members: map[int32]Member{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -71,10 +72,11 @@ func (s *raftStore) load() error {
 	if id, ok, err := latestSnapshot(s.dir); err != nil {
 		return err
 	} else if ok {
-		img, cs, err := loadSnapshot(s.dir, id)
+		img, cs, members, err := loadSnapshot(s.dir, id)
 		if err != nil {
 			return err
 		}
+		s.members = members
 		snap := &raftpb.Snapshot{Data: []byte(id.FileName()), Metadata: &raftpb.SnapshotMetadata{
 			Index: proto.Uint64(uint64(id.EndOffset - 1)), Term: proto.Uint64(uint64(id.Epoch)), ConfState: cs,
 		}}
@@ -172,7 +174,11 @@ func (s *raftStore) save(rd *raft.Ready, step *saveStep) error {
 	}
 	if *step == saveHardState {
 		if hs := rd.HardState; hs != nil && !raft.IsEmptyHardState(hs) {
-			if hs.GetTerm() != s.term || hs.GetVote() != s.vote {
+			// The commit index is written too when a configuration change
+			// commits: a restarted controller applies the changes up to it
+			// before it may campaign, so it never counts votes by a
+			// membership the quorum has left.
+			if hs.GetTerm() != s.term || hs.GetVote() != s.vote || commitsConfChange(rd.CommittedEntries) {
 				if err := s.writeState(s.dir, hs); err != nil {
 					return fmt.Errorf("write quorum state: %w", err)
 				}
@@ -243,10 +249,11 @@ func (s *raftStore) installSnapshot(snap *raftpb.Snapshot) error {
 			return fmt.Errorf("download snapshot %s: %w", id.FileName(), err)
 		}
 	}
-	img, cs, err := loadSnapshot(s.dir, id)
+	img, cs, members, err := loadSnapshot(s.dir, id)
 	if err != nil {
 		return err
 	}
+	s.members = members
 	if err := s.mem.ApplySnapshot(snap); err != nil {
 		return err
 	}
@@ -281,6 +288,15 @@ func (s *raftStore) compact(id metadata.SnapshotID, cs *raftpb.ConfState) error 
 		}
 	}
 	return nil
+}
+
+func commitsConfChange(entries []*raftpb.Entry) bool {
+	for _, e := range entries {
+		if e.GetType() != raftpb.EntryNormal {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *raftStore) close() error { return s.log.Close() }

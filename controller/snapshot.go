@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,8 +14,12 @@ import (
 	"spool/storage"
 )
 
-// ControlRaftConfState holds raft's ConfState (protobuf) in a snapshot.
-const ControlRaftConfState int16 = 0x7f02
+// ControlRaftConfState holds raft's ConfState (protobuf) in a snapshot;
+// ControlRaftMembers the members' directory ids and endpoints (JSON).
+const (
+	ControlRaftConfState int16 = 0x7f02
+	ControlRaftMembers   int16 = 0x7f03
+)
 
 // snapshotFiles lists the snapshot files in dir.
 func snapshotFiles(dir string) ([]string, error) {
@@ -41,43 +46,59 @@ func latestSnapshot(dir string) (metadata.SnapshotID, bool, error) {
 	return id, ok, nil
 }
 
-// loadSnapshot reads a snapshot file into an image and raft's conf state.
-func loadSnapshot(dir string, id metadata.SnapshotID) (*metadata.Image, *raftpb.ConfState, error) {
+// loadSnapshot reads a snapshot file into an image, raft's conf state and
+// the members' endpoints.
+func loadSnapshot(dir string, id metadata.SnapshotID) (*metadata.Image, *raftpb.ConfState, map[int32]Member, error) {
 	f, err := os.Open(filepath.Join(dir, id.FileName()))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer f.Close()
 	img, extra, err := metadata.ReadSnapshot(f, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cs := &raftpb.ConfState{}
+	members := map[int32]Member{}
 	for _, c := range extra {
-		if c.Type == ControlRaftConfState {
+		switch c.Type {
+		case ControlRaftConfState:
 			if err := proto.Unmarshal(c.Value, cs); err != nil {
-				return nil, nil, fmt.Errorf("snapshot %s: conf state: %w", id.FileName(), err)
+				return nil, nil, nil, fmt.Errorf("snapshot %s: conf state: %w", id.FileName(), err)
+			}
+		case ControlRaftMembers:
+			var list []Member
+			if err := json.Unmarshal(c.Value, &list); err != nil {
+				return nil, nil, nil, fmt.Errorf("snapshot %s: members: %w", id.FileName(), err)
+			}
+			for _, m := range list {
+				members[m.ID] = m
 			}
 		}
 	}
-	return img, cs, nil
+	return img, cs, members, nil
 }
 
 // writeSnapshot writes img durably as dir/<id>.checkpoint: a temp file,
 // fsynced, renamed into place, the directory fsynced.
-func writeSnapshot(dir string, img *metadata.Image, cs *raftpb.ConfState, nowMs int64) (metadata.SnapshotID, error) {
+func writeSnapshot(dir string, img *metadata.Image, cs *raftpb.ConfState, members map[int32]Member, nowMs int64) (metadata.SnapshotID, error) {
 	id := metadata.SnapshotID{EndOffset: img.Offset + 1, Epoch: img.Epoch}
 	csBytes, err := proto.Marshal(cs)
 	if err != nil {
 		return id, err
 	}
+	list := make([]Member, 0, len(members))
+	for _, m := range members {
+		list = append(list, m)
+	}
+	membersBytes, _ := json.Marshal(list)
 	path := filepath.Join(dir, id.FileName())
 	tmp := path + ".part"
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
 	if err != nil {
 		return id, err
 	}
-	err = metadata.WriteSnapshot(f, img, nowMs, []metadata.ControlRecord{{Type: ControlRaftConfState, Value: csBytes}})
+	err = metadata.WriteSnapshot(f, img, nowMs, []metadata.ControlRecord{{Type: ControlRaftConfState, Value: csBytes}, {Type: ControlRaftMembers, Value: membersBytes}})
 	if err == nil {
 		err = f.Sync()
 	}
@@ -105,9 +126,9 @@ func (c *Controller) maybeSnapshot() {
 		return
 	}
 	c.snapshotting = true
-	img, cs := c.committed, proto.Clone(c.confState).(*raftpb.ConfState)
+	img, cs, members := c.committed, proto.Clone(c.confState).(*raftpb.ConfState), c.members
 	go func() {
-		id, err := writeSnapshot(c.store.dir, img, cs, c.now().UnixMilli())
+		id, err := writeSnapshot(c.store.dir, img, cs, members, c.now().UnixMilli())
 		c.ops <- func() {
 			c.snapshotting = false
 			if err != nil {

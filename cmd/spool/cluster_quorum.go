@@ -8,10 +8,13 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"spool/controller"
 )
 
 type quorumReplica struct {
 	NodeID            int32  `json:"node_id"`
+	DirectoryID       string `json:"directory_id,omitempty"`
 	LogEndOffset      int64  `json:"log_end_offset"`
 	Lag               int64  `json:"lag"`
 	LastFetchMs       int64  `json:"last_fetch_timestamp"`
@@ -59,6 +62,7 @@ controller: other voters only know who leads.`,
 	})
 	cmd.Flags().StringVar(&controller, "bootstrap-controller", "", "a controller listener's HOST:PORT")
 	cmd.Flags().BoolVar(&replication, "replication", false, "show each voter's and observer's log end offset and lag")
+	cmd.AddCommand(newQuorumAddCmd(a), newQuorumRemoveCmd(a))
 	return cmd
 }
 
@@ -94,9 +98,9 @@ func printQuorum(p *printer, q quorumInfo, replication bool) {
 	if replication {
 		var rows [][]string
 		for _, r := range append(append([]quorumReplica{}, q.Voters...), q.Observers...) {
-			rows = append(rows, []string{fmt.Sprint(r.NodeID), count(r.LogEndOffset), count(r.Lag), ago(r.lastFetchAgoMilli), r.Status})
+			rows = append(rows, []string{fmt.Sprint(r.NodeID), orDash(r.DirectoryID), count(r.LogEndOffset), count(r.Lag), ago(r.lastFetchAgoMilli), r.Status})
 		}
-		p.table([]string{"NODE", "LOG-END-OFFSET", "LAG", "LAST-FETCH", "STATUS"}, rows)
+		p.table([]string{"NODE", "DIRECTORY-ID", "LOG-END-OFFSET", "LAG", "LAST-FETCH", "STATUS"}, rows)
 		return
 	}
 	var voters, observers []string
@@ -115,7 +119,7 @@ func quorumFrom(rp kmsg.DescribeQuorumResponseTopicPartition, now time.Time) quo
 	conv := func(rs []kmsg.DescribeQuorumResponseTopicPartitionReplicaState, voter bool) []quorumReplica {
 		out := []quorumReplica{}
 		for _, r := range rs {
-			qr := quorumReplica{NodeID: r.ReplicaID, LogEndOffset: r.LogEndOffset, Lag: max(rp.HighWatermark-r.LogEndOffset, 0),
+			qr := quorumReplica{NodeID: r.ReplicaID, DirectoryID: controller.DirIDString(r.ReplicaDirectoryID), LogEndOffset: r.LogEndOffset, Lag: max(rp.HighWatermark-r.LogEndOffset, 0),
 				LastFetchMs: r.LastFetchTimestamp, LastCaughtUpMs: r.LastCaughtUpTimestamp, lastFetchAgoMilli: -1}
 			if r.LastFetchTimestamp >= 0 {
 				qr.lastFetchAgoMilli = max(now.UnixMilli()-r.LastFetchTimestamp, 0)

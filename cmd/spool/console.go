@@ -97,6 +97,11 @@ func (n *node) ownQuorum() (console.Quorum, error) {
 	for _, v := range s.Voters {
 		lags[v.ID] = console.Voter{ID: v.ID, EndOffset: int64(v.MatchIndex), Lag: int64(v.Lag)}
 	}
+	if n.cfg.Dynamic() {
+		for _, v := range s.Voters {
+			q.Voters = append(q.Voters, lags[v.ID])
+		}
+	}
 	for _, v := range n.cfg.Voters {
 		if l, ok := lags[v.ID]; ok {
 			q.Voters = append(q.Voters, l)

@@ -31,6 +31,7 @@ type node struct {
 	cfg       *config.Node
 	clusterID string
 	dirIDs    [][16]byte
+	metaDirID string // the metadata log dir's directory.id
 	files     *storage.FileCache
 	tier      *tiered.Tier // nil unless remote.log.storage.system.enable
 
@@ -131,9 +132,17 @@ func (n *node) checkFormat(dev bool, clusterID string) error {
 		}
 		n.clusterID = mp.ClusterID
 		n.dirIDs = append(n.dirIDs, uuidBytes(mp.DirectoryID))
+		if dir == n.cfg.MetadataLogDir {
+			n.metaDirID = mp.DirectoryID
+		}
 	}
 	if len(unformatted) == 0 {
 		return nil
+	}
+	for _, dir := range unformatted {
+		if dir == n.cfg.MetadataLogDir && n.cfg.Controller && n.cfg.Dynamic() {
+			return usageErrorf("metadata log dir %s is not formatted and this controller is in a dynamic quorum (controller.quorum.bootstrap.servers); run: spool storage format --config FILE --cluster-id ID with --standalone, --initial-controllers or --no-initial-controllers", dir)
+		}
 	}
 	switch {
 	case clusterID != "":
@@ -151,6 +160,9 @@ func (n *node) checkFormat(dev bool, clusterID string) error {
 			return fmt.Errorf("format %s: %w", dir, err)
 		}
 		n.dirIDs = append(n.dirIDs, uuidBytes(mp.DirectoryID))
+		if dir == n.cfg.MetadataLogDir {
+			n.metaDirID = mp.DirectoryID
+		}
 		n.log.Info("formatted log dir", zap.String("dir", dir), zap.String("cluster_id", clusterID))
 	}
 	return nil
@@ -201,10 +213,15 @@ func (n *node) start() error {
 		if err != nil {
 			return err
 		}
+		initial, err := readInitialVoters(n.cfg.MetadataLogDir)
+		if err != nil {
+			return err
+		}
 		c, err := controller.New(controller.Config{
 			Dial: n.sec.controllerDial, Bootstrap: boot, Authorizer: n.authz,
 			NodeID: n.cfg.NodeID, ClusterID: n.clusterID, MetadataLogDir: n.cfg.MetadataLogDir,
-			Voters:                  n.cfg.Voters,
+			Voters: n.cfg.Voters, Dynamic: n.cfg.Dynamic(), InitialVoters: initial,
+			BootstrapServers: n.cfg.BootstrapServers, Self: selfMember(n.cfg, n.metaDirID),
 			ElectionTimeout:         time.Duration(n.static.Int("controller.quorum.election.timeout.ms")) * time.Millisecond,
 			SessionTimeout:          time.Duration(n.static.Int("broker.session.timeout.ms")) * time.Millisecond,
 			SnapshotBytes:           n.static.Int("metadata.log.max.record.bytes.between.snapshots"),

@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -41,11 +42,18 @@ func newFormatCmd() *cobra.Command {
 	var clusterID string
 	var ignoreFormatted bool
 	var addScram []string
+	var quorum quorumFormat
 	cmd := &cobra.Command{
 		Use:   "format --config FILE --cluster-id ID",
 		Short: "Write meta.properties to every log dir of a node",
+		Long: `Write meta.properties to every log dir of a node. A controller of a
+dynamic quorum (controller.quorum.bootstrap.servers, no
+controller.quorum.voters) also needs one of --standalone,
+--initial-controllers or --no-initial-controllers, as with kafka-storage.`,
 		Example: `  spool storage format --config server.properties --cluster-id $(spool storage random-uuid)
-  spool storage format --config server.properties --cluster-id MkU3OEVBNTcwNTJENDM2Qk --ignore-formatted`,
+  spool storage format --config server.properties --cluster-id MkU3OEVBNTcwNTJENDM2Qk --ignore-formatted
+  spool storage format --config server.properties --cluster-id MkU3OEVBNTcwNTJENDM2Qk --standalone
+  spool storage format --config controller4.properties --cluster-id MkU3OEVBNTcwNTJENDM2Qk --no-initial-controllers`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if flags.configFile == "" {
@@ -65,6 +73,10 @@ func newFormatCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			voters, metaDirID, err := quorum.voters(node)
+			if err != nil {
+				return err
+			}
 			for _, dir := range formatDirs(node) {
 				mp, err := storage.ReadMetaProperties(dir)
 				switch {
@@ -76,22 +88,37 @@ func newFormatCmd() *cobra.Command {
 				case !errors.Is(err, storage.ErrNotFormatted):
 					return err
 				}
-				if err := storage.WriteMetaProperties(dir, storage.MetaProperties{ClusterID: clusterID, NodeID: node.NodeID}); err != nil {
-					return fmt.Errorf("format %s: %w", dir, err)
-				}
+				meta := storage.MetaProperties{ClusterID: clusterID, NodeID: node.NodeID}
 				if dir == node.MetadataLogDir {
+					meta.DirectoryID = metaDirID
+					// meta.properties is written last: it marks the dir formatted.
+					if err := os.MkdirAll(dir, 0o755); err != nil {
+						return fmt.Errorf("format %s: %w", dir, err)
+					}
 					if err := writeBootstrap(dir, boot); err != nil {
 						return fmt.Errorf("format %s: %w", dir, err)
 					}
+					if err := writeInitialVoters(dir, voters); err != nil {
+						return fmt.Errorf("format %s: %w", dir, err)
+					}
+				}
+				if err := storage.WriteMetaProperties(dir, meta); err != nil {
+					return fmt.Errorf("format %s: %w", dir, err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Formatted %s with cluster.id %s and node.id %d\n", dir, clusterID, node.NodeID)
 			}
 			return nil
 		},
 	}
-	flags.register(cmd, false)
-	cmd.Flags().StringVar(&clusterID, "cluster-id", "", "cluster id (from `spool storage random-uuid`)")
+	// kafka-storage's short forms: -c, -t, -s, -I, -N.
+	cmd.Flags().StringVarP(&flags.configFile, "config", "c", "", "Kafka-style properties file")
+	cmd.Flags().StringArrayVar(&flags.overrides, "override", nil, "set a property, key=value (repeatable)")
+	flags.nodeID = -1
+	cmd.Flags().StringVarP(&clusterID, "cluster-id", "t", "", "cluster id (from `spool storage random-uuid`)")
 	cmd.Flags().BoolVar(&ignoreFormatted, "ignore-formatted", false, "skip dirs that are already formatted instead of failing")
+	cmd.Flags().BoolVarP(&quorum.standalone, "standalone", "s", false, "dynamic quorum: start a new quorum with this controller as its only voter")
+	cmd.Flags().StringVarP(&quorum.initial, "initial-controllers", "I", "", "dynamic quorum: the first voters, as ID@HOST:PORT:DIRECTORY-ID,... (this controller's metadata log dir takes its directory id)")
+	cmd.Flags().BoolVarP(&quorum.none, "no-initial-controllers", "N", false, "dynamic quorum: join a running quorum; add this controller with `spool cluster metadata-quorum add-controller`")
 	cmd.Flags().StringArrayVar(&addScram, "add-scram", nil, "a SCRAM credential the new cluster starts with, as kafka-storage takes it: 'SCRAM-SHA-512=[name=admin,password=admin-secret]' (repeatable; controllers only)")
 	return cmd
 }
