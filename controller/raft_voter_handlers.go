@@ -2,8 +2,11 @@ package controller
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/protocol"
@@ -53,10 +56,16 @@ func (c *Controller) serveUpdateRaftVoter(ctx context.Context, req *protocol.Req
 	return protocol.Msg(resp)
 }
 
+// errorMessage is err's text without the Kafka error's own name and
+// description, which the client prints from the code anyway.
 func errorMessage(err error) *string {
 	if err == nil {
 		return nil
 	}
 	s := err.Error()
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		s = strings.TrimPrefix(s, ke.Error()+": ")
+	}
 	return &s
 }

@@ -64,7 +64,7 @@ func (k *checkCell) logText() string {
 	return k.log.String()
 }
 
-var checks = []*check{streamsEOS, toolTopics, toolConfigs, toolConsole, toolOffsets, toolGroups, toolVerifiable, toolPerf, toolTransactions, toolDumpLog, toolLeaderElection, toolMetadataQuorum, toolReassign, toolFeatures, toolQuotas, toolGroupConfigs}
+var checks = []*check{streamsEOS, toolTopics, toolConfigs, toolConsole, toolOffsets, toolGroups, toolVerifiable, toolPerf, toolTransactions, toolDumpLog, toolLeaderElection, toolMetadataQuorum, toolMetadataQuorumDynamic, toolReassign, toolFeatures, toolQuotas, toolGroupConfigs}
 
 var families = []*family{streamsFamily, toolsFamily}
 
