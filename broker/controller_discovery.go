@@ -30,7 +30,7 @@ const (
 
 type controllerDiscovery struct {
 	bootstrap []string
-	listener  string // the controller listener's name
+	listener  string       // the controller listener's name
 	last      atomic.Int64 // unix nanos of the last lookup
 	running   atomic.Bool
 }

@@ -28,9 +28,9 @@ const MetadataTopic = "__cluster_metadata"
 
 // Config is what a controller needs to run.
 type Config struct {
-	NodeID          int32
-	ClusterID       string
-	MetadataLogDir  string // the parent of __cluster_metadata-0
+	NodeID         int32
+	ClusterID      string
+	MetadataLogDir string // the parent of __cluster_metadata-0
 	// Voters is a static quorum (controller.quorum.voters). A dynamic one
 	// (Dynamic, KIP-853) starts from InitialVoters when its log is new
 	// (empty: this controller waits to be added) and finds the quorum
@@ -40,13 +40,13 @@ type Config struct {
 	InitialVoters    []Member
 	BootstrapServers []string
 	Self             Member
-	ElectionTimeout time.Duration
-	SessionTimeout  time.Duration // broker.session.timeout.ms
-	Static          *config.Config
-	Storage         storage.Config
-	Files           *storage.FileCache
-	Logger          *zap.Logger
-	Now             func() time.Time
+	ElectionTimeout  time.Duration
+	SessionTimeout   time.Duration // broker.session.timeout.ms
+	Static           *config.Config
+	Storage          storage.Config
+	Files            *storage.FileCache
+	Logger           *zap.Logger
+	Now              func() time.Time
 	// LeaderRebalanceInterval is leader.imbalance.check.interval.seconds
 	// when auto.leader.rebalance.enable is set, else 0.
 	LeaderRebalanceInterval time.Duration
@@ -138,8 +138,8 @@ type Controller struct {
 	// discovering is set while a bootstrap server is being asked for the
 	// quorum.
 	discovering atomic.Bool
-	epoch    atomic.Int32
-	hw       highWatermark
+	epoch       atomic.Int32
+	hw          highWatermark
 }
 
 // New opens the metadata log and prepares the raft node; Start runs it.
