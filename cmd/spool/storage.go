@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"spool/config"
+	"spool/controller"
 	"spool/controller/metadata"
 	"spool/security"
 	"spool/storage"
@@ -88,21 +89,7 @@ controller.quorum.voters) also needs one of --standalone,
 				case !errors.Is(err, storage.ErrNotFormatted):
 					return err
 				}
-				meta := storage.MetaProperties{ClusterID: clusterID, NodeID: node.NodeID}
-				if dir == node.MetadataLogDir {
-					meta.DirectoryID = metaDirID
-					// meta.properties is written last: it marks the dir formatted.
-					if err := os.MkdirAll(dir, 0o755); err != nil {
-						return fmt.Errorf("format %s: %w", dir, err)
-					}
-					if err := writeBootstrap(dir, boot); err != nil {
-						return fmt.Errorf("format %s: %w", dir, err)
-					}
-					if err := writeInitialVoters(dir, voters); err != nil {
-						return fmt.Errorf("format %s: %w", dir, err)
-					}
-				}
-				if err := storage.WriteMetaProperties(dir, meta); err != nil {
+				if err := formatDir(dir, node, storage.MetaProperties{ClusterID: clusterID, NodeID: node.NodeID, DirectoryID: metaDirID}, boot, voters); err != nil {
 					return fmt.Errorf("format %s: %w", dir, err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "Formatted %s with cluster.id %s and node.id %d\n", dir, clusterID, node.NodeID)
@@ -121,6 +108,27 @@ controller.quorum.voters) also needs one of --standalone,
 	cmd.Flags().BoolVarP(&quorum.none, "no-initial-controllers", "N", false, "dynamic quorum: join a running quorum; add this controller with `spool cluster metadata-quorum add-controller`")
 	cmd.Flags().StringArrayVar(&addScram, "add-scram", nil, "a SCRAM credential the new cluster starts with, as kafka-storage takes it: 'SCRAM-SHA-512=[name=admin,password=admin-secret]' (repeatable; controllers only)")
 	return cmd
+}
+
+// formatDir writes meta.properties in dir and, in the metadata log dir,
+// the records and voters a new cluster starts with. meta.properties is
+// written last: it marks the dir formatted. Only the metadata log dir
+// takes meta's directory id; the others get their own.
+func formatDir(dir string, node *config.Node, meta storage.MetaProperties, boot []metadata.Record, voters []controller.Member) error {
+	if dir != node.MetadataLogDir {
+		meta.DirectoryID = ""
+		return storage.WriteMetaProperties(dir, meta)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := writeBootstrap(dir, boot); err != nil {
+		return err
+	}
+	if err := writeInitialVoters(dir, voters); err != nil {
+		return err
+	}
+	return storage.WriteMetaProperties(dir, meta)
 }
 
 // formatDirs are the log dirs plus the metadata log dir, without repeats.
