@@ -255,7 +255,7 @@ func TestDynamicQuorumGrowFailoverShrinkRestart(t *testing.T) {
 	for _, n := range []*dynNode{c2, c3} {
 		n.start(t)
 	}
-	waitVoters(t, c2.CtrlAddr, []int32{2, 3})
+	waitVoters(t, b4.Addr, []int32{2, 3})
 	produceAcked(t, b4.Addr, "after-failover", "d")
 	if got := consumeValues(t, b4.Addr, "after-failover", 3); !slices.Equal(got, []string{"b", "c", "d"}) {
 		t.Fatalf("consumed %v", got)
