@@ -200,6 +200,30 @@ func (n *node) closeListeners() {
 
 // start runs the controller (serving its listener at once) and the
 // broker, whose listeners start serving once the controller unfences it.
+// newController opens the controller with what format left in the
+// metadata log dir (bootstrap records, a dynamic quorum's first voters).
+func (n *node) newController() (*controller.Controller, error) {
+	boot, err := readBootstrap(n.cfg.MetadataLogDir)
+	if err != nil {
+		return nil, err
+	}
+	initial, err := readInitialVoters(n.cfg.MetadataLogDir)
+	if err != nil {
+		return nil, err
+	}
+	return controller.New(controller.Config{
+		Dial: n.sec.controllerDial, Bootstrap: boot, Authorizer: n.authz,
+		NodeID: n.cfg.NodeID, ClusterID: n.clusterID, MetadataLogDir: n.cfg.MetadataLogDir,
+		Voters: n.cfg.Voters, Dynamic: n.cfg.Dynamic(), InitialVoters: initial,
+		BootstrapServers: n.cfg.BootstrapServers, Self: selfMember(n.cfg, n.metaDirID),
+		ElectionTimeout:         time.Duration(n.static.Int("controller.quorum.election.timeout.ms")) * time.Millisecond,
+		SessionTimeout:          time.Duration(n.static.Int("broker.session.timeout.ms")) * time.Millisecond,
+		SnapshotBytes:           n.static.Int("metadata.log.max.record.bytes.between.snapshots"),
+		LeaderRebalanceInterval: rebalanceInterval(n.static),
+		Static:                  n.static, Storage: storage.DefaultConfig(), Files: n.files, Logger: n.log,
+	})
+}
+
 func (n *node) start() error {
 	maxReq := int(n.static.Int("socket.request.max.bytes"))
 	ctrlLimits, err := protocol.LimitsFromConfig(n.static)
@@ -209,25 +233,7 @@ func (n *node) start() error {
 	// Kafka exempts the inter-broker listener from max.connections.
 	brkLimits, _ := protocol.LimitsFromConfig(n.static, n.cfg.InterBrokerListener)
 	if n.cfg.Controller {
-		boot, err := readBootstrap(n.cfg.MetadataLogDir)
-		if err != nil {
-			return err
-		}
-		initial, err := readInitialVoters(n.cfg.MetadataLogDir)
-		if err != nil {
-			return err
-		}
-		c, err := controller.New(controller.Config{
-			Dial: n.sec.controllerDial, Bootstrap: boot, Authorizer: n.authz,
-			NodeID: n.cfg.NodeID, ClusterID: n.clusterID, MetadataLogDir: n.cfg.MetadataLogDir,
-			Voters: n.cfg.Voters, Dynamic: n.cfg.Dynamic(), InitialVoters: initial,
-			BootstrapServers: n.cfg.BootstrapServers, Self: selfMember(n.cfg, n.metaDirID),
-			ElectionTimeout:         time.Duration(n.static.Int("controller.quorum.election.timeout.ms")) * time.Millisecond,
-			SessionTimeout:          time.Duration(n.static.Int("broker.session.timeout.ms")) * time.Millisecond,
-			SnapshotBytes:           n.static.Int("metadata.log.max.record.bytes.between.snapshots"),
-			LeaderRebalanceInterval: rebalanceInterval(n.static),
-			Static:                  n.static, Storage: storage.DefaultConfig(), Files: n.files, Logger: n.log,
-		})
+		c, err := n.newController()
 		if err != nil {
 			return err
 		}
