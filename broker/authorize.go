@@ -168,7 +168,9 @@ var brokerChecks = map[int16]authCheck{
 	90:                        checkDescribeShareGroupOffsets,
 	91:                        checkAlterShareGroupOffsets,
 	92:                        checkDeleteShareGroupOffsets,
-	66:                        nil, // ListTransactions filters its answer
+	66:                        nil,                                            // ListTransactions filters its answer
+	74:                        clusterCheck(kmsg.ACLOperationDescribeConfigs), // ListConfigResources
+	75:                        nil,                                            // DescribeTopicPartitions filters its answer
 	protocol.CleanerStatusKey: clusterCheck(kmsg.ACLOperationDescribe),
 }
 

@@ -270,6 +270,8 @@ func (b *Broker) Register(mux *protocol.Mux) {
 	b.handle(mux, 35, 1, 5, b.handleDescribeLogDirs)
 	b.handle(mux, 37, 0, 3, b.async(b.mutationLimited(b.handleCreatePartitions)))
 	b.handle(mux, 44, 0, 1, b.async(b.handleIncrementalAlterConfigs))
+	b.handle(mux, 74, 0, 1, b.handleListConfigResources)
+	b.handle(mux, 75, 0, 0, b.handleDescribeTopicPartitions)
 	b.handle(mux, 61, 0, 0, b.handleDescribeProducers)
 	b.handle(mux, 27, 1, 1, b.async(b.handleWriteTxnMarkers))
 	b.handle(mux, 50, 0, 0, b.handleDescribeUserScramCredentials)

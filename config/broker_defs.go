@@ -26,6 +26,7 @@ var brokerDefs = []Def{
 
 	// Network.
 	def("socket.request.max.bytes", TypeInt, "104857600", "Largest request frame accepted; larger frames close the connection.").rule(atLeast(1)),
+	def("max.request.partition.size.limit", TypeInt, "2000", "Most partitions one DescribeTopicPartitions answer holds (KIP-966).").rule(atLeast(1)),
 	def("queued.max.request.bytes", TypeLong, "-1", "Bytes of requests read and not yet answered, over all connections; a connection whose next request does not fit waits. -1: an eighth of the memory available (GOMEMLIMIT, cgroup or physical), between two requests of socket.request.max.bytes and 1 GiB.").rule(atLeast(-1)),
 	def("queued.max.inflated.bytes", TypeLong, "-1", "Bytes of compressed record batches being inflated at once to validate them, over all connections (Spool's own key); a request whose batch does not fit waits up to its timeout, then gets REQUEST_TIMED_OUT. -1: a thirty-second of the memory available, between 256 MiB and 512 MiB.").rule(atLeast(-1)),
 	def("max.connections", TypeInt, maxInt, "Most connections the broker accepts at once over all listeners except the inter-broker one; more are closed at once.").rule(atLeast(0)),

@@ -13,7 +13,7 @@ func catalogue() []script {
 	var all []script
 	for _, area := range [][]script{
 		topicScripts(), configScripts(), groupConfigScripts(), produceScripts(), readScripts(),
-		groupScripts(), consumerGroupScripts(), shareGroupScripts(), txnScripts(), miscScripts(), quotaScripts(),
+		groupScripts(), consumerGroupScripts(), shareGroupScripts(), txnScripts(), miscScripts(), quotaScripts(), listingScripts(),
 	} {
 		all = append(all, area...)
 	}

@@ -11,6 +11,7 @@ var deviations = map[string]string{
 	"produce-min-isr/acks-1":                       "follows from produce-min-isr/acks-all: Kafka appended the acks=all batch, so its next offset is 1",
 	"incremental-alter-configs/broker-unknown-key": "deliberate: Kafka 4.4 stores any broker config name dynamically, so a misspelt key is accepted and does nothing; Spool refuses an unknown name with INVALID_CONFIG",
 	"share-group/fetch-no-group":                   "deliberate: Kafka 4.4 answers a ShareFetch without a group id with UNKNOWN_SERVER_ERROR on each partition (an exception inside the broker); Spool answers INVALID_REQUEST for the request",
+	"list-config-resources/broker-loggers":         "deliberate: Spool's log levels are set on its HTTP listener (/v1/loggers), not as BROKER_LOGGER configs, so ListConfigResources lists no broker-logger resource",
 	"describe-broker-configs/chosen-keys":          "deliberate: Spool applies num.partitions (the partition count of auto-created topics) dynamically, so it is not read-only as in Kafka, where it needs a restart",
 }
 
