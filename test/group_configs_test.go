@@ -1,12 +1,16 @@
 package test
 
 import (
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"spool/test/harness"
 )
 
 // alterGroupConfigs sets (value) or deletes (nil) group configs of group
@@ -124,5 +128,22 @@ func TestGroupConfigsApplyToConsumerGroups(t *testing.T) {
 	}
 	if again := joinConsumerGroup(t, cl, "gcfg-own", "m-own-2", "gcfg"); again.HeartbeatIntervalMillis != 5000 {
 		t.Fatalf("heartbeat interval %d after the group's key was deleted, want the broker's 5000", again.HeartbeatIntervalMillis)
+	}
+
+	// spool config sets, describes and deletes them too.
+	if out, exit := harness.Run(t, "config", "set", "--group", "gcfg-cli", "consumer.session.timeout.ms=50000", "--bootstrap-server", n.Addr); exit != 0 || !strings.Contains(out, "Updated group gcfg-cli") {
+		t.Fatalf("config set --group (exit %d):\n%s", exit, out)
+	}
+	if out, exit := harness.Run(t, "config", "describe", "--group", "gcfg-cli", "--bootstrap-server", n.Addr); exit != 0 || !regexp.MustCompile(`consumer\.session\.timeout\.ms +50000 +GROUP_CONFIG`).MatchString(out) {
+		t.Fatalf("config describe --group (exit %d):\n%s", exit, out)
+	}
+	if out, exit := harness.Run(t, "config", "set", "--group", "gcfg-cli", "consumer.session.timeout.ms=500", "--bootstrap-server", n.Addr); exit == 0 || !strings.Contains(out, "must be in the range") {
+		t.Fatalf("config set --group out of range (exit %d):\n%s", exit, out)
+	}
+	if out, exit := harness.Run(t, "config", "delete", "--group", "gcfg-cli", "consumer.session.timeout.ms", "--bootstrap-server", n.Addr); exit != 0 {
+		t.Fatalf("config delete --group (exit %d):\n%s", exit, out)
+	}
+	if out, exit := harness.Run(t, "config", "describe", "--group", "gcfg-cli", "--all", "--bootstrap-server", n.Addr); exit != 0 || !regexp.MustCompile(`consumer\.session\.timeout\.ms +45000 +DEFAULT_CONFIG`).MatchString(out) {
+		t.Fatalf("config describe --group --all after delete (exit %d):\n%s", exit, out)
 	}
 }

@@ -13,13 +13,14 @@ import (
 func newConfigCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
-		Short: "Describe and change topic and broker configs at runtime",
+		Short: "Describe and change topic, broker and group configs at runtime",
 		Long: `Describe and change dynamic configs. Changes are stored in the cluster's
 metadata, apply at once without a restart, and survive restarts.`,
 		Example: `  spool config describe --topic orders
   spool config set --topic orders retention.ms=60000 max.message.bytes=2097152
   spool config delete --topic orders retention.ms
-  spool config set --broker-default log.retention.ms=3600000`,
+  spool config set --broker-default log.retention.ms=3600000
+  spool config set --group orders-app consumer.session.timeout.ms=50000`,
 	}
 	cmd.AddCommand(newConfigDescribeCmd(a), newConfigSetCmd(a), newConfigDeleteCmd(a))
 	return cmd
@@ -30,6 +31,7 @@ type configTarget struct {
 	topic         string
 	broker        string
 	brokerDefault bool
+	group         string
 }
 
 func (t *configTarget) register(cmd *cobra.Command, a *app) {
@@ -37,22 +39,25 @@ func (t *configTarget) register(cmd *cobra.Command, a *app) {
 	_ = cmd.RegisterFlagCompletionFunc("topic", a.completeTopicFlag)
 	cmd.Flags().StringVar(&t.broker, "broker", "", "the broker's node id")
 	cmd.Flags().BoolVar(&t.brokerDefault, "broker-default", false, "the cluster-wide default of every broker")
+	cmd.Flags().StringVar(&t.group, "group", "", "the consumer group (its consumer.* configs)")
 }
 
 // resource checks that exactly one target was given.
 func (t *configTarget) resource() (kmsg.ConfigResourceType, string, error) {
 	n := 0
-	for _, set := range []bool{t.topic != "", t.broker != "", t.brokerDefault} {
+	for _, set := range []bool{t.topic != "", t.broker != "", t.brokerDefault, t.group != ""} {
 		if set {
 			n++
 		}
 	}
 	if n != 1 {
-		return 0, "", usageErrorf("name exactly one of --topic T, --broker N or --broker-default")
+		return 0, "", usageErrorf("name exactly one of --topic T, --broker N, --broker-default or --group G")
 	}
 	switch {
 	case t.topic != "":
 		return kmsg.ConfigResourceTypeTopic, t.topic, nil
+	case t.group != "":
+		return kmsg.ConfigResourceTypeGroupConfig, t.group, nil
 	case t.brokerDefault:
 		return kmsg.ConfigResourceTypeBroker, "", nil
 	}
@@ -68,6 +73,8 @@ func (t *configTarget) describe() string {
 		return "topic " + t.topic
 	case t.brokerDefault:
 		return "the broker default"
+	case t.group != "":
+		return "group " + t.group
 	}
 	return "broker " + t.broker
 }
@@ -93,11 +100,12 @@ func newConfigDescribeCmd(a *app) *cobra.Command {
 	var t configTarget
 	var all, synonyms bool
 	cmd := &cobra.Command{
-		Use:   "describe (--topic T | --broker N | --broker-default) [KEY...]",
+		Use:   "describe (--topic T | --broker N | --broker-default | --group G) [KEY...]",
 		Short: "Show configs that are set (or every config with --all) and where each value comes from",
-		Long: `Show a topic's or broker's configs with their source: DYNAMIC_TOPIC_CONFIG,
-DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG or
-DEFAULT_CONFIG. Without --all, configs left at their default are hidden.`,
+		Long: `Show a topic's, broker's or group's configs with their source:
+DYNAMIC_TOPIC_CONFIG, DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG,
+STATIC_BROKER_CONFIG, GROUP_CONFIG or DEFAULT_CONFIG. Without --all, configs left
+at their default are hidden.`,
 		Example: `  spool config describe --topic orders
   spool config describe --topic orders --all
   spool config describe --broker 1 log.retention.ms --synonyms

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -28,12 +29,13 @@ func newConfigSetCmd(a *app) *cobra.Command {
 	var ops []kadm.AlterConfig
 	changes := map[string]string{}
 	cmd := &cobra.Command{
-		Use:   "set (--topic T | --broker N | --broker-default) KEY=VALUE...",
+		Use:   "set (--topic T | --broker N | --broker-default | --group G) KEY=VALUE...",
 		Short: "Set configs; KEY+=ITEM appends to a list config and KEY-=ITEM removes from it",
 		Example: `  spool config set --topic orders retention.ms=60000 max.message.bytes=2097152
   spool config set --topic orders cleanup.policy+=compact
   spool config set --broker 1 log.cleaner.threads=2
-  spool config set --broker-default log.retention.ms=3600000 --dry-run`,
+  spool config set --broker-default log.retention.ms=3600000 --dry-run
+  spool config set --group orders-app consumer.heartbeat.interval.ms=6000`,
 		Args: cobra.MinimumNArgs(1),
 	}
 	a.client(cmd, clientCmd{
@@ -73,7 +75,7 @@ func newConfigDeleteCmd(a *app) *cobra.Command {
 	var dryRun bool
 	var ops []kadm.AlterConfig
 	cmd := &cobra.Command{
-		Use:   "delete (--topic T | --broker N | --broker-default) KEY...",
+		Use:   "delete (--topic T | --broker N | --broker-default | --group G) KEY...",
 		Short: "Remove config overrides, so the keys fall back to the broker or default value",
 		Example: `  spool config delete --topic orders retention.ms
   spool config delete --broker-default log.retention.ms`,
@@ -109,6 +111,8 @@ func alterConfigs(s *session, t *configTarget, ops []kadm.AlterConfig, res alter
 		resps, err = s.adm.ValidateAlterTopicConfigs(s.ctx, ops, name)
 	case typ == kmsg.ConfigResourceTypeTopic:
 		resps, err = s.adm.AlterTopicConfigs(s.ctx, ops, name)
+	case typ == kmsg.ConfigResourceTypeGroupConfig:
+		resps, err = alterGroupConfigs(s, name, ops, dryRun)
 	default:
 		var brokers []int32
 		if name != "" {
@@ -159,4 +163,28 @@ func opsText(ops []kadm.AlterConfig) []string {
 		}
 	}
 	return parts
+}
+
+// alterGroupConfigs sends a group's IncrementalAlterConfigs (kadm has no
+// helper for group resources).
+func alterGroupConfigs(s *session, group string, ops []kadm.AlterConfig, dryRun bool) (kadm.AlterConfigsResponses, error) {
+	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
+	req.ValidateOnly = dryRun
+	rr := kmsg.NewIncrementalAlterConfigsRequestResource()
+	rr.ResourceType, rr.ResourceName = kmsg.ConfigResourceTypeGroupConfig, group
+	for _, op := range ops {
+		c := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
+		c.Name, c.Value, c.Op = op.Name, op.Value, kmsg.IncrementalAlterConfigOp(op.Op)
+		rr.Configs = append(rr.Configs, c)
+	}
+	req.Resources = append(req.Resources, rr)
+	resp, err := req.RequestWith(s.ctx, s.cl)
+	if err != nil {
+		return nil, err
+	}
+	var out kadm.AlterConfigsResponses
+	for _, r := range resp.Resources {
+		out = append(out, kadm.AlterConfigsResponse{Name: r.ResourceName, Err: kerr.ErrorForCode(r.ErrorCode), ErrMessage: deref(r.ErrorMessage)})
+	}
+	return out, nil
 }
