@@ -37,8 +37,12 @@ type memberOp struct {
 	// added is set once the new member is a learner; addedHere when this
 	// request made it one (so a timeout removes it again).
 	added, addedHere, promoting bool
-	deadline                    time.Time
-	done                        func(error)
+	// undoing is set while a learner that did not catch up is being
+	// removed; failed is the answer once it is.
+	undoing  bool
+	failed   error
+	deadline time.Time
+	done     func(error)
 }
 
 // changeVoters starts a voter change on the loop and waits for its end.
@@ -189,14 +193,20 @@ func (c *Controller) advanceMemberOp(now time.Time) {
 		return
 	}
 	if now.After(op.deadline) {
-		if op.kind == opAdd && !op.promoting && op.addedHere && op.added {
-			// Best effort: a learner that never caught up is not kept.
-			_ = c.proposeMemberChange(raftpb.ConfChangeRemoveNode, op.member)
+		timedOut := fmt.Errorf("%w: the voter change did not complete in time (is node %d running, reachable and caught up?)", kerr.RequestTimedOut, op.member.ID)
+		if op.kind == opAdd && !op.promoting && op.addedHere && op.added && !op.undoing {
+			// A learner that never caught up is not kept: the answer waits
+			// (briefly) for its removal, so the caller sees the quorum as
+			// it was.
+			if c.proposeMemberChange(raftpb.ConfChangeRemoveNode, op.member) == nil {
+				op.undoing, op.failed, op.deadline = true, timedOut, now.Add(c.cfg.ElectionTimeout)
+				return
+			}
 		}
-		c.finishMemberOp(fmt.Errorf("%w: the voter change did not complete in time (is node %d running, reachable and caught up?)", kerr.RequestTimedOut, op.member.ID))
+		c.finishMemberOp(timedOut)
 		return
 	}
-	if op.kind != opAdd || !op.added || op.promoting || !c.caughtUp(raftID(op.member.ID)) {
+	if op.kind != opAdd || !op.added || op.promoting || op.undoing || !c.caughtUp(raftID(op.member.ID)) {
 		return
 	}
 	if err := c.proposeMemberChange(raftpb.ConfChangeAddNode, op.member); err != nil {
@@ -231,6 +241,8 @@ func (c *Controller) memberOpApplied(cc *raftpb.ConfChangeV2) {
 			continue
 		}
 		switch {
+		case op.undoing && ch.GetType() == raftpb.ConfChangeRemoveNode:
+			c.finishMemberOp(op.failed)
 		case op.kind == opAdd && ch.GetType() == raftpb.ConfChangeAddLearnerNode:
 			op.added = true
 		case op.kind == opAdd && ch.GetType() == raftpb.ConfChangeAddNode && op.promoting,

@@ -240,6 +240,17 @@ func TestDynamicQuorumGrowFailoverShrinkRestart(t *testing.T) {
 		t.Fatalf("DescribeQuorum nodes %v", endpoints)
 	}
 
+	// A controller that is not running cannot catch up: the change times
+	// out and the learner it became is removed again.
+	c5 := dynamicNode(t, dir, 5, "controller", c1.CtrlAddr)
+	c5.format(t, "--no-initial-controllers")
+	if out, code := harness.Run(t, "--bootstrap-server", b4.Addr, "cluster", "metadata-quorum", "add-controller", "--config", c5.ConfigFile, "--timeout", "8s"); code == 0 || !strings.Contains(out, "REQUEST_TIMED_OUT") {
+		t.Fatalf("adding a controller that is not running: exit %d\n%s", code, out)
+	}
+	if resp := waitVoters(t, b4.Addr, []int32{1, 2, 3}); len(resp.Topics[0].Partitions[0].Observers) != 0 {
+		t.Fatalf("observers after a failed add: %+v", resp.Topics[0].Partitions[0].Observers)
+	}
+
 	c1.Kill()
 	produceAcked(t, b4.Addr, "after-failover", "b", "c")
 	if out, code := harness.Run(t, "--bootstrap-server", b4.Addr, "cluster", "metadata-quorum", "remove-controller", "--controller-id", "1", "--timeout", "60s"); code != 0 {

@@ -63,7 +63,9 @@ kafka-metadata-quorum add-controller --command-config does.`,
 			self := selfMember(node, mp.DirectoryID)
 			req := kmsg.NewPtrAddRaftVoterRequest()
 			req.ClusterID = &mp.ClusterID
-			req.TimeoutMillis = int32(s.timeout / time.Millisecond)
+			// The controller gives up (and removes the learner again) a
+			// little before --timeout, so its answer still arrives.
+			req.TimeoutMillis = int32(max(s.timeout-2*time.Second, time.Second) / time.Millisecond)
 			req.VoterID, req.VoterDirectoryID = self.ID, self.DirID()
 			for _, e := range self.Endpoints {
 				l := kmsg.NewAddRaftVoterRequestListener()
