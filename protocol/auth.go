@@ -120,7 +120,7 @@ const (
 // failure closes the connection.
 func (c *conn) rawToken(frame *[]byte) bool {
 	res := c.auth.SASL.Authenticate(*frame, time.Now())
-	c.srv.frames.put(frame)
+	c.srv.freeFrame(frame)
 	if res.Code != 0 {
 		c.srv.Stats.AuthFailed.Add(1)
 		c.log.Info("SASL authentication failed; closing connection", zap.String("mechanism", c.auth.SASL.Mechanism()), zap.Error(res.Err))

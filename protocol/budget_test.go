@@ -98,16 +98,26 @@ func TestQueuedBytesDefault(t *testing.T) {
 	}
 }
 
-// The pool keeps small buffers and never large ones.
-func TestFramePoolDropsLargeFrames(t *testing.T) {
-	var p framePool
-	b := p.get(8 << 20)
-	if cap(*b) != 8<<20 {
-		t.Fatalf("large frame rounded to %d", cap(*b))
+// The pool keeps small buffers by class and large ones within its limit,
+// at their size rounded to a MiB, not to a power of two.
+func TestFramePoolKeepsLargeFramesWithinItsLimit(t *testing.T) {
+	p := framePool{limit: 16 << 20}
+	b := p.get(8<<20 + 1)
+	if len(*b) != 8<<20+1 || cap(*b) != 9<<20 {
+		t.Fatalf("large frame len %d cap %d", len(*b), cap(*b))
 	}
 	p.put(b)
-	if *b != nil || p.big.Load() != 0 {
-		t.Fatal("large frame kept")
+	if *b != nil {
+		t.Fatal("large frame still referenced by its caller")
+	}
+	again := p.get(9 << 20)
+	if p.big.Held() != 9<<20 {
+		t.Fatalf("pool holds %d bytes after lending a 9 MiB frame again", p.big.Held())
+	}
+	p.put(again)
+	p.get(10 << 20)
+	if held := p.big.Held(); held > p.limit {
+		t.Fatalf("pool holds %d bytes, limit %d", held, p.limit)
 	}
 	s := p.get(3000)
 	if len(*s) != 3000 || cap(*s) != 4096 {

@@ -252,7 +252,7 @@ func (c *conn) dispatch(frame *[]byte) bool {
 		return false
 	}
 	if !c.admit(hdr.Key) {
-		c.srv.frames.put(frame)
+		c.srv.freeFrame(frame)
 		return false
 	}
 	s := &slot{done: make(chan struct{}), hdr: hdr, frame: frame, read: time.Now(), who: c.auth.Principal}

@@ -1,33 +1,28 @@
 package protocol
 
 import (
-	"runtime/debug"
 	"sync"
-	"sync/atomic"
-	"time"
+
+	"spool/bigbuf"
 )
 
-// framePool recycles request frame buffers up to pooledMax bytes by
+// framePool recycles request frame buffers: up to pooledMax bytes by
 // power-of-two size class, so a busy connection does not allocate a buffer
-// per request. Larger frames are allocated at their exact size and left to
-// the garbage collector: keeping them would hold up to twice their size per
-// class for as long as the pool lives (20 connections sending 100 MiB
-// frames once held 2 GiB a minute later).
+// per request; larger frames from a bigbuf.Pool, which lends a buffer
+// again to the next frame of about its size and drops it after idling.
+// Allocating large frames per request left them to the garbage collector,
+// which let the heap reach twice queued.max.request.bytes (20 connections
+// of 100 MiB frames took 1 GiB with 512 MiB queued); keeping them by
+// power-of-two class held twice their size for as long as the pool lived.
 type framePool struct {
 	classes [12]sync.Pool // 512 B .. 1 MiB
-	// big is the bytes of unpooled frames in use; bigPeak is the most
-	// they reached since memory was last handed back to the system.
-	big      atomic.Int64
-	bigPeak  atomic.Int64
-	lastFree atomic.Int64 // unix nanoseconds
-	pending  atomic.Bool
+	big     bigbuf.Pool
+	// limit bounds the large buffers held, lent and idle: the request
+	// budget's size (zero: none kept idle).
+	limit int64
 }
 
 const pooledMax = 1 << 20
-
-// returnAfter is the peak of large frames above which the pool hands the
-// memory back to the system once they are all released.
-const returnAfter = 64 << 20
 
 func sizeClass(n int) int {
 	c := 0
@@ -39,14 +34,7 @@ func sizeClass(n int) int {
 
 func (p *framePool) get(n int) *[]byte {
 	if n > pooledMax {
-		b := make([]byte, n)
-		peak := p.big.Add(int64(n))
-		for {
-			old := p.bigPeak.Load()
-			if peak <= old || p.bigPeak.CompareAndSwap(old, peak) {
-				break
-			}
-		}
+		b := p.big.Get(n, p.limit)
 		return &b
 	}
 	c := sizeClass(n)
@@ -63,9 +51,7 @@ func (p *framePool) put(b *[]byte) {
 		return
 	}
 	if len(*b) > pooledMax {
-		if p.big.Add(-int64(len(*b))) == 0 && p.bigPeak.Load() >= returnAfter {
-			p.giveBack()
-		}
+		p.big.Put(*b)
 		*b = nil
 		return
 	}
@@ -74,21 +60,3 @@ func (p *framePool) put(b *[]byte) {
 		p.classes[c].Put(b)
 	}
 }
-
-// giveBack returns freed memory to the system after a burst of large
-// frames, at most every few seconds: the runtime's background scavenger
-// takes minutes to return gigabytes, and an operator watches RSS.
-func (p *framePool) giveBack() {
-	if !p.pending.CompareAndSwap(false, true) {
-		return
-	}
-	wait := time.Duration(p.lastFree.Load() + int64(giveBackEvery) - time.Now().UnixNano())
-	time.AfterFunc(max(wait, 0), func() {
-		p.bigPeak.Store(0)
-		debug.FreeOSMemory()
-		p.lastFree.Store(time.Now().UnixNano())
-		p.pending.Store(false)
-	})
-}
-
-const giveBackEvery = 5 * time.Second

@@ -74,6 +74,7 @@ func (s *Server) Serve(ln net.Listener, listener string) {
 	s.mu.Lock()
 	if s.budget == nil {
 		s.budget = newBudget(QueuedBytes(s.Limits.QueuedBytes, s.MaxRequestSize))
+		s.frames.limit = s.budget.max
 	}
 	s.lns = append(s.lns, ln)
 	s.mu.Unlock()

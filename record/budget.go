@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
+
+	"spool/bigbuf"
 )
 
 // ErrBudget reports a batch that could not get room to inflate in time:
@@ -22,36 +23,20 @@ var ErrBudget = errors.New("no room to inflate records now")
 // use and lent again. Reusing them is what keeps the bound: a buffer
 // allocated per batch and dropped after it is garbage the collector finds
 // late, and eight connections of 200 MiB batches lending 256 MiB at a time
-// took the heap past 3 GiB that way. Large buffers idle for idleFor are
+// took the heap past 3 GiB that way. Large buffers idle for ten seconds are
 // dropped and their memory handed back to the system. A nil Budget bounds
 // nothing and lends freshly allocated memory.
 type Budget struct {
 	mu    sync.Mutex
 	max   int64
-	lent  int64     // bytes lent now, large and small
-	held  int64     // capacity of the large buffers, lent and idle
-	small int64     // bytes lent now besides large buffers
-	idle  []idleBuf // large buffers given back, oldest first
-	// trimming is set while a timer is due to drop idle buffers.
-	trimming bool
-	freed    chan struct{} // closed and replaced whenever bytes are given back
-}
-
-type idleBuf struct {
-	b     []byte
-	since time.Time
+	lent  int64 // bytes lent now, large and small
+	small int64 // bytes lent now besides large buffers
+	big   bigbuf.Pool
+	freed chan struct{} // closed and replaced whenever bytes are given back
 }
 
 // smallLoan is the largest loan served from the scratch buffer pool.
 const smallLoan = maxPooled
-
-// idleFor is how long a large buffer waits for its next loan.
-const idleFor = 10 * time.Second
-
-// freeOSAfter is the bytes of dropped buffers above which the budget asks
-// the runtime to hand memory back to the system at once: the background
-// scavenger takes minutes to return hundreds of megabytes.
-const freeOSAfter = 64 << 20
 
 // NewBudget returns a budget of max bytes.
 func NewBudget(max int64) *Budget {
@@ -81,9 +66,7 @@ func (b *Budget) Held() int64 {
 	if b == nil {
 		return 0
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.held
+	return b.big.Held()
 }
 
 // Loan is memory lent by a Budget to inflate one batch into: a buffer of
@@ -154,19 +137,8 @@ func (b *Budget) lendLocked(n int, extra int64) Loan {
 		return l
 	}
 	b.small += extra
-	for i, ib := range b.idle {
-		if c := cap(ib.b); c >= size && c <= size+size/4 {
-			b.idle = slices.Delete(b.idle, i, i+1)
-			return Loan{b: b, buf: ib.b, counted: int64(c) + extra, extra: extra}
-		}
-	}
-	for len(b.idle) > 0 && b.held+b.small+int64(size) > b.max {
-		b.held -= int64(cap(b.idle[0].b))
-		b.idle[0] = idleBuf{}
-		b.idle = b.idle[1:]
-	}
-	b.held += int64(size)
-	return Loan{b: b, buf: make([]byte, 0, size), counted: int64(size) + extra, extra: extra}
+	buf := b.big.Get(n, b.max-b.small)[:0]
+	return Loan{b: b, buf: buf, counted: int64(cap(buf)) + extra, extra: extra}
 }
 
 // newLoan is a loan of a pooled buffer for a small n, a new one otherwise.
@@ -182,12 +154,12 @@ func newLoan(b *Budget, n int) Loan {
 }
 
 // roundLoan is the size lent for n bytes: small loans are counted exactly,
-// large ones rounded up to whole MiB so similar batches reuse a buffer.
+// large ones rounded as bigbuf lends them.
 func roundLoan(n int) int {
 	if n <= smallLoan {
 		return n
 	}
-	return (n + smallLoan - 1) &^ (smallLoan - 1)
+	return bigbuf.Round(n)
 }
 
 // Return gives the loan back.
@@ -209,37 +181,10 @@ func (b *Budget) giveBack(l *Loan) {
 	b.lent -= l.counted
 	if l.buf != nil {
 		b.small -= l.extra
-		b.idle = append(b.idle, idleBuf{b: l.buf[:0], since: time.Now()})
-		if !b.trimming {
-			b.trimming = true
-			time.AfterFunc(idleFor, b.trim)
-		}
+		b.big.Put(l.buf)
 	} else {
 		b.small -= l.counted
 	}
 	close(b.freed)
 	b.freed = make(chan struct{})
-}
-
-// trim drops buffers idle for idleFor and hands their memory back to the
-// system, then waits for the next ones to age.
-func (b *Budget) trim() {
-	b.mu.Lock()
-	var dropped int64
-	cut := time.Now().Add(-idleFor)
-	for len(b.idle) > 0 && !b.idle[0].since.After(cut) {
-		dropped += int64(cap(b.idle[0].b))
-		b.idle[0] = idleBuf{}
-		b.idle = b.idle[1:]
-	}
-	b.held -= dropped
-	if len(b.idle) > 0 {
-		time.AfterFunc(time.Until(b.idle[0].since.Add(idleFor)), b.trim)
-	} else {
-		b.trimming = false
-	}
-	b.mu.Unlock()
-	if dropped >= freeOSAfter {
-		debug.FreeOSMemory()
-	}
 }

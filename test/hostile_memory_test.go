@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strconv"
@@ -17,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
 
 	"spool/record"
 	"spool/test/harness"
@@ -183,5 +185,96 @@ func TestZstdBombsStayWithinTheInflateBudget(t *testing.T) {
 	}
 	if !n.Running() {
 		t.Fatal("node exited")
+	}
+}
+
+// bigProduceFrame is one Produce frame of about size bytes: a batch of
+// zeros (which fails its CRC) for a topic that does not exist.
+func bigProduceFrame(size int) []byte {
+	req := kmsg.NewPtrProduceRequest()
+	req.SetVersion(9)
+	req.Acks, req.TimeoutMillis = 1, 30000
+	rt := kmsg.NewProduceRequestTopic()
+	rt.Topic = "nope"
+	p := kmsg.NewProduceRequestTopicPartition()
+	p.Records = make([]byte, size-4096)
+	rt.Partitions = append(rt.Partitions, p)
+	req.Topics = append(req.Topics, rt)
+	return frame(req.AppendTo(header(0, 9, true)))
+}
+
+// Twenty connections sending 100 MiB frames at once are answered within
+// queued.max.request.bytes, and the memory goes back to the system after
+// the burst (the frame pool once kept 2 GiB of rounded-up buffers).
+func TestLargeFramesLeaveNoMemoryBehind(t *testing.T) {
+	t.Parallel()
+	const budget = 512 << 20
+	n := harness.SingleNode(t, map[string]string{"queued.max.request.bytes": strconv.Itoa(budget)})
+	n.Start()
+	big := bigProduceFrame(100 << 20)
+	before := procStatus(t, n.Pid(), "VmRSS")
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Go(func() {
+			c, err := net.DialTimeout("tcp", n.Addr, 5*time.Second)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(3 * time.Minute))
+			if _, err := c.Write(big); err != nil {
+				errs <- fmt.Errorf("write: %w", err)
+				return
+			}
+			var size [4]byte
+			if _, err := io.ReadFull(c, size[:]); err != nil {
+				errs <- fmt.Errorf("no answer to a 100 MiB frame: %w", err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	hwm := procStatus(t, n.Pid(), "VmHWM")
+	t.Logf("VmRSS %d MiB before, VmHWM %d MiB during twenty 100 MiB frames", before>>20, hwm>>20)
+	if limit := before + budget + 256<<20; hwm > limit {
+		t.Fatalf("VmHWM %d MiB; queued.max.request.bytes %d MiB, bound %d MiB", hwm>>20, budget>>20, limit>>20)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for rss := procStatus(t, n.Pid(), "VmRSS"); rss > before+64<<20; rss = procStatus(t, n.Pid(), "VmRSS") {
+		if time.Now().After(deadline) {
+			t.Fatalf("VmRSS %d MiB a minute after the frames, %d MiB before", rss>>20, before>>20)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if !n.Running() {
+		t.Fatal("node exited")
+	}
+}
+
+// Frames refused before SASL authentication give their bytes back to
+// queued.max.request.bytes: each refused frame (up to
+// sasl.server.max.receive.size) once kept its bytes, until the budget was
+// full for good and the listener stopped reading anyone.
+func TestFramesRefusedBeforeAuthenticationFreeTheirBudget(t *testing.T) {
+	t.Parallel()
+	n := secureNode(t, "SASL_PLAINTEXT", map[string]string{
+		"sasl.enabled.mechanisms":                             "PLAIN",
+		"sasl.mechanism.inter.broker.protocol":                "PLAIN",
+		"listener.name.sasl_plaintext.plain.sasl.jaas.config": plainModule + ` required username="admin" password="admin-secret" user_alice="alice-secret";`,
+		"queued.max.request.bytes":                            strconv.Itoa(4 << 20),
+	}, nil)
+	early := frame(append(header(3, 12, true), make([]byte, 400<<10)...))
+	for i := range 20 {
+		if !sendUntilClosed(n.Addr, early, 30*time.Second) {
+			t.Fatalf("frame %d before authentication: connection not closed", i)
+		}
+	}
+	if err := roundTrip(t, n.Addr, "after", nil, plain.Auth{User: "alice", Pass: "alice-secret"}.AsMechanism()); err != nil {
+		t.Fatalf("authenticated client after refused frames: %v", err)
 	}
 }
