@@ -1,6 +1,9 @@
 package broker
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/controller/metadata"
@@ -15,6 +18,13 @@ import (
 // and librdkafka does not implement it at all.
 const transactionVersionMax int16 = 0
 
+// shareVersionFeature turns share groups (KIP-932) on from level 1; this
+// broker implements that level.
+const (
+	shareVersionFeature       = "share.version"
+	shareVersionMax     int16 = 1
+)
+
 // apiVersionFeatures fills the feature fields of ApiVersions v3+: the
 // features this broker supports and the finalized levels from the image.
 func (b *Broker) apiVersionFeatures(resp *kmsg.ApiVersionsResponse) {
@@ -28,6 +38,9 @@ func (b *Broker) apiVersionFeatures(resp *kmsg.ApiVersionsResponse) {
 		sf := kmsg.NewApiVersionsResponseSupportedFeature()
 		sf.Name, sf.MinVersion, sf.MaxVersion = "transaction.version", 0, transactionVersionMax
 		resp.SupportedFeatures = append(resp.SupportedFeatures, sf)
+		sf = kmsg.NewApiVersionsResponseSupportedFeature()
+		sf.Name, sf.MinVersion, sf.MaxVersion = shareVersionFeature, 0, shareVersionMax
+		resp.SupportedFeatures = append(resp.SupportedFeatures, sf)
 	}
 	img := b.Image()
 	resp.FinalizedFeaturesEpoch = img.Offset
@@ -36,4 +49,15 @@ func (b *Broker) apiVersionFeatures(resp *kmsg.ApiVersionsResponse) {
 		ff.Name, ff.MinVersionLevel, ff.MaxVersionLevel = name, level, level
 		resp.FinalizedFeatures = append(resp.FinalizedFeatures, ff)
 	}
+	// metadata.version first, then by name: a stable answer.
+	slices.SortFunc(resp.FinalizedFeatures, func(a, b kmsg.ApiVersionsResponseFinalizedFeature) int {
+		am, bm := a.Name == metadata.MetadataVersionFeature, b.Name == metadata.MetadataVersionFeature
+		if am != bm {
+			if am {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
 }

@@ -51,6 +51,9 @@ func (l *lifecycle) register(ctx context.Context) error {
 	f := kmsg.NewBrokerRegistrationRequestFeature()
 	f.Name, f.MinSupportedVersion, f.MaxSupportedVersion = "metadata.version", 7, metadataVersionMax
 	req.Features = append(req.Features, f)
+	f = kmsg.NewBrokerRegistrationRequestFeature()
+	f.Name, f.MinSupportedVersion, f.MaxSupportedVersion = shareVersionFeature, 0, shareVersionMax
+	req.Features = append(req.Features, f)
 	for {
 		raw, err := l.b.controllers.Request(ctx, req)
 		if err != nil {

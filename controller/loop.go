@@ -209,14 +209,22 @@ func (c *Controller) apply(entries []*raftpb.Entry) error {
 // Kafka 4.0-IV3, the level whose records and RPC versions Spool speaks.
 const MetadataVersion int16 = 25
 
-// maybeBootstrap finalizes metadata.version in a new cluster's log, as the
-// first thing its first active controller writes.
+// ShareVersionFeature turns share groups (KIP-932) on at level 1, which a
+// new cluster starts at, as Kafka 4.2 and later do.
+const ShareVersionFeature = "share.version"
+
+// maybeBootstrap finalizes metadata.version (and share.version) in a new
+// cluster's log, as the first thing its first active controller writes;
+// the bootstrap records of the format come after, so they may override.
 func (c *Controller) maybeBootstrap() {
 	if !c.ready || c.spec.MetadataVersion() != 0 {
 		return
 	}
-	rec := &metadata.FeatureLevelRecord{Name: metadata.MetadataVersionFeature, FeatureLevel: MetadataVersion}
-	c.propose(append([]metadata.Record{rec}, c.cfg.Bootstrap...), func(error) {})
+	recs := []metadata.Record{
+		&metadata.FeatureLevelRecord{Name: metadata.MetadataVersionFeature, FeatureLevel: MetadataVersion},
+		&metadata.FeatureLevelRecord{Name: ShareVersionFeature, FeatureLevel: 1},
+	}
+	c.propose(append(recs, c.cfg.Bootstrap...), func(error) {})
 }
 
 // propose encodes recs as one batch, applies them to the speculative image

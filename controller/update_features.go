@@ -11,11 +11,13 @@ import (
 )
 
 // controllerFeatures are the feature levels this controller can finalize:
-// metadata.version up to the level whose records it writes, and
-// transaction.version 0 (the brokers implement no later one).
+// metadata.version up to the level whose records it writes,
+// transaction.version 0 (the brokers implement no later one), and
+// share.version 1 (KIP-932 share groups on).
 var controllerFeatures = map[string]metadata.FeatureRange{
 	metadata.MetadataVersionFeature: {Min: 7, Max: MetadataVersion},
 	"transaction.version":           {Min: 0, Max: 0},
+	ShareVersionFeature:             {Min: 0, Max: 1},
 }
 
 // Kafka's UpdateFeatures upgrade types (v1+).

@@ -16,7 +16,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * accept, release, reject (values divisible by 10 are rejected, the rest
  * accepted) or hold (the first batch is never acknowledged and the
  * process waits to be killed). It prints "ready" after its first poll and
- * exits once no record came for the idle time after the first one.
+ * exits once no record came for the idle time after the last one, or for
+ * five times the idle time when none came at all (the other members of
+ * its group may have taken every record).
  */
 public class ShareConsume {
     public static void main(String[] args) throws Exception {
@@ -59,7 +61,7 @@ public class ShareConsume {
                     c.commitSync();
                     any = true;
                     last = System.currentTimeMillis();
-                } else if (any && System.currentTimeMillis() - last > idleMs) {
+                } else if (System.currentTimeMillis() - last > (any ? idleMs : 5 * idleMs)) {
                     break;
                 }
             }
