@@ -1,11 +1,15 @@
 package test
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"spool/test/harness"
 	"spool/test/peers/kafkapeer"
 )
 
@@ -30,6 +34,28 @@ func wantRow(t *testing.T, out string, fields ...string) {
 	}
 }
 
+// waitShareState polls ShareGroupDescribe until group is in state.
+func waitShareState(t *testing.T, addr, group, state string, d time.Duration) {
+	t.Helper()
+	var last string
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		req := kmsg.NewPtrShareGroupDescribeRequest()
+		req.SetVersion(1)
+		req.GroupIDs = []string{group}
+		raw, err := harness.Request(addr, req, 10*time.Second)
+		if err != nil {
+			last = err.Error()
+			continue
+		}
+		g := raw.(*kmsg.ShareGroupDescribeResponse).Groups[0]
+		if g.ErrorCode == 0 && g.GroupState == state {
+			return
+		}
+		last = fmt.Sprintf("%+v", g)
+	}
+	t.Fatalf("share group %s not %s within %v: %s", group, state, d, last)
+}
+
 // TestShareGroupsTool: Kafka's kafka-share-groups lists, describes
 // (offsets, members, state), resets, deletes the offsets of and deletes a
 // share group consumed by a Java KafkaShareConsumer.
@@ -37,7 +63,7 @@ func TestShareGroupsTool(t *testing.T) {
 	t.Parallel()
 	n := shareNode(t, nil)
 	grpTopic(t, n.Addr, "st", 2)
-	c := startShareConsumer(t, n.Addr, "sgt", "st", "accept", 20*time.Second)
+	c := startShareConsumer(t, n.Addr, "sgt", "st", "accept", 3*time.Minute)
 	waitShare(t, c.ready, 2*time.Minute, "the consumer")
 	waitShareStarted(t, n.Addr, "sgt", "st", 2, time.Minute)
 	grpProduce(t, n.Addr, "st", 40)
@@ -58,7 +84,11 @@ func TestShareGroupsTool(t *testing.T) {
 		t.Fatalf("reset of a group with a member:\n%s", busy)
 	}
 
-	waitShare(t, c.done, 2*time.Minute, "the consumer to leave")
+	// Killed, the member is removed once its session times out.
+	if err := c.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	waitShareState(t, n.Addr, "sgt", "Empty", time.Minute)
 	wantRow(t, shareTool(t, n.Addr, "--describe", "--group", "sgt", "--state"), "sgt", `\S+`, `\(1\)`, "Empty", "0")
 	shareTool(t, n.Addr, "--reset-offsets", "--to-earliest", "--execute", "--group", "sgt", "--topic", "st")
 	out = shareTool(t, n.Addr, "--describe", "--group", "sgt")
