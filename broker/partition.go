@@ -178,3 +178,14 @@ func (p *partition) close() error {
 	}
 	return err
 }
+
+// closeForShutdown is close for a broker stopping: the log is neither
+// synced nor marked clean on its own (closeAll does both for all of a log
+// dir's logs at once).
+func (p *partition) closeForShutdown() error {
+	err := p.snapshotProducers()
+	if cerr := p.log.CloseUnsynced(); err == nil {
+		err = cerr
+	}
+	return err
+}

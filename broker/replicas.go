@@ -47,10 +47,17 @@ type replicaManager struct {
 	// checkpoint (hw_checkpoint.go); guarded by hwMu.
 	hwMu    sync.Mutex
 	hwKnown map[string]map[tp]int64
+
+	// clean lists the logs the last shutdown closed cleanly.
+	clean *cleanLogs
+	// fsSyncs make each log dir durable at shutdown (closeAll).
+	fsSyncs map[string]*storage.FilesystemSync
 }
 
 func newReplicaManager(b *Broker) *replicaManager {
 	rm := &replicaManager{b: b, log: b.log.Named("replicas"), parts: map[tp]*partition{}, refused: map[tp]bool{}}
+	rm.clean = takeCleanLogs(b.cfg.LogDirs, rm.log)
+	rm.fsSyncs = openFilesystemSyncs(b.cfg.LogDirs, rm.log)
 	rm.loadHWCheckpoints()
 	return rm
 }
@@ -189,7 +196,8 @@ func (rm *replicaManager) open(img *metadata.Image, t *metadata.Topic, id int32,
 		return nil, fmt.Errorf("log dir %s is offline until restart", ld)
 	}
 	cfg := rm.storageConfig(img, t.Name)
-	l, err := storage.Open(dir, cfg, storage.Options{Logger: rm.log, Files: rm.b.cfg.Files, Flushes: &rm.b.flushes, OnFail: rm.b.dirs.onLogFailed})
+	l, err := storage.Open(dir, cfg, storage.Options{Logger: rm.log, Files: rm.b.cfg.Files, Flushes: &rm.b.flushes, OnFail: rm.b.dirs.onLogFailed,
+		Clean: rm.clean.take(dir)})
 	if err != nil {
 		return nil, err
 	}
@@ -397,20 +405,9 @@ func (rm *replicaManager) close() {
 	parts := rm.parts
 	rm.parts = map[tp]*partition{}
 	rm.mu.Unlock()
-	// Closing fsyncs each log; many at once share the filesystem's journal
-	// commits, so a broker with many partitions stops in seconds.
-	sem := make(chan struct{}, closeParallelism)
-	var wg sync.WaitGroup
-	for key, p := range parts {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := p.close(); err != nil {
-				rm.log.Error("close partition", zap.Stringer("partition", key), zap.Error(err))
-			}
-		}()
+	closeAll(parts, rm.fsSyncs, rm.log)
+	for _, s := range rm.fsSyncs {
+		_ = s.Close()
 	}
-	wg.Wait()
 	rm.wg.Wait()
 }

@@ -101,6 +101,10 @@ type Options struct {
 	// fails for good (a failed fsync, an I/O error writing, its directory
 	// gone): the broker takes the whole log directory offline.
 	OnFail func(l *Log, err error)
+	// Clean says the log was closed with CloseUnmarked and its log dir's
+	// clean-shutdown record (TakeCleanShutdown) lists it: Open skips
+	// recovery as after Close.
+	Clean bool
 }
 
 func (o Options) withDefaults() Options {

@@ -20,6 +20,7 @@ func (l *Log) load() error {
 	if err != nil {
 		return err
 	}
+	clean = clean || l.cleanDir
 	bases, err := l.scanDir()
 	if err != nil {
 		return err
