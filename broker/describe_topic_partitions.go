@@ -24,7 +24,7 @@ func (b *Broker) handleDescribeTopicPartitions(req *protocol.Request, respond fu
 	if limit < 1 {
 		limit = 1
 	}
-	names := b.describedTopicNames(req, img, r)
+	names, refused := b.describedTopicNames(req, img, r)
 	for i, name := range names {
 		first := int32(0)
 		if r.Cursor != nil && name == r.Cursor.Topic {
@@ -43,13 +43,20 @@ func (b *Broker) handleDescribeTopicPartitions(req *protocol.Request, respond fu
 			break
 		}
 	}
+	// As Kafka answers: the topics the principal may not describe last.
+	for _, name := range refused {
+		rt := kmsg.NewDescribeTopicPartitionsResponseTopic()
+		rt.Topic, rt.ErrorCode = kmsg.StringPtr(name), kerr.TopicAuthorizationFailed.Code
+		rt.AuthorizedOperations = authorizedOperationsUnset
+		resp.Topics = append(resp.Topics, rt)
+	}
 	respond(protocol.Msg(resp))
 }
 
 // describedTopicNames are the topics of the answer, sorted, from the
-// cursor's topic on.
-func (b *Broker) describedTopicNames(req *protocol.Request, img *metadata.Image, r *kmsg.DescribeTopicPartitionsRequest) []string {
-	var names []string
+// cursor's topic on, and apart the listed ones the principal may not
+// describe.
+func (b *Broker) describedTopicNames(req *protocol.Request, img *metadata.Image, r *kmsg.DescribeTopicPartitionsRequest) (names, refused []string) {
 	if len(r.Topics) == 0 {
 		img.Topics.Range(func(t *metadata.Topic) bool {
 			if b.allowed(req, aclDescribe, topicRT, t.Name) {
@@ -59,7 +66,11 @@ func (b *Broker) describedTopicNames(req *protocol.Request, img *metadata.Image,
 		})
 	} else {
 		for _, t := range r.Topics {
-			names = append(names, t.Topic)
+			if b.allowed(req, aclDescribe, topicRT, t.Topic) {
+				names = append(names, t.Topic)
+			} else {
+				refused = append(refused, t.Topic)
+			}
 		}
 	}
 	slices.Sort(names)
@@ -68,7 +79,7 @@ func (b *Broker) describedTopicNames(req *protocol.Request, img *metadata.Image,
 		i, _ := slices.BinarySearch(names, r.Cursor.Topic)
 		names = names[i:]
 	}
-	return names
+	return names, refused
 }
 
 // describedTopic answers one topic from partition first, at most limit
@@ -77,11 +88,6 @@ func (b *Broker) describedTopicNames(req *protocol.Request, img *metadata.Image,
 func (b *Broker) describedTopic(req *protocol.Request, img *metadata.Image, name string, first, limit int32) (kmsg.DescribeTopicPartitionsResponseTopic, int32) {
 	rt := kmsg.NewDescribeTopicPartitionsResponseTopic()
 	rt.Topic = kmsg.StringPtr(name)
-	rt.AuthorizedOperations = authorizedOperationsUnset
-	if !b.allowed(req, aclDescribe, topicRT, name) {
-		rt.ErrorCode = kerr.TopicAuthorizationFailed.Code
-		return rt, -1
-	}
 	t := img.Topics.ByName(name)
 	if t == nil {
 		rt.ErrorCode = kerr.UnknownTopicOrPartition.Code
