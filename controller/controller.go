@@ -125,6 +125,8 @@ type Controller struct {
 	members    map[int32]Member
 	discovered map[int32]string
 	memberOp   *memberOp
+	// nextSelfUpdate is when maybeUpdateSelf looks again.
+	nextSelfUpdate time.Time
 
 	// stalled holds a Ready that could not be written for lack of space
 	// (see stall).

@@ -32,6 +32,7 @@ func (c *Controller) run(ctx context.Context) {
 				break
 			}
 			c.rn.Tick()
+			c.maybeUpdateSelf(c.now())
 			c.onTick()
 		case m := <-c.recv:
 			if c.stalled != nil {

@@ -350,3 +350,58 @@ func TestStaticQuorumRefusesVoterChanges(t *testing.T) {
 		t.Fatalf("RemoveRaftVoter on a static quorum: %+v", r)
 	}
 }
+
+// A voter that restarts on another controller port tells the quorum
+// (UpdateRaftVoter, as Kafka's voters do at start-up): DescribeQuorum
+// shows the new endpoint, and once the original controller is gone the
+// two others still form a majority, which they can only do by reaching
+// the moved one at its new address.
+func TestDynamicQuorumVoterMovesAddress(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c1 := dynamicNode(t, dir, 1, "controller", "")
+	c2 := dynamicNode(t, dir, 2, "controller", c1.CtrlAddr)
+	c3 := dynamicNode(t, dir, 3, "controller", c1.CtrlAddr)
+	b4 := dynamicNode(t, dir, 4, "broker", c1.CtrlAddr)
+	c1.format(t, "--standalone")
+	c2.format(t, "-N")
+	c3.format(t, "-N")
+	b4.format(t)
+	for _, n := range []*dynNode{c1, c2, c3, b4} {
+		n.start(t)
+	}
+	for _, n := range []*dynNode{c2, c3} {
+		if out, code := harness.Run(t, "--bootstrap-server", b4.Addr, "cluster", "metadata-quorum", "add-controller", "--config", n.ConfigFile, "--timeout", "60s"); code != 0 {
+			t.Fatalf("add controller %d: exit %d\n%s", n.ID, code, out)
+		}
+	}
+	waitVoters(t, b4.Addr, []int32{1, 2, 3})
+
+	if err := c3.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	moved := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	c3.props = strings.ReplaceAll(c3.props, "CONTROLLER://"+c3.CtrlAddr, "CONTROLLER://"+moved)
+	c3.CtrlAddr = moved
+	if err := os.WriteFile(c3.ConfigFile, []byte(c3.props), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c3.start(t)
+	var last string
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		resp, err := describeQuorumAt(b4.Addr)
+		if err == nil {
+			last = fmt.Sprint(resp.Nodes)
+			if slices.ContainsFunc(resp.Nodes, func(n kmsg.DescribeQuorumResponseNode) bool {
+				return n.NodeID == 3 && len(n.Listeners) == 1 && fmt.Sprintf("%s:%d", n.Listeners[0].Host, n.Listeners[0].Port) == moved
+			}) {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node 3's endpoint never became %s: %s\n%s", moved, last, c3.Output())
+		}
+	}
+	c1.Kill()
+	produceAcked(t, b4.Addr, "moved", "x")
+}
