@@ -66,12 +66,12 @@ var securityDefs = []Def{
 }
 
 // perListenerOK and perMechanismOK are the keys that take listener.name.
-// prefixes, filled from securityDefs.
+// prefixes, filled from securityDefs and brokerDefs (max.connections).
 var perListenerOK, perMechanismOK = prefixable()
 
 func prefixable() (map[string]bool, map[string]bool) {
 	l, m := map[string]bool{}, map[string]bool{}
-	for _, d := range securityDefs {
+	for _, d := range concat(securityDefs, brokerDefs) {
 		if d.PerListener {
 			l[d.Name] = true
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,9 @@ type Limits struct {
 	// clients can never lock replication out).
 	MaxConnections int
 	Exempt         map[string]bool
+	// PerListener bounds the connections of one listener (upper-case
+	// name), exempt or not: listener.name.<l>.max.connections.
+	PerListener map[string]int
 	// MaxPerIP bounds the connections from one address; PerIP replaces it
 	// for the addresses listed.
 	MaxPerIP int
@@ -51,9 +55,15 @@ func LimitsFromConfig(c *config.Config, exempt ...string) (Limits, error) {
 		QueuedBytes:    QueuedBytes(c.Int("queued.max.request.bytes"), int(c.Int("socket.request.max.bytes"))),
 		Exempt:         map[string]bool{},
 		PerIP:          map[netip.Addr]int{},
+		PerListener:    map[string]int{},
 	}
 	for _, name := range exempt {
 		l.Exempt[name] = true
+	}
+	for _, k := range c.ListenerOverrides() {
+		if lk, _ := config.LookupListenerKey(k); lk.Def != nil && lk.Def.Name == "max.connections" {
+			l.PerListener[lk.Listener] = int(c.Int(k))
+		}
 	}
 	overrides, err := config.ParseConnectionOverrides(c.Get("max.connections.per.ip.overrides"))
 	if err != nil {
@@ -105,6 +115,9 @@ func (cc *connCounter) admit(l *Limits, listener string, ip netip.Addr) error {
 	exempt := l.Exempt[listener]
 	if !exempt && cc.total >= l.MaxConnections {
 		return errLimit("max.connections")
+	}
+	if most, ok := l.PerListener[strings.ToUpper(listener)]; ok && cc.byListener[listener] >= most {
+		return errLimit("listener.name." + strings.ToLower(listener) + ".max.connections")
 	}
 	limit, ok := l.PerIP[ip]
 	if !ok {

@@ -110,6 +110,33 @@ func TestMaxConnectionsExemptListener(t *testing.T) {
 	}
 }
 
+// listener.name.<l>.max.connections bounds one listener, the exempt
+// inter-broker one too, and is read from the prefixed key.
+func TestMaxConnectionsPerListener(t *testing.T) {
+	c := config.MustNew(map[string]string{"listener.name.plaintext.max.connections": "2"})
+	l, err := LimitsFromConfig(c, "PLAINTEXT")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.PerListener["PLAINTEXT"] != 2 {
+		t.Fatalf("per-listener limits %v", l.PerListener)
+	}
+	addr, srv := startLimited(t, metadataMux(), l)
+	a, b := dial(t, addr), dial(t, addr)
+	roundTrip(t, a, 1)
+	roundTrip(t, b, 1)
+	expectClosed(t, dial(t, addr))
+	if n := srv.Stats.ConnectionsRejected.Load(); n != 1 {
+		t.Fatalf("%d rejected, want 1", n)
+	}
+	b.Close()
+	waitFor(t, func() bool { return srv.Connections()["PLAINTEXT"] == 1 })
+	roundTrip(t, dial(t, addr), 2)
+	if _, problems, _ := config.New(map[string]string{"listener.name.plaintext.max.connections": "-1"}); len(problems) != 1 {
+		t.Fatalf("negative per-listener limit: %v", problems)
+	}
+}
+
 func TestMaxConnectionsPerIPAndOverride(t *testing.T) {
 	l := DefaultLimits()
 	l.MaxPerIP = 1

@@ -88,3 +88,38 @@ func TestAcceptSurvivesRunningOutOfDescriptors(t *testing.T) {
 		t.Fatal("node exited")
 	}
 }
+
+// listener.name.<l>.max.connections: connections past a listener's own
+// limit are closed at once, and a freed slot is taken again.
+func TestListenerMaxConnections(t *testing.T) {
+	t.Parallel()
+	n := harness.SingleNode(t, map[string]string{"listener.name.plaintext.max.connections": "3"})
+	n.Start()
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range 3 {
+		c, err := net.DialTimeout("tcp", n.Addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		if _, err := harness.RequestOn(c, kmsg.NewPtrApiVersionsRequest(), 10*time.Second); err != nil {
+			t.Fatalf("connection %d within the limit: %v", len(conns), err)
+		}
+	}
+	if !sendUntilClosed(n.Addr, nil, 10*time.Second) {
+		t.Fatal("a fourth connection was not closed")
+	}
+	conns[0].Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for !apiVersionsOK(n.Addr, 5*time.Second) {
+		if time.Now().After(deadline) {
+			t.Fatal("no connection served after one of three closed")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
