@@ -23,172 +23,6 @@ import (
 // metadata-quorum add-controller/remove-controller, and the quorum read
 // back with DescribeQuorum v2.
 
-type dynNode struct {
-	*harness.Node
-	props string
-}
-
-// dynamicNode writes a properties file for a node of a dynamic quorum
-// found through bootstrap (a controller listener's host:port).
-func dynamicNode(t *testing.T, dir string, id int, roles, bootstrap string) *dynNode {
-	t.Helper()
-	n := harness.NewProcess(t, "")
-	n.ID, n.Dir, n.ClusterID = id, filepath.Join(dir, fmt.Sprintf("node%d", id)), testClusterID
-	var listeners []string
-	if strings.Contains(roles, "broker") {
-		n.Addr = fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-		listeners = append(listeners, "PLAINTEXT://"+n.Addr)
-	}
-	if strings.Contains(roles, "controller") {
-		n.CtrlAddr = fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
-		listeners = append(listeners, "CONTROLLER://"+n.CtrlAddr)
-		if bootstrap == "" {
-			bootstrap = n.CtrlAddr
-		}
-	}
-	props := fmt.Sprintf("process.roles=%s\nnode.id=%d\ncontroller.quorum.bootstrap.servers=%s\nlisteners=%s\ncontroller.listener.names=CONTROLLER\nlog.dirs=%s\n",
-		roles, id, bootstrap, strings.Join(listeners, ","), n.Dir)
-	n.ConfigFile = filepath.Join(dir, fmt.Sprintf("node%d.properties", id))
-	if err := os.WriteFile(n.ConfigFile, []byte(props), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return &dynNode{Node: n, props: props}
-}
-
-func (n *dynNode) format(t *testing.T, flags ...string) {
-	t.Helper()
-	args := append([]string{"storage", "format", "--config", n.ConfigFile, "--cluster-id", testClusterID}, flags...)
-	if out, code := harness.Run(t, args...); code != 0 {
-		t.Fatalf("format node %d: exit %d\n%s", n.ID, code, out)
-	}
-}
-
-func (n *dynNode) start(t *testing.T) {
-	t.Helper()
-	n.StartArgs("--config", n.ConfigFile)
-	if n.Addr != "" {
-		n.WaitServing(60 * time.Second)
-		return
-	}
-	waitAnswers(t, n.CtrlAddr, 60*time.Second)
-}
-
-// dirID is the directory.id of the node's (metadata) log dir.
-func (n *dynNode) dirID(t *testing.T) [16]byte {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(n.Dir, "meta.properties"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "directory.id="); ok {
-			b, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(v))
-			if err != nil || len(b) != 16 {
-				t.Fatalf("directory.id %q", v)
-			}
-			return [16]byte(b)
-		}
-	}
-	t.Fatalf("no directory.id in %s", raw)
-	return [16]byte{}
-}
-
-func waitAnswers(t *testing.T, addr string, timeout time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if _, err := harness.Request(addr, kmsg.NewPtrApiVersionsRequest(), 2*time.Second); err == nil {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("%s does not answer ApiVersions after %v", addr, timeout)
-}
-
-// describeQuorumAt sends DescribeQuorum v2 to addr (a broker forwards it).
-func describeQuorumAt(addr string) (*kmsg.DescribeQuorumResponse, error) {
-	req := kmsg.NewPtrDescribeQuorumRequest()
-	req.SetVersion(2)
-	rt := kmsg.NewDescribeQuorumRequestTopic()
-	rt.Topic = "__cluster_metadata"
-	rt.Partitions = []kmsg.DescribeQuorumRequestTopicPartition{kmsg.NewDescribeQuorumRequestTopicPartition()}
-	req.Topics = append(req.Topics, rt)
-	raw, err := harness.Request(addr, req, 10*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	resp := raw.(*kmsg.DescribeQuorumResponse)
-	if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
-		return nil, fmt.Errorf("unexpected DescribeQuorum answer %+v", resp)
-	}
-	if p := resp.Topics[0].Partitions[0]; p.ErrorCode != 0 {
-		return nil, fmt.Errorf("DescribeQuorum partition error %d", p.ErrorCode)
-	}
-	return resp, nil
-}
-
-// waitVoters waits until DescribeQuorum through addr lists exactly want as
-// voters, and returns the answer.
-func waitVoters(t *testing.T, addr string, want []int32) *kmsg.DescribeQuorumResponse {
-	t.Helper()
-	var last string
-	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		resp, err := describeQuorumAt(addr)
-		if err != nil {
-			last = err.Error()
-			continue
-		}
-		var got []int32
-		for _, v := range resp.Topics[0].Partitions[0].CurrentVoters {
-			got = append(got, v.ReplicaID)
-		}
-		slices.Sort(got)
-		if slices.Equal(got, want) {
-			return resp
-		}
-		last = fmt.Sprintf("voters %v", got)
-	}
-	t.Fatalf("voters never became %v through %s: %s", want, addr, last)
-	return nil
-}
-
-func produceAcked(t *testing.T, addr, topic string, values ...string) {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.DefaultProduceTopic(topic),
-		kgo.AllowAutoTopicCreation(), kgo.RecordRetries(1000), kgo.RetryTimeout(90*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
-	for _, v := range values {
-		if err := cl.ProduceSync(ctx, kgo.StringRecord(v)).FirstErr(); err != nil {
-			t.Fatalf("produce %q to %s: %v", v, topic, err)
-		}
-	}
-}
-
-func consumeValues(t *testing.T, addr, topic string, n int) []string {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var got []string
-	for len(got) < n {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("consumed %v of %d records from %s", got, n, topic)
-		}
-		fs.EachRecord(func(r *kgo.Record) { got = append(got, string(r.Value)) })
-	}
-	return got
-}
-
 // One controller formatted --standalone grows to three with add-controller
 // (through a controller and through a broker), loses the original (the
 // broker, which knew only the original as its bootstrap server, keeps
@@ -310,15 +144,6 @@ func TestKafkaServerPropertiesStartsUnchanged(t *testing.T) {
 	}
 }
 
-func waitExit(n *harness.Node, timeout time.Duration) bool {
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if !n.Running() {
-			return true
-		}
-	}
-	return false
-}
-
 // A static quorum (controller.quorum.voters) cannot change its voters:
 // AddRaftVoter and RemoveRaftVoter answer UNSUPPORTED_VERSION, as Kafka's
 // controllers do at kraft.version 0.
@@ -404,4 +229,95 @@ func TestDynamicQuorumVoterMovesAddress(t *testing.T) {
 	}
 	c1.Kill()
 	produceAcked(t, b4.Addr, "moved", "x")
+}
+
+// Three controllers formatted with --initial-controllers take a fourth
+// and lose one (the active controller) while an acks=all producer runs:
+// the quorum never loses its majority, so every acknowledged record is
+// read back.
+func TestDynamicQuorumChangesUnderLoad(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c1 := dynamicNode(t, dir, 1, "controller", "")
+	c2 := dynamicNode(t, dir, 2, "controller", c1.CtrlAddr)
+	c3 := dynamicNode(t, dir, 3, "controller", c1.CtrlAddr)
+	c5 := dynamicNode(t, dir, 5, "controller", c1.CtrlAddr+","+c2.CtrlAddr)
+	b4 := dynamicNode(t, dir, 4, "broker", c1.CtrlAddr+","+c2.CtrlAddr+","+c3.CtrlAddr)
+	var initial []string
+	for _, n := range []*dynNode{c1, c2, c3} {
+		id := make([]byte, 16)
+		id[0], id[15] = byte(n.ID), 0x5a
+		initial = append(initial, fmt.Sprintf("%d@%s:%s", n.ID, n.CtrlAddr, base64.RawURLEncoding.EncodeToString(id)))
+	}
+	for _, n := range []*dynNode{c1, c2, c3} {
+		n.format(t, "--initial-controllers", strings.Join(initial, ","))
+	}
+	c5.format(t, "--no-initial-controllers")
+	b4.format(t)
+	for _, n := range []*dynNode{c1, c2, c3, c5, b4} {
+		n.start(t)
+	}
+	resp := waitVoters(t, b4.Addr, []int32{1, 2, 3})
+	for _, v := range resp.Topics[0].Partitions[0].CurrentVoters {
+		if v.ReplicaDirectoryID[0] != byte(v.ReplicaID) || v.ReplicaDirectoryID != dirIDIn(t, filepath.Join(dir, fmt.Sprintf("node%d", v.ReplicaID))) {
+			t.Fatalf("voter %d has directory id %x, not the one --initial-controllers gave", v.ReplicaID, v.ReplicaDirectoryID)
+		}
+	}
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b4.Addr), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.DefaultProduceTopic("load"),
+		kgo.AllowAutoTopicCreation(), kgo.RecordRetries(1000), kgo.RetryTimeout(90*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	stop := make(chan struct{})
+	acked := make(chan []string, 1)
+	go func() {
+		var ok []string
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				acked <- ok
+				return
+			default:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			v := fmt.Sprint(i)
+			if cl.ProduceSync(ctx, kgo.StringRecord(v)).FirstErr() == nil {
+				ok = append(ok, v)
+			}
+			cancel()
+		}
+	}()
+	time.Sleep(time.Second)
+	if out, code := harness.Run(t, "--bootstrap-server", b4.Addr, "cluster", "metadata-quorum", "add-controller", "--config", c5.ConfigFile, "--timeout", "60s"); code != 0 {
+		t.Fatalf("add controller 5: exit %d\n%s", code, out)
+	}
+	leader := waitVoters(t, b4.Addr, []int32{1, 2, 3, 5}).Topics[0].Partitions[0].LeaderID
+	if out, code := harness.Run(t, "--bootstrap-server", b4.Addr, "cluster", "metadata-quorum", "remove-controller", "--controller-id", fmt.Sprint(leader), "--timeout", "60s"); code != 0 {
+		t.Fatalf("remove the active controller %d: exit %d\n%s", leader, code, out)
+	}
+	var rest []int32
+	for _, id := range []int32{1, 2, 3, 5} {
+		if id != leader {
+			rest = append(rest, id)
+		}
+	}
+	waitVoters(t, b4.Addr, rest)
+	time.Sleep(time.Second)
+	close(stop)
+	ok := <-acked
+	if len(ok) < 10 {
+		t.Fatalf("only %d records acknowledged while the quorum changed", len(ok))
+	}
+	got := consumeValues(t, b4.Addr, "load", len(ok))
+	have := map[string]bool{}
+	for _, v := range got {
+		have[v] = true
+	}
+	for _, v := range ok {
+		if !have[v] {
+			t.Fatalf("acknowledged record %s lost (%d acknowledged, %d read)", v, len(ok), len(got))
+		}
+	}
 }
