@@ -137,6 +137,14 @@ func TestGroupConfigsApplyToConsumerGroups(t *testing.T) {
 	if out, exit := harness.Run(t, "config", "describe", "--group", "gcfg-cli", "--bootstrap-server", n.Addr); exit != 0 || !regexp.MustCompile(`consumer\.session\.timeout\.ms +50000 +GROUP_CONFIG`).MatchString(out) {
 		t.Fatalf("config describe --group (exit %d):\n%s", exit, out)
 	}
+	// They are in the metadata log: a restarted node still has them.
+	if err := n.Stop(); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	n.Start()
+	if out, exit := harness.Run(t, "config", "describe", "--group", "gcfg-cli", "--bootstrap-server", n.Addr); exit != 0 || !regexp.MustCompile(`consumer\.session\.timeout\.ms +50000 +GROUP_CONFIG`).MatchString(out) {
+		t.Fatalf("config describe --group after a restart (exit %d):\n%s", exit, out)
+	}
 	if out, exit := harness.Run(t, "config", "set", "--group", "gcfg-cli", "consumer.session.timeout.ms=500", "--bootstrap-server", n.Addr); exit == 0 || !strings.Contains(out, "must be in the range") {
 		t.Fatalf("config set --group out of range (exit %d):\n%s", exit, out)
 	}
