@@ -169,7 +169,7 @@ func TestGroupRejectsNonsense(t *testing.T) {
 	n := groupNode(t, nil)
 	grpTopic(t, n.Addr, "t", 1)
 	ctx := ctxT(t, 2*time.Minute)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(n.Addr))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(n.Addr), byName)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,7 +77,7 @@ func TestTxnProduceVerified(t *testing.T) {
 	n := txnNode(t, nil)
 	adm := admin(t, n.Addr)
 	createTopic(t, adm, "verified", 1, nil)
-	cl := producer(t, n.Addr)
+	cl := producer(t, n.Addr, byName)
 	id := "stray"
 
 	init := kmsg.NewPtrInitProducerIDRequest()
