@@ -25,8 +25,10 @@ func (d *configDescriber) group(rr *kmsg.DescribeConfigsResponseResource, res km
 		src := config.SourceDefault
 		if set {
 			src = config.SourceGroup
-		} else {
+		} else if def.BrokerKey != "" {
 			value, _ = d.layers.Broker(def.BrokerKey)
+		} else {
+			value = def.Default // no broker config supplies it
 		}
 		e := d.entry(def, value, src, false)
 		// Kafka marks no group config as default, even one the group does

@@ -49,7 +49,7 @@ func (b *Broker) handleShareAcknowledge(req *protocol.Request, respond func(prot
 	if r.ShareSessionEpoch == shareSessionClose {
 		op.releaseAll(parts)
 	}
-	resp.AcquisitionLockTimeoutMillis = int32(op.m.cfg.LockDuration.Milliseconds())
+	resp.AcquisitionLockTimeoutMillis = int32(op.m.groupConfig(op.group).LockDuration.Milliseconds())
 	for _, t := range r.Topics {
 		rt := kmsg.NewShareAcknowledgeResponseTopic()
 		rt.TopicID = t.TopicID

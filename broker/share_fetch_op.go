@@ -131,7 +131,7 @@ func (op *shareFetchOp) localPartitions() []*partition {
 // response fills resp with the partitions that have records, errors or
 // acknowledgement results.
 func (op *shareFetchOp) response(resp *kmsg.ShareFetchResponse, rd shareRound) *kmsg.ShareFetchResponse {
-	resp.AcquisitionLockTimeoutMillis = int32(op.m.cfg.LockDuration.Milliseconds())
+	resp.AcquisitionLockTimeoutMillis = int32(op.m.groupConfig(op.group).LockDuration.Milliseconds())
 	// Indexes, not pointers: the slices grow as entries are added.
 	byPart := map[sessionPart][2]int{}
 	topicOf := map[[16]byte]int{}

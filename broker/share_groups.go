@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"spool/broker/group"
 	"spool/broker/sharegroup"
 	"spool/config"
+	"spool/controller/metadata"
 )
 
 // shareKey names one share-partition: a share group's view of one
@@ -177,4 +179,48 @@ func (m *shareManager) group(id string) *sharegroup.Group {
 		m.groups[id] = g
 	}
 	return g
+}
+
+// groupConfig is group's settings: the broker's group.share.* configs
+// with the group's own share.* configs (resource type GROUP) applied. It
+// is read on every use, so a change applies at once.
+func (m *shareManager) groupConfig(group string) sharegroup.Config {
+	cfg := m.cfg
+	own := m.b.Image().Configs[metadata.ConfigResource{Type: metadata.ConfigResourceGroup, Name: group}]
+	for name, v := range own {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			continue // share.auto.offset.reset: see startOffset
+		}
+		switch name {
+		case "share.record.lock.duration.ms":
+			cfg.LockDuration = time.Duration(n) * time.Millisecond
+		case "share.delivery.count.limit":
+			cfg.DeliveryLimit = int16(n)
+		}
+	}
+	return cfg
+}
+
+// startOffset is where group starts a share-partition of p it never
+// fetched, as its share.auto.offset.reset says.
+func (m *shareManager) startOffset(group string, p *partition) (int64, error) {
+	own := m.b.Image().Configs[metadata.ConfigResource{Type: metadata.ConfigResourceGroup, Name: group}]
+	strategy, d, err := config.ParseShareReset(own["share.auto.offset.reset"])
+	if own["share.auto.offset.reset"] == "" || err != nil {
+		strategy = "latest" // the controller stores only valid values
+	}
+	switch strategy {
+	case "earliest":
+		return p.log.LogStartOffset(), nil
+	case "by_duration":
+		off, _, ok, err := p.log.OffsetForTimestamp(time.Now().Add(-d).UnixMilli())
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			return off, nil
+		}
+	}
+	return p.HighWatermark(), nil
 }

@@ -38,7 +38,7 @@ func shareStatePath(p *partition, group string) string {
 }
 
 // part finds the share-partition of group on p, loading its state or
-// starting it at the high watermark (share.auto.offset.reset=latest).
+// starting it where the group's share.auto.offset.reset says.
 func (m *shareManager) part(group string, p *partition) (*sharePart, error) {
 	key := shareKey{group, p.topicID, p.id}
 	m.mu.Lock()
@@ -50,7 +50,11 @@ func (m *shareManager) part(group string, p *partition) (*sharePart, error) {
 	st, err := readShareState(shareStatePath(p, group), group)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		sp.sp = sharegroup.NewPartition(p.HighWatermark())
+		start, err := m.startOffset(group, p)
+		if err != nil {
+			return nil, err
+		}
+		sp.sp = sharegroup.NewPartition(start)
 		if err := sp.persist(); err != nil {
 			return nil, err
 		}
@@ -96,10 +100,11 @@ func readShareState(path, group string) (sharegroup.State, error) {
 // acquire reads records past what the group has consumed and hands member
 // what it may take of them: the batches read and the acquired ranges.
 func (sp *sharePart) acquire(m *shareManager, member string, maxBytes, maxRecords int, now time.Time) ([]byte, []sharegroup.Range, int16) {
+	cfg := m.groupConfig(sp.key.group)
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	sp.sp.SkipTo(sp.p.log.LogStartOffset())
-	from, ok := sp.sp.NextAcquirable(m.cfg.MaxRecordLocks)
+	from, ok := sp.sp.NextAcquirable(cfg.MaxRecordLocks)
 	hw := sp.p.HighWatermark()
 	if !ok || from >= hw || maxRecords <= 0 {
 		return nil, nil, 0
@@ -117,7 +122,7 @@ func (sp *sharePart) acquire(m *shareManager, member string, maxBytes, maxRecord
 	if end <= from {
 		return nil, nil, 0
 	}
-	ranges := sp.sp.Acquire(member, min(end, hw), maxRecords, m.cfg.MaxRecordLocks, now, m.cfg.LockDuration)
+	ranges := sp.sp.Acquire(member, min(end, hw), maxRecords, cfg.MaxRecordLocks, now, cfg.LockDuration)
 	if len(ranges) == 0 {
 		return nil, nil, 0
 	}
@@ -160,12 +165,13 @@ type shareAck struct {
 // acknowledge applies member's acknowledgement batches and makes them
 // durable before the caller answers; the first failure is the answer.
 func (sp *sharePart) acknowledge(m *shareManager, member string, acks []shareAck, now time.Time) int16 {
+	cfg := m.groupConfig(sp.key.group)
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	var code int16
 	changed := false
 	for _, a := range acks {
-		switch err := sp.sp.Acknowledge(member, a.first, a.last, a.types, m.cfg.DeliveryLimit, now, m.cfg.LockDuration); {
+		switch err := sp.sp.Acknowledge(member, a.first, a.last, a.types, cfg.DeliveryLimit, now, cfg.LockDuration); {
 		case errors.Is(err, sharegroup.ErrInvalidRequest):
 			code = firstCode(code, kerr.InvalidRequest.Code)
 		case err != nil:
@@ -192,20 +198,25 @@ func firstCode(have, next int16) int16 {
 }
 
 func (sp *sharePart) releaseMember(m *shareManager, member string) {
+	limit := m.groupConfig(sp.key.group).DeliveryLimit
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
-	if sp.sp.ReleaseMember(member, m.cfg.DeliveryLimit) {
+	if sp.sp.ReleaseMember(member, limit) {
 		sp.persistOrLog(m)
 	}
 }
 
 func (sp *sharePart) expireLocks(m *shareManager, now time.Time) {
 	sp.mu.Lock()
-	defer sp.mu.Unlock()
-	if d, ok := sp.sp.NextDeadline(); !ok || now.Before(d) {
+	d, ok := sp.sp.NextDeadline()
+	sp.mu.Unlock()
+	if !ok || now.Before(d) {
 		return
 	}
-	if sp.sp.ExpireLocks(now, m.cfg.DeliveryLimit) {
+	limit := m.groupConfig(sp.key.group).DeliveryLimit
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if sp.sp.ExpireLocks(now, limit) {
 		sp.persistOrLog(m)
 	}
 }

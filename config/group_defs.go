@@ -4,9 +4,9 @@ import "fmt"
 
 // groupDefs are the per-group configs Spool honours: Kafka's names, each
 // defaulting to the broker config BrokerKey names. Kafka 4.4 also has
-// share.*, streams.* and errors.deadletterqueue.* group configs, for
-// share groups and Kafka Streams groups; they are refused until those
-// groups exist here, rather than stored and ignored.
+// other share.* configs and streams.* and errors.deadletterqueue.* group
+// configs; they are refused until Spool honours them, rather than stored
+// and ignored.
 var groupDefs = []Def{
 	def("consumer.session.timeout.ms", TypeInt, "45000", "The timeout to detect client failures when using the consumer group protocol.").
 		broker("group.consumer.session.timeout.ms").rule(atLeast(1)),
@@ -14,6 +14,11 @@ var groupDefs = []Def{
 		broker("group.consumer.heartbeat.interval.ms").rule(atLeast(1)),
 	def("consumer.assignment.interval.ms", TypeInt, "1000", "The interval between assignment updates for a consumer group.").
 		broker("group.consumer.assignment.interval.ms").rule(atLeast(0)),
+	def("share.auto.offset.reset", TypeString, "latest", "Where a share group starts a partition it fetches for the first time: latest, earliest, or by_duration:<ISO-8601 duration> before now.").rule(shareReset),
+	def("share.record.lock.duration.ms", TypeInt, "30000", "How long a share group member holds the records it acquired.").
+		broker("group.share.record.lock.duration.ms").rule(atLeast(1000)),
+	def("share.delivery.count.limit", TypeInt, "5", "Deliveries of a record after which the share group archives it.").
+		broker("group.share.delivery.count.limit").rule(between(2, 10)),
 }
 
 var groupByName = index(groupDefs, ScopeGroup)
@@ -30,6 +35,7 @@ var groupBounds = map[string][2]string{
 	"consumer.session.timeout.ms":     {"group.consumer.min.session.timeout.ms", "group.consumer.max.session.timeout.ms"},
 	"consumer.heartbeat.interval.ms":  {"group.consumer.min.heartbeat.interval.ms", "group.consumer.max.heartbeat.interval.ms"},
 	"consumer.assignment.interval.ms": {"group.consumer.min.assignment.interval.ms", "group.consumer.max.assignment.interval.ms"},
+	"share.record.lock.duration.ms":   {"group.share.min.record.lock.duration.ms", "group.share.max.record.lock.duration.ms"},
 }
 
 // CheckGroupBounds checks a group config's value (already valid for its

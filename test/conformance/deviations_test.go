@@ -31,12 +31,9 @@ var missingConfigs = map[string]string{
 	"compression.zstd.level":              "#23 protocol parity: as compression.gzip.level",
 	// Group configs of share groups and of Kafka Streams groups (KIP-1071),
 	// refused until those groups are served.
-	"share.auto.offset.reset":                   "#26 share groups",
 	"share.session.timeout.ms":                  "#26 share groups",
 	"share.heartbeat.interval.ms":               "#26 share groups",
-	"share.record.lock.duration.ms":             "#26 share groups",
 	"share.isolation.level":                     "#26 share groups",
-	"share.delivery.count.limit":                "#26 share groups",
 	"share.partition.max.record.locks":          "#26 share groups",
 	"share.assignment.interval.ms":              "#26 share groups",
 	"share.renew.acknowledge.enable":            "#26 share groups",
