@@ -80,10 +80,18 @@ func (cc *controllerClient) hint(leader int32) {
 // Request sends req to the active controller, retrying on other voters
 // until ctx ends.
 func (cc *controllerClient) Request(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
+	return cc.RequestWithin(ctx, req, 35*time.Second)
+}
+
+// RequestWithin is Request with each voter given at most attempt to
+// answer before the next is tried: a controller cut off by the network
+// never answers, and a heartbeat stuck on it would outlive the broker's
+// session at the controller that replaced it.
+func (cc *controllerClient) RequestWithin(ctx context.Context, req kmsg.Request, attempt time.Duration) (kmsg.Response, error) {
 	backoff := 50 * time.Millisecond
 	for {
 		c, at := cc.current()
-		rctx, cancel := context.WithTimeout(ctx, 35*time.Second)
+		rctx, cancel := context.WithTimeout(ctx, attempt)
 		resp, err := c.Request(rctx, req)
 		cancel()
 		if err == nil && !notController(resp) {

@@ -118,7 +118,11 @@ func (l *lifecycle) send(ctx context.Context, shutdown bool) (*kmsg.BrokerHeartb
 	req.OfflineLogDirs = l.b.dirs.offlineIDs()
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	raw, err := l.b.controllers.Request(rctx, req)
+	// Each voter gets about a heartbeat interval (1-5 s): an unreachable
+	// active controller is left for the next voter well within the
+	// session timeout the new one gives this broker.
+	attempt := min(max(l.b.cfg.HeartbeatInterval, time.Second), 5*time.Second)
+	raw, err := l.b.controllers.RequestWithin(rctx, req, attempt)
 	if err != nil {
 		return nil, err
 	}

@@ -3,9 +3,11 @@ package test
 import (
 	"context"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,6 +118,8 @@ func TestNetworkPartitionsLoseNoAcknowledgedRecord(t *testing.T) {
 	}
 	defer cl.Close()
 	stop, done := make(chan struct{}), make(chan int)
+	readers := []*readLog{startReader(t, c.BootstrapAddrs(), s.topic, kgo.ReadUncommitted()),
+		startReader(t, c.BootstrapAddrs(), s.topic, kgo.ReadCommitted())}
 	go func() {
 		from := 0
 		for {
@@ -135,10 +139,16 @@ func TestNetworkPartitionsLoseNoAcknowledgedRecord(t *testing.T) {
 	}
 	close(stop)
 	total := <-done
+	for _, r := range readers {
+		r.stop()
+	}
 	t.Logf("%d faults survived; %d records produced, %d acknowledged; %d sent to minority leaders, none acknowledged (%v); slowest recovery after a heal %v",
 		s.faults, total, len(s.acked.acked), s.minor, s.answers, s.worst)
 	checkAckedOnce(t, c.BootstrapAddrs()[0], s.topic, s.acked)
-	s.checkNoMinorityRecord()
+	final := s.checkFinalLog()
+	for _, r := range readers {
+		r.check(t, final)
+	}
 	waitSameReplicas(t, c, s.topic)
 }
 
@@ -206,6 +216,7 @@ func (s *netScene) produceToMinority(v int) {
 func (s *netScene) waitWhole() {
 	t := s.t
 	deadline := time.Now().Add(recoverWithin)
+	state := "no metadata"
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		meta, err := s.adm.Metadata(ctx, s.topic)
@@ -215,9 +226,12 @@ func (s *netScene) waitWhole() {
 			if p.Leader >= 0 && len(p.ISR) == 3 {
 				return
 			}
+			state = fmt.Sprintf("leader %d, ISR %v, epoch %d, brokers %v", p.Leader, p.ISR, p.LeaderEpoch, meta.Brokers.NodeIDs())
+		} else if err != nil {
+			state = err.Error()
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("cluster not whole %v after the network healed", recoverWithin)
+			t.Fatalf("cluster not whole %v after the network healed: %s", recoverWithin, state)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -258,20 +272,94 @@ func (s *netScene) activeController() int {
 	return -1
 }
 
-// checkNoMinorityRecord fails if a record sent to a minority leader is in
-// the log: it was never acknowledged, and the replica that took it must
-// have truncated it when it rejoined.
-func (s *netScene) checkNoMinorityRecord() {
+// checkFinalLog reads the whole partition and fails if a record sent to a
+// minority leader is in it: it was never acknowledged, and the replica
+// that took it must have truncated it when it rejoined. It returns each
+// offset's value checksum.
+func (s *netScene) checkFinalLog() map[int64]uint32 {
 	s.t.Helper()
 	ends, err := s.adm.ListEndOffsets(ctxT(s.t, time.Minute), s.topic)
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	end, _ := ends.Lookup(s.topic, 0)
+	final := map[int64]uint32{}
 	// Offsets are contiguous from 0 here (no retention, no transactions).
 	consumeAll(s.t, s.c.BootstrapAddrs()[0], s.topic, int(end.Offset), 2*time.Minute, func(r *kgo.Record) {
+		final[r.Offset] = crc32.ChecksumIEEE(r.Value)
 		if strings.HasPrefix(string(r.Value), "minority-") {
 			s.t.Errorf("offset %d holds %q, sent only to a minority leader", r.Offset, r.Value)
 		}
 	})
+	return final
+}
+
+// readLog is what a consumer running through the faults read: a record a
+// consumer saw must still be at its offset at the end (consumers read only
+// below the high watermark, read_committed below the last stable offset).
+type readLog struct {
+	iso   string
+	cl    *kgo.Client
+	done  chan struct{}
+	mu    sync.Mutex
+	seen  map[int64]uint32
+	clash []string
+}
+
+func startReader(t *testing.T, addrs []string, topic string, iso kgo.IsolationLevel) *readLog {
+	name := "read_uncommitted"
+	if iso == kgo.ReadCommitted() {
+		name = "read_committed"
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...), kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(iso),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &readLog{iso: name, cl: cl, done: make(chan struct{}), seen: map[int64]uint32{}}
+	go func() {
+		defer close(r.done)
+		for {
+			fs := cl.PollFetches(context.Background())
+			if fs.IsClientClosed() {
+				return
+			}
+			r.mu.Lock()
+			fs.EachRecord(func(rec *kgo.Record) {
+				sum := crc32.ChecksumIEEE(rec.Value)
+				if prev, ok := r.seen[rec.Offset]; ok && prev != sum {
+					r.clash = append(r.clash, fmt.Sprintf("offset %d read as two different records", rec.Offset))
+				}
+				r.seen[rec.Offset] = sum
+			})
+			r.mu.Unlock()
+		}
+	}()
+	return r
+}
+
+func (r *readLog) stop() {
+	r.cl.Close()
+	<-r.done
+}
+
+// check fails if anything the consumer read is not what the final log
+// holds at that offset.
+func (r *readLog) check(t *testing.T, final map[int64]uint32) {
+	t.Helper()
+	for _, c := range r.clash {
+		t.Errorf("%s consumer: %s", r.iso, c)
+	}
+	bad := 0
+	for off, sum := range r.seen {
+		if got, ok := final[off]; !ok || got != sum {
+			if bad++; bad <= 5 {
+				t.Errorf("%s consumer read a record at offset %d that is not there at the end", r.iso, off)
+			}
+		}
+	}
+	if len(r.seen) == 0 {
+		t.Errorf("%s consumer read nothing", r.iso)
+	}
+	t.Logf("%s consumer read %d records during the faults; all still in place: %v", r.iso, len(r.seen), bad == 0)
 }
