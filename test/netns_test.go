@@ -83,9 +83,11 @@ type netScene struct {
 // active controller isolated, a one-way cut, a flapping link. While cut,
 // acks=all writes sent straight to the minority leader are never
 // acknowledged; after each heal the cluster is whole again (every replica
-// in the ISR) within a bound. At the end every acknowledged record is there
-// exactly once, nothing sent to a minority leader survives, and every
-// replica holds the same batches at the same offsets. SPOOL_NETNS_FAULTS
+// in the ISR) within a bound. A read_uncommitted and a read_committed
+// consumer read throughout. At the end every acknowledged record is there
+// exactly once, nothing sent to a minority leader survives, every record a
+// consumer read is still at the offset it was read at, and every replica
+// holds the same batches at the same offsets. SPOOL_NETNS_FAULTS
 // sets the number of faults (make test-netns-long runs 100).
 func TestNetworkPartitionsLoseNoAcknowledgedRecord(t *testing.T) {
 	t.Parallel()
