@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -180,4 +181,67 @@ func strp2(s *string) string {
 		return "<nil>"
 	}
 	return *s
+}
+
+// The data has a 16 MiB tmpfs and the metadata log a disk of its own: when
+// the data disk fills, produce answers KAFKA_STORAGE_ERROR, everything
+// acknowledged stays readable, metadata changes go on, and produce works
+// again once space is freed.
+func TestFullDataDiskLeavesTheMetadataLogAlone(t *testing.T) {
+	t.Parallel()
+	disk := mountTmpfs(t, 16<<20)
+	n := harness.SingleNode(t, map[string]string{"log.dirs": filepath.Join(disk, "data"),
+		"metadata.log.dir": filepath.Join(t.TempDir(), "meta")})
+	n.Start()
+	if r := createTopicRaw(t, n.Addr, "full"); r.ErrorCode != 0 {
+		t.Fatalf("create: %v", kerr.ErrorForCode(r.ErrorCode))
+	}
+	produceN(t, n.Addr, "full", 0, 100)
+	filler := filepath.Join(disk, "filler")
+	fillDisk(t, filler)
+	// An append fits into the segment's last page until it is full.
+	var code int16
+	for i := 0; i < 500 && code == 0; i++ {
+		code = produceOne(t, n.Addr, "full", make([]byte, 1000))
+	}
+	if code != kerr.KafkaStorageError.Code {
+		t.Fatalf("produce on a full data disk: %v, want KAFKA_STORAGE_ERROR", kerr.ErrorForCode(code))
+	}
+	consumeAll(t, n.Addr, "full", 100, time.Minute, func(*kgo.Record) {})
+	adm := admin(t, n.Addr)
+	ctx := ctxT(t, time.Minute)
+	res, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Name: "retention.ms", Value: strp("3600000")}}, "full")
+	if err == nil && len(res) == 1 {
+		err = res[0].Err
+	}
+	if err != nil {
+		t.Fatalf("a metadata change with the data disk full: %v", err)
+	}
+	if !n.Running() || strings.Contains(n.Output(), "metadata log dir is out of space") {
+		t.Fatalf("a full data disk reached the metadata log:\n%s", tail(n.Output(), 4000))
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	produceN(t, n.Addr, "full", 100, 50)
+}
+
+// produceOne sends one acks=all record (Produce v9) and returns the
+// partition's error code.
+func produceOne(t *testing.T, addr, topic string, value []byte) int16 {
+	t.Helper()
+	req := kmsg.NewPtrProduceRequest()
+	req.SetVersion(9)
+	req.Acks, req.TimeoutMillis = -1, 10000
+	rt := kmsg.NewProduceRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewProduceRequestTopicPartition()
+	rp.Records = rawBatch(time.Now().UnixMilli(), rawRecord{value: value})
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	raw, err := harness.Request(addr, req, 30*time.Second)
+	if err != nil {
+		t.Fatalf("produce to %s: %v", topic, err)
+	}
+	return raw.(*kmsg.ProduceResponse).Topics[0].Partitions[0].ErrorCode
 }
