@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"maps"
 	"slices"
@@ -29,14 +28,6 @@ type (
 
 // DirIDBytes decodes a base64url directory id; a malformed one is zero.
 func DirIDBytes(s string) [16]byte { return Member{DirectoryID: s}.DirID() }
-
-// DirIDString encodes a directory id as meta.properties writes it.
-func DirIDString(id [16]byte) string {
-	if id == [16]byte{} {
-		return ""
-	}
-	return base64.RawURLEncoding.EncodeToString(id[:])
-}
 
 func memberContext(m Member) []byte {
 	b, _ := json.Marshal(m)

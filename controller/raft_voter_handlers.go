@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"spool/controller/metadata"
 	"spool/protocol"
 )
 
@@ -17,7 +18,7 @@ import (
 func (c *Controller) serveAddRaftVoter(ctx context.Context, req *protocol.Request) protocol.Response {
 	r := req.Msg.(*kmsg.AddRaftVoterRequest)
 	resp := r.ResponseKind().(*kmsg.AddRaftVoterResponse)
-	m := Member{ID: r.VoterID, DirectoryID: DirIDString(r.VoterDirectoryID)}
+	m := Member{ID: r.VoterID, DirectoryID: metadata.DirIDString(r.VoterDirectoryID)}
 	for _, l := range r.Listeners {
 		m.Endpoints = append(m.Endpoints, Endpoint{Name: l.Name, Host: l.Host, Port: int(l.Port)})
 	}
@@ -40,7 +41,7 @@ func (c *Controller) serveRemoveRaftVoter(ctx context.Context, req *protocol.Req
 func (c *Controller) serveUpdateRaftVoter(ctx context.Context, req *protocol.Request) protocol.Response {
 	r := req.Msg.(*kmsg.UpdateRaftVoterRequest)
 	resp := r.ResponseKind().(*kmsg.UpdateRaftVoterResponse)
-	m := Member{ID: r.VoterID, DirectoryID: DirIDString(r.VoterDirectoryID)}
+	m := Member{ID: r.VoterID, DirectoryID: metadata.DirIDString(r.VoterDirectoryID)}
 	for _, l := range r.Listeners {
 		m.Endpoints = append(m.Endpoints, Endpoint{Name: l.Name, Host: l.Host, Port: int(l.Port)})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"spool/controller/metadata"
 	"strings"
 	"time"
 
@@ -118,7 +119,7 @@ func (c *Controller) RemoveVoter(ctx context.Context, clusterID *string, id int3
 		v := c.view.Load()
 		m, known := c.members[id]
 		if !v.isVoter(id) || (known && dirID != [16]byte{} && m.DirID() != [16]byte{} && m.DirID() != dirID) {
-			return nil, fmt.Errorf("%w: no voter %d with directory id %s", kerr.VoterNotFound, id, DirIDString(dirID))
+			return nil, fmt.Errorf("%w: no voter %d with directory id %s", kerr.VoterNotFound, id, metadata.DirIDString(dirID))
 		}
 		if err := c.checkLiveMajority(raftID(id)); err != nil {
 			return nil, err

@@ -2,14 +2,13 @@ package main
 
 import (
 	"fmt"
+	"spool/controller/metadata"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"spool/controller"
 )
 
 type quorumReplica struct {
@@ -119,7 +118,7 @@ func quorumFrom(rp kmsg.DescribeQuorumResponseTopicPartition, now time.Time) quo
 	conv := func(rs []kmsg.DescribeQuorumResponseTopicPartitionReplicaState, voter bool) []quorumReplica {
 		out := []quorumReplica{}
 		for _, r := range rs {
-			qr := quorumReplica{NodeID: r.ReplicaID, DirectoryID: controller.DirIDString(r.ReplicaDirectoryID), LogEndOffset: r.LogEndOffset, Lag: max(rp.HighWatermark-r.LogEndOffset, 0),
+			qr := quorumReplica{NodeID: r.ReplicaID, DirectoryID: metadata.DirIDString(r.ReplicaDirectoryID), LogEndOffset: r.LogEndOffset, Lag: max(rp.HighWatermark-r.LogEndOffset, 0),
 				LastFetchMs: r.LastFetchTimestamp, LastCaughtUpMs: r.LastCaughtUpTimestamp, lastFetchAgoMilli: -1}
 			if r.LastFetchTimestamp >= 0 {
 				qr.lastFetchAgoMilli = max(now.UnixMilli()-r.LastFetchTimestamp, 0)

@@ -34,3 +34,13 @@ func newStorageCmd() *cobra.Command {
 func linuxOnly(cmd *cobra.Command, _ []string) error {
 	return usageErrorf("`spool %s` runs on Linux only; this %s/%s build is the admin client (topic, group, produce, consume, cluster, ...). Run the server on Linux, or in the container image (see deploy/README.md)", cmd.Name(), runtime.GOOS, runtime.GOARCH)
 }
+
+// add-controller reads the new controller's own meta.properties, and both
+// quorum changes share its Linux-only helpers.
+func newQuorumAddCmd(*app) *cobra.Command {
+	return &cobra.Command{Use: "add-controller", Short: "Add a controller to the quorum's voters (Linux only)", DisableFlagParsing: true, RunE: linuxOnly}
+}
+
+func newQuorumRemoveCmd(*app) *cobra.Command {
+	return &cobra.Command{Use: "remove-controller", Short: "Remove a voter from the controller quorum (Linux only)", DisableFlagParsing: true, RunE: linuxOnly}
+}

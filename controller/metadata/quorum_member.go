@@ -109,3 +109,11 @@ func ConfChangeMembers(value []byte) (added QuorumMember, ok bool, removed []int
 	}
 	return added, ok, removed
 }
+
+// DirIDString encodes a directory id as meta.properties writes it.
+func DirIDString(id [16]byte) string {
+	if id == [16]byte{} {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString(id[:])
+}
