@@ -245,3 +245,81 @@ func produceOne(t *testing.T, addr, topic string, value []byte) int16 {
 	}
 	return raw.(*kmsg.ProduceResponse).Topics[0].Partitions[0].ErrorCode
 }
+
+// One of three controllers has its metadata log on a 16 MiB tmpfs that
+// fills: the quorum goes on without it (topics are still created through
+// any broker), the full node says so and stays up, and once space is freed
+// it catches up with the quorum by itself.
+func TestFullMetadataDiskOnOneControllerLeavesTheQuorumWorking(t *testing.T) {
+	t.Parallel()
+	c := harness.NewCluster(t, []string{"broker,controller", "broker,controller", "broker,controller"}, nil)
+	disk := mountTmpfs(t, 16<<20)
+	full := c.Node(1)
+	full.Props["metadata.log.dir"] = filepath.Join(disk, "meta")
+	full.Rewrite()
+	c.Start()
+	adm := clusterAdmin(t, c)
+	ctx := ctxT(t, 4*time.Minute)
+	filler := filepath.Join(disk, "filler")
+	fillDisk(t, filler)
+	for i := 0; i < 60; i++ {
+		name := fmt.Sprintf("q-%d", i)
+		res, err := adm.CreateTopics(ctx, 1, 3, nil, name)
+		if err == nil {
+			err = res[name].Err
+		}
+		// A request in flight when the active controller stalls is failed
+		// with NOT_CONTROLLER though its record may still commit, as in any
+		// controller failover: the client's retry then finds the topic.
+		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+			t.Fatalf("create %s with one controller's metadata disk full: %v", name, err)
+		}
+	}
+	waitOutput(t, full, "metadata log dir is out of space")
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	waitOutput(t, full, "metadata log dir has space again")
+	// The node's controller catches up: the leader reports its log end at
+	// the high watermark.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		hw, end := voterProgress(t, c, 1)
+		if end >= hw && hw > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("controller 1 at %d, high watermark %d, a minute after space was freed", end, hw)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// voterProgress asks the active controller for the metadata log's high
+// watermark and voter id's log end offset.
+func voterProgress(t *testing.T, c *harness.Cluster, id int32) (hw, end int64) {
+	t.Helper()
+	for _, n := range c.Nodes {
+		req := kmsg.NewPtrDescribeQuorumRequest()
+		req.SetVersion(1)
+		rt := kmsg.NewDescribeQuorumRequestTopic()
+		rt.Topic = "__cluster_metadata"
+		rt.Partitions = []kmsg.DescribeQuorumRequestTopicPartition{kmsg.NewDescribeQuorumRequestTopicPartition()}
+		req.Topics = append(req.Topics, rt)
+		raw, err := harness.Request(n.CtrlAddr, req, 5*time.Second)
+		if err != nil {
+			continue
+		}
+		resp := raw.(*kmsg.DescribeQuorumResponse)
+		if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 || resp.Topics[0].Partitions[0].ErrorCode != 0 {
+			continue
+		}
+		p := resp.Topics[0].Partitions[0]
+		for _, v := range p.CurrentVoters {
+			if v.ReplicaID == id {
+				return p.HighWatermark, v.LogEndOffset
+			}
+		}
+	}
+	return -1, -1
+}
