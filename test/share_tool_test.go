@@ -77,6 +77,20 @@ func TestShareGroupsTool(t *testing.T) {
 	wantRow(t, out, "sgt", `\S+`, "/127.0.0.1", `share-accept-\d+`, "2", "st:0,1")
 	wantRow(t, shareTool(t, n.Addr, "--describe", "--group", "sgt", "--state"), "sgt", `\S+`, `\(1\)`, "Stable", "1")
 
+	// spool group list and describe show it too, with its lag.
+	if out, code := harness.Run(t, "group", "list", "--bootstrap-server", n.Addr); code != 0 || !regexp.MustCompile(`(?m)^sgt\s+share\s+Stable`).MatchString(out) {
+		t.Fatalf("spool group list: exit %d\n%s", code, out)
+	}
+	out, code := harness.Run(t, "group", "describe", "sgt", "--bootstrap-server", n.Addr)
+	if code != 0 {
+		t.Fatalf("spool group describe: exit %d\n%s", code, out)
+	}
+	for _, row := range [][]string{{"Protocol:", "share/simple"}, {"Total lag:", "0"}, {"st", "0", "20", "20", "0"}, {"st", "1", "20", "20", "0"}} {
+		if !regexp.MustCompile(`(?m)^\s*` + strings.Join(row, `\s+`)).MatchString(out) {
+			t.Fatalf("spool group describe has no %q:\n%s", row, out)
+		}
+	}
+
 	// Offsets of a group with members stay as they are.
 	ctx := ctxT(t, time.Minute)
 	busy, _ := kafkapeer.Tool(ctx, "kafka-share-groups", "--bootstrap-server", n.Addr, "--reset-offsets", "--to-earliest", "--execute", "--group", "sgt", "--topic", "st").CombinedOutput()

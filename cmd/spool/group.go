@@ -93,19 +93,32 @@ func newGroupDescribeCmd(a *app) *cobra.Command {
 		Short: "Show a group's members, their assignments, committed offsets and lag per partition",
 		Long: `Show a group's members, their assignments, committed offsets and lag per
 partition. Long member ids are shortened in the middle to fit the screen;
---format json prints them whole.`,
+--format json prints them whole. For a share group (KIP-932) COMMITTED is
+the share-partition start offset and LAG the records below the log end
+not yet acknowledged or archived.`,
 		Example: `  spool group describe billing
   spool group describe billing shipping --format json`,
 		Args:              cobra.MinimumNArgs(1),
 		ValidArgsFunction: a.completeGroups,
 	}
 	return a.client(cmd, clientCmd{run: func(s *session, groups []string) error {
-		lags, err := s.adm.Lag(s.ctx, groups...)
+		shares, err := shareGroupDetails(s, groups)
 		if err != nil {
 			return err
 		}
+		var lags kadm.DescribedGroupLags
+		if rest := slices.DeleteFunc(slices.Clone(groups), func(g string) bool { _, ok := shares[g]; return ok }); len(rest) > 0 {
+			// With no groups, Lag would describe every group.
+			if lags, err = s.adm.Lag(s.ctx, rest...); err != nil {
+				return err
+			}
+		}
 		var out []groupDetail
 		for _, g := range groups {
+			if d, ok := shares[g]; ok {
+				out = append(out, d)
+				continue
+			}
 			l, ok := lags[g]
 			if !ok {
 				return fmt.Errorf("group %s: no answer from its coordinator", g)
