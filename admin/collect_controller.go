@@ -25,6 +25,7 @@ var (
 	raftVoterActive = gauge("spool_raft_voter_recently_active", "1 when the voter answered the leader within the election timeout, on the active controller.", "voter")
 	uncleanElect    = counter("spool_controller_unclean_leader_elections_total", "Out-of-sync replicas this node made partition leaders as the active controller (Kafka's UncleanLeaderElectionsPerSec).")
 	raftRefused     = counter("spool_raft_messages_refused_total", "Raft messages refused by the sender, entry and lease checks.")
+	metaLogFull     = gauge("spool_metadata_log_full", "1 while the metadata log dir is out of space: metadata changes are refused until space is freed.")
 	ctrlBrokers     = gauge("spool_controller_brokers", "Registered brokers by state, on the active controller (Kafka's ActiveBrokerCount and FencedBrokerCount).", "state")
 	ctrlTopics      = gauge("spool_controller_topics", "Topics in the cluster, on the active controller (Kafka's GlobalTopicCount).")
 	ctrlPartitions  = gauge("spool_controller_partitions", "Partitions in the cluster, on the active controller (Kafka's GlobalPartitionCount).")
@@ -35,7 +36,7 @@ var (
 )
 
 var controllerFamilies = []family{
-	ctrlActive, ctrlUp, uncleanElect, raftTerm, raftLeader, raftCommit, raftApplied, raftApplyLag, raftVoterLag, raftVoterActive, raftRefused,
+	ctrlActive, ctrlUp, metaLogFull, uncleanElect, raftTerm, raftLeader, raftCommit, raftApplied, raftApplyLag, raftVoterLag, raftVoterActive, raftRefused,
 	ctrlBrokers, ctrlTopics, ctrlPartitions, ctrlOffline, ctrlLeaderless, ctrlURP, ctrlImbalance,
 }
 
@@ -48,6 +49,7 @@ func (c *controllerCollector) Collect(ch chan<- prometheus.Metric) {
 	raftApplied.emit(ch, float64(s.AppliedOffset))
 	raftRefused.emit(ch, float64(s.RaftRefused))
 	uncleanElect.emit(ch, float64(c.c.UncleanElections()))
+	metaLogFull.emit(ch, boolValue(c.c.MetadataLogFull()))
 	if err != nil {
 		return
 	}

@@ -92,8 +92,19 @@ func createTopicRaw(t *testing.T, addr, topic string) kmsg.CreateTopicsResponseT
 func TestFullMetadataDiskRefusesChangesAndRecovers(t *testing.T) {
 	t.Parallel()
 	disk := mountTmpfs(t, 16<<20)
-	n := harness.SingleNode(t, map[string]string{"metadata.log.dir": filepath.Join(disk, "meta")})
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	n := harness.SingleNode(t, map[string]string{"metadata.log.dir": filepath.Join(disk, "meta"), "http.listener": httpAddr})
 	n.Start()
+	fullGauge := func() float64 {
+		v, ok := value(scrape(t, "http://"+httpAddr), "spool_metadata_log_full", nil)
+		if !ok {
+			t.Fatal("no spool_metadata_log_full on /metrics")
+		}
+		return v
+	}
+	if v := fullGauge(); v != 0 {
+		t.Fatalf("spool_metadata_log_full %v before the disk filled", v)
+	}
 	if r := createTopicRaw(t, n.Addr, "before"); r.ErrorCode != 0 {
 		t.Fatalf("create before: %v", kerr.ErrorForCode(r.ErrorCode))
 	}
@@ -116,6 +127,9 @@ func TestFullMetadataDiskRefusesChangesAndRecovers(t *testing.T) {
 		t.Fatalf("node exited on a full metadata disk:\n%s", tail(n.Output(), 4000))
 	}
 	waitOutput(t, n, "metadata log dir is out of space")
+	if v := fullGauge(); v != 1 {
+		t.Fatalf("spool_metadata_log_full %v on a full disk, want 1", v)
+	}
 	consumeAll(t, n.Addr, "before", 100, time.Minute, func(*kgo.Record) {})
 
 	if err := os.Remove(filler); err != nil {
@@ -124,6 +138,9 @@ func TestFullMetadataDiskRefusesChangesAndRecovers(t *testing.T) {
 	waitCreated(t, n.Addr, "after")
 	produceN(t, n.Addr, "after", 0, 50)
 	waitOutput(t, n, "metadata log dir has space again")
+	if v := fullGauge(); v != 0 {
+		t.Fatalf("spool_metadata_log_full %v once space was freed", v)
+	}
 
 	// Start again on a full disk: the node stays up, then serves once
 	// space is freed.
