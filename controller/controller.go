@@ -111,7 +111,10 @@ type Controller struct {
 	// snapshot; snapshotting is set while one is being written.
 	appliedSinceSnapshot int64
 	snapshotting         bool
-	nextRebalance        time.Time
+	// snapshotNow asks for a snapshot whatever the bytes applied (a
+	// member joined a compacted log).
+	snapshotNow   bool
+	nextRebalance time.Time
 	// leaderlessCheck asks the next tick to look for partitions an
 	// election could give a leader; nextUncleanCheck is when it looks
 	// anyway. uncleanElections counts out-of-sync replicas made leader.

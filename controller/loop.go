@@ -49,6 +49,14 @@ func (c *Controller) run(ctx context.Context) {
 			f()
 		case id := <-c.trans.unreachable:
 			c.rn.ReportUnreachable(id)
+		case s := <-c.trans.snapshots:
+			// Either way the follower is probed again: one that could not
+			// use the snapshot (or never got it) is sent the newest one.
+			status := raft.SnapshotFinish
+			if s.failed {
+				status = raft.SnapshotFailure
+			}
+			c.rn.ReportSnapshot(s.to, status)
 		}
 		for c.stalled == nil && c.rn.HasReady() {
 			if err := c.handleReady(); err != nil {

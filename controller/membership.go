@@ -84,6 +84,10 @@ func (c *Controller) applyConfChange(cc raftpb.ConfChangeI) {
 			if hasMember && m.ID == id {
 				members[id] = m
 			}
+			// raft sends a new member the snapshot it holds, which must
+			// name the member (etcd raft refuses one that does not): once
+			// the log has been compacted, snapshot again with it.
+			c.snapshotNow = c.snapshotNow || c.store.snapshot.EndOffset > 0
 		case raftpb.ConfChangeRemoveNode:
 			if !c.cfg.Dynamic {
 				continue

@@ -122,15 +122,21 @@ func writeSnapshot(dir string, img *metadata.Image, cs *raftpb.ConfState, member
 // has been applied since the last one. The file is written off the loop
 // (the image is immutable); the loop then compacts raft's log behind it.
 func (c *Controller) maybeSnapshot() {
-	if c.snapshotting || c.appliedSinceSnapshot < c.cfg.SnapshotBytes || c.confState == nil {
+	if c.snapshotting || (c.appliedSinceSnapshot < c.cfg.SnapshotBytes && !c.snapshotNow) || c.confState == nil {
 		return
 	}
+	c.snapshotNow = false
 	c.snapshotting = true
 	img, cs, members := c.committed, proto.Clone(c.confState).(*raftpb.ConfState), c.members
 	go func() {
 		id, err := writeSnapshot(c.store.dir, img, cs, members, c.now().UnixMilli())
 		c.ops <- func() {
 			c.snapshotting = false
+			defer func() {
+				if c.snapshotNow { // asked for meanwhile
+					c.maybeSnapshot()
+				}
+			}()
 			if err != nil {
 				c.log.Error("metadata snapshot failed", zap.Error(err))
 				return

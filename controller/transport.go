@@ -22,11 +22,19 @@ type transport struct {
 	timeout time.Duration
 	dial    protocol.DialFunc
 	ctx     context.Context // set by start; nil before
-	// unreachable reports peers whose send failed back to the raft loop.
+	// unreachable reports peers whose send failed back to the raft loop;
+	// snapshots reports how each snapshot message went, which raft must
+	// hear to stop waiting on a snapshot that did not arrive.
 	unreachable chan uint64
+	snapshots   chan snapshotSent
 	// unknown is called (on the loop) for a message to a raft id the
 	// transport has no address for.
 	unknown func(id uint64)
+}
+
+type snapshotSent struct {
+	to     uint64
+	failed bool
 }
 
 type peer struct {
@@ -42,7 +50,7 @@ type peer struct {
 const peerQueue = 4096
 
 func newTransport(self uint64, addrs map[uint64]string, timeout time.Duration, dial protocol.DialFunc, log *zap.Logger) *transport {
-	t := &transport{self: self, peers: map[uint64]*peer{}, log: log, timeout: timeout, dial: dial, unreachable: make(chan uint64, 64)}
+	t := &transport{self: self, peers: map[uint64]*peer{}, log: log, timeout: timeout, dial: dial, unreachable: make(chan uint64, 64), snapshots: make(chan snapshotSent, 64)}
 	for id, addr := range addrs {
 		t.setPeer(id, addr)
 	}
@@ -126,6 +134,14 @@ func (t *transport) run(ctx context.Context, p *peer) {
 			rctx, cancel := context.WithTimeout(ctx, t.timeout)
 			_, err = p.client.RequestRaw(rctx, protocol.RaftMessageKey, 0, raw)
 			cancel()
+			if m.GetType() == raftpb.MsgSnap {
+				// The snapshot message carries only the snapshot's id; the
+				// follower fetches the file itself (FetchSnapshot).
+				select {
+				case t.snapshots <- snapshotSent{to: p.id, failed: err != nil}:
+				case <-ctx.Done():
+				}
+			}
 			if err != nil {
 				select {
 				case t.unreachable <- p.id:

@@ -51,6 +51,15 @@ func dynamicNode(t *testing.T, dir string, id int, roles, bootstrap string) *dyn
 	return &dynNode{Node: n, props: props}
 }
 
+// set adds a property to the node's file.
+func (n *dynNode) set(t *testing.T, key, value string) {
+	t.Helper()
+	n.props += key + "=" + value + "\n"
+	if err := os.WriteFile(n.ConfigFile, []byte(n.props), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (n *dynNode) format(t *testing.T, flags ...string) {
 	t.Helper()
 	args := append([]string{"storage", "format", "--config", n.ConfigFile, "--cluster-id", testClusterID}, flags...)

@@ -321,3 +321,54 @@ func TestDynamicQuorumChangesUnderLoad(t *testing.T) {
 		}
 	}
 }
+
+// A controller added after the leader compacted its log into a snapshot
+// catches up by installing the snapshot (fetched from the leader, which
+// it found through the bootstrap servers), and both controllers keep the
+// membership, which snapshots now carry, across a restart.
+func TestDynamicQuorumLearnerInstallsSnapshot(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	c1 := dynamicNode(t, dir, 1, "broker,controller", "")
+	c2 := dynamicNode(t, dir, 2, "controller", c1.CtrlAddr)
+	for _, n := range []*dynNode{c1, c2} {
+		n.set(t, "metadata.log.max.record.bytes.between.snapshots", "2048")
+	}
+	c1.format(t, "--standalone")
+	c2.format(t, "--no-initial-controllers")
+	c1.start(t)
+	adm := admin(t, c1.Addr)
+	ctx := ctxT(t, 2*time.Minute)
+	want := map[string]int{}
+	for i := 0; i < 40; i++ {
+		name := fmt.Sprintf("dyn-snap-%02d", i)
+		if _, err := adm.CreateTopics(ctx, 1, 1, nil, name); err != nil {
+			t.Fatal(err)
+		}
+		want[name] = 1
+	}
+	for deadline := time.Now().Add(30 * time.Second); !hasSnapshot(t, filepath.Join(c1.Dir, "__cluster_metadata-0")); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no snapshot written\n%s", c1.Output())
+		}
+	}
+	c2.start(t)
+	if out, code := harness.Run(t, "cluster", "metadata-quorum", "add-controller", "--config", c2.ConfigFile, "--bootstrap-controller", c1.CtrlAddr, "--timeout", "60s"); code != 0 {
+		t.Fatalf("add controller 2: exit %d\n%s\n%s", code, out, c2.Output())
+	}
+	waitVoters(t, c1.Addr, []int32{1, 2})
+	if !strings.Contains(c2.Output(), "installed metadata snapshot from the leader") {
+		t.Fatalf("controller 2 did not catch up from a snapshot:\n%s", c2.Output())
+	}
+	for _, n := range []*dynNode{c1, c2} {
+		if err := n.Stop(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []*dynNode{c2, c1} {
+		n.StartArgs("--config", n.ConfigFile)
+	}
+	c1.WaitServing(60 * time.Second)
+	waitVoters(t, c1.Addr, []int32{1, 2})
+	wantTopics(t, admin(t, c1.Addr), want)
+}
