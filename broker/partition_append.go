@@ -114,11 +114,18 @@ func (p *partition) snapshotProducers() error {
 // the newest snapshot at or below the log end, then the headers of every
 // batch after it. Snapshots beyond the log end (the log lost its tail in a
 // crash) are removed, as are unreadable ones.
-func (p *partition) loadProducerState() error {
+func (p *partition) loadProducerState() error { return p.loadProducers(false) }
+
+// loadProducers is loadProducerState; fresh says the partition's
+// directory was just created, so there are no snapshots to look for.
+func (p *partition) loadProducers(fresh bool) error {
 	dir, leo := p.log.Dir(), p.log.LogEndOffset()
-	offs, err := listSnapshots(dir)
-	if err != nil {
-		return err
+	var offs []int64
+	var err error
+	if !fresh {
+		if offs, err = listSnapshots(dir); err != nil {
+			return err
+		}
 	}
 	from := int64(-1)
 	for i := len(offs) - 1; i >= 0 && from < 0; i-- {

@@ -110,35 +110,95 @@ type partitionWork struct {
 const ensureParallelism = 16
 
 // ensureAll applies a batch of partition changes, opening new partitions
-// in parallel.
+// in parallel. The directories it creates become durable with one fsync
+// of their log dir for the whole batch (not one each) before any of them
+// takes a write.
 func (rm *replicaManager) ensureAll(img *metadata.Image, work []partitionWork, self int32) {
 	if len(work) < 2 {
 		for _, w := range work {
-			rm.ensure(img, w.t, w.p, self)
+			rm.ensure(img, w.t, w.p, self, nil)
 		}
 		return
 	}
-	next := make(chan partitionWork)
+	opened := rm.openAll(img, work, self)
+	inParallel(len(work), func(i int) {
+		rm.ensure(img, work[i].t, work[i].p, self, &opened[i])
+	})
+}
+
+// opening is what openAll did for one partition: tried says it opened
+// (or failed to open) a partition that was not hosted yet.
+type opening struct {
+	tried bool
+	part  *partition
+	err   error
+}
+
+// openAll opens the batch's partitions that this broker hosts and does
+// not have open yet, then fsyncs each log dir that got new directories.
+func (rm *replicaManager) openAll(img *metadata.Image, work []partitionWork, self int32) []opening {
+	out := make([]opening, len(work))
+	created := &newDirs{dirs: map[string]bool{}}
+	inParallel(len(work), func(i int) {
+		t, p := work[i].t, work[i].p
+		if !slices.Contains(p.Replicas, self) || rm.get(tp{t.Name, p.ID}) != nil {
+			return
+		}
+		part, err := rm.open(img, t, p.ID, slices.Contains(p.ISR, self), created)
+		out[i] = opening{tried: true, part: part, err: err}
+	})
+	for d := range created.dirs {
+		err := storage.SyncDir(d)
+		if err == nil {
+			continue
+		}
+		rm.b.dirs.markOffline(d, fmt.Errorf("sync new partition directories: %w", err))
+		for i := range out {
+			if o := &out[i]; o.part != nil && logDirOf(o.part.log.Dir()) == d {
+				o.part.close()
+				o.part, o.err = nil, err
+			}
+		}
+	}
+	return out
+}
+
+// newDirs collects the log dirs in which a batch created partition
+// directories.
+type newDirs struct {
+	mu   sync.Mutex
+	dirs map[string]bool
+}
+
+func (n *newDirs) add(dir string) {
+	n.mu.Lock()
+	n.dirs[dir] = true
+	n.mu.Unlock()
+}
+
+// inParallel runs fn(0..n-1) on up to ensureParallelism goroutines.
+func inParallel(n int, fn func(i int)) {
+	next := make(chan int)
 	var wg sync.WaitGroup
-	for i := 0; i < min(ensureParallelism, len(work)); i++ {
+	for range min(ensureParallelism, n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for w := range next {
-				rm.ensure(img, w.t, w.p, self)
+			for i := range next {
+				fn(i)
 			}
 		}()
 	}
-	for _, w := range work {
-		next <- w
+	for i := range n {
+		next <- i
 	}
 	close(next)
 	wg.Wait()
 }
 
 // ensure opens the partition's log if this broker is a replica, and
-// records its current leadership.
-func (rm *replicaManager) ensure(img *metadata.Image, t *metadata.Topic, p *metadata.Partition, self int32) {
+// records its current leadership. pre, when set, is what openAll did.
+func (rm *replicaManager) ensure(img *metadata.Image, t *metadata.Topic, p *metadata.Partition, self int32, pre *opening) {
 	key := tp{t.Name, p.ID}
 	if !slices.Contains(p.Replicas, self) {
 		rm.removeReplica(key) // reassigned away from this broker
@@ -147,7 +207,11 @@ func (rm *replicaManager) ensure(img *metadata.Image, t *metadata.Topic, p *meta
 	part := rm.get(key)
 	if part == nil {
 		var err error
-		part, err = rm.open(img, t, p.ID, slices.Contains(p.ISR, self))
+		if pre != nil && pre.tried {
+			part, err = pre.part, pre.err
+		} else {
+			part, err = rm.open(img, t, p.ID, slices.Contains(p.ISR, self), nil)
+		}
 		if err != nil {
 			rm.log.Error("partition offline: cannot open its log", zap.Stringer("partition", key), zap.Error(err))
 			rm.mu.Lock()
@@ -186,9 +250,9 @@ func (rm *replicaManager) all() []*partition {
 	return out
 }
 
-func (rm *replicaManager) open(img *metadata.Image, t *metadata.Topic, id int32, inISR bool) (*partition, error) {
+func (rm *replicaManager) open(img *metadata.Image, t *metadata.Topic, id int32, inISR bool, created *newDirs) (*partition, error) {
 	key := tp{t.Name, id}
-	dir, err := rm.dirFor(key, t.ID, inISR)
+	dir, fresh, err := rm.dirFor(key, t.ID, inISR, created)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +261,7 @@ func (rm *replicaManager) open(img *metadata.Image, t *metadata.Topic, id int32,
 	}
 	cfg := rm.storageConfig(img, t.Name)
 	l, err := storage.Open(dir, cfg, storage.Options{Logger: rm.log, Files: rm.b.cfg.Files, Flushes: &rm.b.flushes, OnFail: rm.b.dirs.onLogFailed,
-		Clean: rm.clean.take(dir)})
+		Clean: rm.clean.take(dir), Created: fresh})
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +275,7 @@ func (rm *replicaManager) open(img *metadata.Image, t *metadata.Topic, id int32,
 		l.Close()
 		return nil, err
 	}
-	if err := p.loadProducerState(); err != nil {
+	if err := p.loadProducers(fresh); err != nil {
 		l.Close()
 		return nil, err
 	}
@@ -220,48 +284,56 @@ func (rm *replicaManager) open(img *metadata.Image, t *metadata.Topic, id int32,
 
 // dirFor finds the partition's directory in any log dir, or picks a log dir
 // for a new one, and checks (or writes) the topic id it belongs to, so a
-// re-created topic never reuses a deleted one's data.
-func (rm *replicaManager) dirFor(key tp, topicID [16]byte, inISR bool) (string, error) {
+// re-created topic never reuses a deleted one's data. A new directory's
+// entry is fsynced here, or, with created, noted for the caller to fsync
+// once for many.
+func (rm *replicaManager) dirFor(key tp, topicID [16]byte, inISR bool, created *newDirs) (dir string, fresh bool, err error) {
 	dirs := rm.b.cfg.LogDirs
 	for _, d := range dirs {
 		if rm.b.dirs.isOffline(d) {
 			continue
 		}
 		path := filepath.Join(d, key.String())
-		if _, err := os.Stat(path); err != nil {
-			continue
-		}
 		id, err := readPartitionMetadata(path)
+		if err != nil {
+			// Only a missing directory sends the search on; it is
+			// checked after the read, which most opens need alone.
+			if _, serr := os.Stat(path); serr != nil {
+				continue
+			}
+		}
 		switch {
 		case err == nil && id == topicID:
-			return path, nil
+			return path, false, nil
 		case err != nil:
 			// Missing or torn by a crash (it is written without fsync):
 			// the directory is this partition's; write it again.
-			return path, writePartitionMetadata(path, topicID)
+			return path, false, writePartitionMetadata(path, topicID)
 		}
 		// Data of an older topic with the same name: move it aside.
 		if err := rm.deleteDir(path); err != nil {
-			return "", err
+			return "", false, err
 		}
 	}
 	if err := rm.checkMissing(key, inISR); err != nil {
-		return "", err
+		return "", false, err
 	}
 	d, err := rm.pickDir()
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	path := filepath.Join(d, key.String())
-	if err := os.MkdirAll(path, 0o755); err != nil {
-		return "", err
+	if err := os.Mkdir(path, 0o755); err != nil {
+		return "", false, err
 	}
 	// The new directory's entry must survive power loss along with the
 	// data later fsynced inside it.
-	if err := storage.SyncDir(d); err != nil {
-		return "", err
+	if created != nil {
+		created.add(filepath.Clean(d))
+	} else if err := storage.SyncDir(d); err != nil {
+		return "", false, err
 	}
-	return path, writePartitionMetadata(path, topicID)
+	return path, true, writePartitionMetadata(path, topicID)
 }
 
 // checkMissing refuses to create key's directory afresh when a log dir's

@@ -94,3 +94,26 @@ func TestCloseUnsyncedDoesNotSyncOrMark(t *testing.T) {
 		l.Close()
 	}
 }
+
+// A log opened with Created in a directory just made starts empty and
+// behaves as one found empty by a full Open.
+func TestCreatedLogStartsEmpty(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "t-0")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l := openTestLog(t, dir, smallConfig(), Options{Created: true})
+	if l.LogStartOffset() != 0 || l.LogEndOffset() != 0 {
+		t.Fatalf("new log spans %d..%d", l.LogStartOffset(), l.LogEndOffset())
+	}
+	written := appendN(t, l, 40, 3, 100, tsIdentity)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l = openTestLog(t, dir, smallConfig(), Options{})
+	defer l.Close()
+	got := readAllBatches(t, l)
+	if len(got) != len(written) || l.LogEndOffset() != 120 {
+		t.Fatalf("reopened with %d batches ending at %d", len(got), l.LogEndOffset())
+	}
+}

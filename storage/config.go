@@ -105,6 +105,10 @@ type Options struct {
 	// clean-shutdown record (TakeCleanShutdown) lists it: Open skips
 	// recovery as after Close.
 	Clean bool
+	// Created says the caller has just created dir, empty: Open skips
+	// looking for what is not there (a new partition costs a few file
+	// creations instead of some thirty system calls).
+	Created bool
 }
 
 func (o Options) withDefaults() Options {

@@ -63,9 +63,22 @@ type Log struct {
 // was not clean.
 func Open(dir string, cfg Config, opts Options) (*Log, error) {
 	opts = opts.withDefaults()
+	if opts.Created {
+		return create(dir, cfg, opts)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open log %s: %w", dir, err)
 	}
+	l := newLog(dir, cfg, opts)
+	if err := l.load(); err != nil {
+		l.releaseFiles()
+		return nil, fmt.Errorf("open log %s: %w", dir, err)
+	}
+	l.loadCleanerState()
+	return l, nil
+}
+
+func newLog(dir string, cfg Config, opts Options) *Log {
 	l := &Log{
 		dir:   dir,
 		lg:    opts.Logger.With(zap.String("log", dir)),
@@ -75,11 +88,17 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 		cfg: cfg.sanitized(),
 	}
 	l.lastFlushMs = l.nowMs()
-	if err := l.load(); err != nil {
+	return l
+}
+
+// create starts a log in a directory just created empty.
+func create(dir string, cfg Config, opts Options) (*Log, error) {
+	l := newLog(dir, cfg, opts)
+	if err := l.initEmpty(0); err != nil {
 		l.releaseFiles()
-		return nil, fmt.Errorf("open log %s: %w", dir, err)
+		return nil, fmt.Errorf("create log %s: %w", dir, err)
 	}
-	l.loadCleanerState()
+	l.clean = cleanerState{firstDirty: 0, horizon: -1}
 	return l, nil
 }
 
