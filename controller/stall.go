@@ -87,7 +87,12 @@ func (c *Controller) retryStalled() error {
 // With other voters the answer is NOT_CONTROLLER, so brokers and clients
 // find the controller that a quorum with space elects instead.
 func (c *Controller) fullError(cause error) error {
-	if len(c.cfg.Voters) > 1 {
+	// The applied configuration, which a dynamic quorum (KIP-853) changes.
+	voters := len(c.cfg.Voters)
+	if c.confState != nil {
+		voters = len(c.confState.GetVoters())
+	}
+	if voters > 1 {
 		return ErrNotController
 	}
 	return fmt.Errorf("%w (%s: %v)", ErrMetadataLogFull, c.store.dir, cause)

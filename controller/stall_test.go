@@ -50,7 +50,7 @@ func TestOutOfSpaceHoldsTheReadyUntilItIsWritten(t *testing.T) {
 	if len(c.cfg.Voters) > 1 && !errors.Is(got, ErrNotController) {
 		t.Fatalf("proposal while full: %v, want NOT_CONTROLLER with other voters", got)
 	}
-	c.cfg.Voters = c.cfg.Voters[:1]
+	c.cfg.Voters, c.confState = c.cfg.Voters[:1], &raftpb.ConfState{Voters: []uint64{raftID(0)}}
 	c.propose(nil, func(err error) { got = err })
 	if !errors.Is(got, ErrMetadataLogFull) || errorCode(got) != 56 {
 		t.Fatalf("proposal of a lone voter while full: %v (code %d), want KAFKA_STORAGE_ERROR", got, errorCode(got))
