@@ -65,6 +65,7 @@ var brokerFamilies = []family{
 func (c *brokerCollector) Describe(ch chan<- *prometheus.Desc) {
 	describe(ch, brokerFamilies)
 	describe(ch, tieredFamilies)
+	describe(ch, shareFamilies)
 }
 
 func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
@@ -95,6 +96,7 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	collectTraffic(ch, s.Traffic)
 	collectGroups(ch, s)
+	collectShare(ch, s.Share)
 	cleanerCleans.emit(ch, float64(s.Cleaner.Cleans))
 	cleanerFailures.emit(ch, float64(s.Cleaner.Failures))
 	cleanerBefore.emit(ch, float64(s.Cleaner.BytesBefore))

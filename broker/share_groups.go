@@ -45,6 +45,8 @@ type shareManager struct {
 	known   map[string]struct{}
 	scanned map[*partition]struct{}
 
+	counts shareCounts
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }

@@ -126,6 +126,9 @@ func (sp *sharePart) acquire(m *shareManager, member string, maxBytes, maxRecord
 	if len(ranges) == 0 {
 		return nil, nil, 0
 	}
+	for _, r := range ranges {
+		m.counts.deliveries.Add(uint64(r.Last - r.First + 1))
+	}
 	return trimBatches(buf, ranges[len(ranges)-1].Last), ranges, 0
 }
 
@@ -178,6 +181,7 @@ func (sp *sharePart) acknowledge(m *shareManager, member string, acks []shareAck
 			code = firstCode(code, kerr.InvalidRecordState.Code)
 		default:
 			changed = true
+			m.countAcks(a)
 		}
 	}
 	if changed {
@@ -216,7 +220,9 @@ func (sp *sharePart) expireLocks(m *shareManager, now time.Time) {
 	limit := m.groupConfig(sp.key.group).DeliveryLimit
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
+	before := sp.sp.Acquired()
 	if sp.sp.ExpireLocks(now, limit) {
+		m.counts.expired.Add(uint64(before - sp.sp.Acquired()))
 		sp.persistOrLog(m)
 	}
 }

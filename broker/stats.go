@@ -30,6 +30,7 @@ type Stats struct {
 	Traffic []TopicTraffic
 
 	GroupsByState map[string]int
+	Share         ShareStats
 	Rebalances    uint64
 	Lag           []GroupLag
 	TxnsByState   map[string]int
@@ -144,6 +145,7 @@ func (b *Broker) Stats() Stats {
 	}
 	b.partitionStats(img, &s)
 	s.GroupsByState, s.Lag = b.groupStats()
+	s.Share = b.shares.stats()
 	s.TxnsByState = b.txnStats()
 	s.Tiered = b.tieredStats(img)
 	return s

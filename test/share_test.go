@@ -89,7 +89,8 @@ func TestShareGroupRedeliversAfterKill(t *testing.T) {
 // group.share.delivery.count.limit times and then archived.
 func TestShareGroupRejectAndDeliveryLimit(t *testing.T) {
 	t.Parallel()
-	n := shareNode(t, map[string]string{"group.share.delivery.count.limit": "3"})
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	n := shareNode(t, map[string]string{"group.share.delivery.count.limit": "3", "http.listener": httpAddr})
 	grpTopic(t, n.Addr, "sr", 1)
 	rej := startShareConsumer(t, n.Addr, "sg-reject", "sr", "reject", 4*time.Second)
 	rel := startShareConsumer(t, n.Addr, "sg-release", "sr", "release", 4*time.Second)
@@ -122,6 +123,26 @@ func TestShareGroupRejectAndDeliveryLimit(t *testing.T) {
 	}
 	checkShareOffsets(t, n.Addr, "sg-reject", "sr", []int64{50})
 	checkShareOffsets(t, n.Addr, "sg-release", "sr", []int64{50})
+
+	// /metrics counts every delivery and acknowledgement: 50 records to
+	// the rejecting group (5 rejected), 3 x 50 to the releasing one.
+	fams := scrape(t, "http://"+httpAddr)
+	for _, c := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"spool_share_deliveries_total", nil, 200},
+		{"spool_share_acknowledgements_total", map[string]string{"type": "reject"}, 5},
+		{"spool_share_acknowledgements_total", map[string]string{"type": "accept"}, 45},
+		{"spool_share_acknowledgements_total", map[string]string{"type": "release"}, 150},
+		{"spool_share_records_acquired", nil, 0},
+		{"spool_share_group_lag", map[string]string{"group": "sg-release", "topic": "sr", "partition": "0"}, 0},
+	} {
+		if v, ok := value(fams, c.name, c.labels); !ok || v != c.want {
+			t.Errorf("%s%v = %v (present %v), want %v", c.name, c.labels, v, ok, c.want)
+		}
+	}
 }
 
 // checkShareOffsets asks DescribeShareGroupOffsets for the start offset
