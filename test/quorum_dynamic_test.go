@@ -146,11 +146,15 @@ func TestKafkaServerPropertiesStartsUnchanged(t *testing.T) {
 
 // A static quorum (controller.quorum.voters) cannot change its voters:
 // AddRaftVoter and RemoveRaftVoter answer UNSUPPORTED_VERSION, as Kafka's
-// controllers do at kraft.version 0.
+// controllers do at kraft.version 0. Bootstrap servers set beside static
+// voters are not used, and the log says so.
 func TestStaticQuorumRefusesVoterChanges(t *testing.T) {
 	t.Parallel()
-	n := harness.SingleNode(t, nil)
+	n := harness.SingleNode(t, map[string]string{"controller.quorum.bootstrap.servers": "127.0.0.1:1"})
 	n.Start()
+	if !strings.Contains(n.Output(), "controller.quorum.bootstrap.servers is not used") {
+		t.Fatalf("static voters and bootstrap servers together: no warning\n%s", n.Output())
+	}
 	add := kmsg.NewPtrAddRaftVoterRequest()
 	add.VoterID, add.TimeoutMillis = 2, 5000
 	l := kmsg.NewAddRaftVoterRequestListener()

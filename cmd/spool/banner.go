@@ -44,4 +44,9 @@ func logBanner(log *zap.Logger, n *node) {
 		zap.Strings("advertised.listeners", adv),
 		zap.Strings("log.dirs", n.cfg.LogDirs),
 		zap.String("metadata.log.dir", n.cfg.MetadataLogDir))
+	if !n.cfg.Dynamic() && n.static.IsSet("controller.quorum.bootstrap.servers") {
+		// Kafka's rule: static voters win. Said aloud, so the setting is
+		// not silently ignored.
+		log.Warn("controller.quorum.voters is set, so the quorum is static and controller.quorum.bootstrap.servers is not used")
+	}
 }
