@@ -168,6 +168,11 @@ var brokerChecks = map[int16]authCheck{
 	90:                        checkDescribeShareGroupOffsets,
 	91:                        checkAlterShareGroupOffsets,
 	92:                        checkDeleteShareGroupOffsets,
+	83:                        clusterCheck(kmsg.ACLOperationClusterAction), // the share coordinator's state APIs
+	84:                        clusterCheck(kmsg.ACLOperationClusterAction),
+	85:                        clusterCheck(kmsg.ACLOperationClusterAction),
+	86:                        clusterCheck(kmsg.ACLOperationClusterAction),
+	87:                        clusterCheck(kmsg.ACLOperationClusterAction),
 	66:                        nil,                                            // ListTransactions filters its answer
 	74:                        clusterCheck(kmsg.ACLOperationDescribeConfigs), // ListConfigResources
 	75:                        nil,                                            // DescribeTopicPartitions filters its answer

@@ -260,3 +260,24 @@ func TestRandomInvariants(t *testing.T) {
 		}
 	}
 }
+
+func TestApplyWrittenState(t *testing.T) {
+	p := NewPartition(10)
+	p.SetEpoch(2)
+	if err := p.Apply(1, -1, nil); !errors.Is(err, ErrFencedStateEpoch) {
+		t.Fatalf("older epoch: %v", err)
+	}
+	err := p.Apply(2, 12, []StateBatch{{First: 12, Last: 13, State: Acknowledged, DeliveryCount: 1}, {First: 14, Last: 15, State: Available, DeliveryCount: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Start() != 14 || p.End() != 16 {
+		t.Fatalf("window %d-%d, want 14-16", p.Start(), p.End())
+	}
+	if got := p.Acquire("a", 20, 10, 2000, t0, lock); !reflect.DeepEqual(got, []Range{{14, 15, 3}, {16, 19, 1}}) {
+		t.Fatalf("acquired %v", got)
+	}
+	if err := p.Apply(2, -1, []StateBatch{{First: 1, Last: 0}}); !errors.Is(err, ErrInvalidRequest) {
+		t.Fatalf("reversed batch: %v", err)
+	}
+}

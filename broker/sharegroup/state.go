@@ -121,3 +121,39 @@ func DecodeState(b []byte) (State, error) {
 	}
 	return st, nil
 }
+
+// Apply merges written state into the partition (WriteShareGroupState):
+// a start offset of -1 keeps the current one, a later one moves it; each
+// batch sets its offsets' state and delivery count, growing the window
+// when it reaches past End. A lower state epoch is refused.
+func (p *Partition) Apply(epoch int32, start int64, batches []StateBatch) error {
+	if epoch < p.epoch {
+		return ErrFencedStateEpoch
+	}
+	for _, b := range batches {
+		if b.First > b.Last || b.Last-b.First >= 1<<20 || (b.State != Available && b.State != Acknowledged && b.State != Archived) {
+			return ErrInvalidRequest
+		}
+	}
+	p.epoch = epoch
+	if start >= 0 {
+		p.SkipTo(start)
+	}
+	for _, b := range batches {
+		for off := max(b.First, p.start); off <= b.Last; off++ {
+			for p.End() <= off {
+				p.recs = append(p.recs, inflight{})
+			}
+			r := &p.recs[off-p.start]
+			r.state, r.count, r.owner = b.State, b.DeliveryCount, ""
+		}
+	}
+	p.advance()
+	return nil
+}
+
+// ErrFencedStateEpoch: a write of an older state epoch (FENCED_STATE_EPOCH).
+var ErrFencedStateEpoch = errors.New("share state: older state epoch")
+
+// SetEpoch sets the state epoch (InitializeShareGroupState).
+func (p *Partition) SetEpoch(epoch int32) { p.epoch = epoch }
