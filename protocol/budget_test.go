@@ -66,12 +66,14 @@ func TestBudgetStopsReading(t *testing.T) {
 		go func() { <-release; respond(Msg(r.Msg.ResponseKind())) }()
 	})
 	l := DefaultLimits()
-	l.QueuedBytes = 100 << 10
+	l.QueuedBytes = 50 << 10
 	addr, srv := startLimited(t, mux, l)
-	// Two 60 KiB Metadata frames: the first is read, the second waits.
+	// Two 30 KiB Metadata frames (a long client id, which is no part of
+	// the body a decode is charged for): the first is read, the second
+	// waits.
 	req := kmsg.NewPtrMetadataRequest()
 	req.SetVersion(12)
-	frame := AppendRequestHeader([]byte{0, 0, 0, 0}, req, 1, "pad"+string(make([]byte, 60<<10)))
+	frame := AppendRequestHeader([]byte{0, 0, 0, 0}, req, 1, "pad"+string(make([]byte, 30<<10)))
 	frame = req.AppendTo(frame)
 	binary.BigEndian.PutUint32(frame, uint32(len(frame)-4))
 	a, b := dial(t, addr), dial(t, addr)
@@ -123,4 +125,57 @@ func TestFramePoolKeepsLargeFramesWithinItsLimit(t *testing.T) {
 	if len(*s) != 3000 || cap(*s) != 4096 {
 		t.Fatalf("small frame len %d cap %d", len(*s), cap(*s))
 	}
+}
+
+// A request other than Produce is charged its worst decoded size before it
+// is decoded: one that could outgrow the whole budget closes its
+// connection, one that fits holds its charge until it is answered.
+func TestDecodeCharge(t *testing.T) {
+	release := make(chan struct{})
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	mux := NewMux(zap.NewNop())
+	mux.Handle(3, 0, 12, func(r *Request, respond func(Response)) {
+		go func() { <-release; respond(Msg(r.Msg.ResponseKind())) }()
+	})
+	l := DefaultLimits()
+	l.QueuedBytes = 8 << 20
+	addr, srv := startLimited(t, mux, l)
+	// Metadata v12 of n topics named by id only: 18 bytes each on the
+	// wire, a struct each once decoded.
+	metadata := func(topics int) []byte {
+		req := kmsg.NewPtrMetadataRequest()
+		req.SetVersion(12)
+		for range topics {
+			req.Topics = append(req.Topics, kmsg.NewMetadataRequestTopic())
+		}
+		frame := AppendRequestHeader([]byte{0, 0, 0, 0}, req, 1, "c")
+		frame = req.AppendTo(frame)
+		binary.BigEndian.PutUint32(frame, uint32(len(frame)-4))
+		return frame
+	}
+	small, huge := metadata(1000), metadata(20_000)
+	if charge := decodeCharge(3, len(huge)); charge <= l.QueuedBytes {
+		t.Fatalf("a %d-byte Metadata charged %d, within the budget", len(huge), charge)
+	}
+	c := dial(t, addr)
+	c.Write(huge)
+	expectClosed(t, c)
+	if srv.Stats.BadFrames.Load() != 1 || srv.QueuedBytes() != 0 {
+		t.Fatalf("%d bad frames, %d bytes still held", srv.Stats.BadFrames.Load(), srv.QueuedBytes())
+	}
+	a := dial(t, addr)
+	a.Write(small)
+	waitFor(t, func() bool { return srv.QueuedBytes() > int64(len(small)) })
+	if held, most := srv.QueuedBytes(), int64(len(small))*worstFor(3); held > most || held < most/2 {
+		t.Fatalf("%d bytes held for a %d-byte Metadata, want its decode charge (up to %d)", held, len(small), most)
+	}
+	close(release)
+	readResponse(t, a, true)
+	waitFor(t, func() bool { return srv.QueuedBytes() == 0 })
 }

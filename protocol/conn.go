@@ -32,8 +32,10 @@ type slot struct {
 	hdr      Header
 	flexible bool
 	frame    *[]byte
-	read     time.Time // when the request was read, for its latency
-	who      security.Principal
+	// charge is the decode charge taken besides the frame's bytes.
+	charge int64
+	read   time.Time // when the request was read, for its latency
+	who    security.Principal
 }
 
 type conn struct {
@@ -259,12 +261,16 @@ func (c *conn) dispatch(frame *[]byte) bool {
 	if msg != nil {
 		s.flexible = msg.IsFlexible()
 	}
+	if !c.chargeDecode(s, len(body)) {
+		c.srv.freeFrame(frame)
+		return false
+	}
 	c.inflight.Add(1)
 	select {
 	case c.slots <- s:
 	case <-c.closing:
 		c.inflight.Add(-1)
-		c.srv.freeFrame(frame)
+		c.srv.freeSlot(s)
 		return false
 	}
 	req := &Request{Header: hdr, Listener: c.listener, Remote: c.nc.RemoteAddr(), Body: body, Msg: msg, ConnID: c.id, ctx: c.ctx, conn: c,
@@ -276,6 +282,26 @@ func (c *conn) dispatch(frame *[]byte) bool {
 	default:
 		return true
 	}
+}
+
+// chargeDecode takes a request's decode charge (decode_charge.go) from the
+// budget, waiting for room; false closes the connection: it closed, or the
+// request could decode to more than the whole budget.
+func (c *conn) chargeDecode(s *slot, n int) bool {
+	charge := decodeCharge(s.hdr.Key, n)
+	if charge == 0 {
+		return true
+	}
+	if charge > c.srv.budget.max {
+		c.badFrame("request could decode to more than queued.max.request.bytes; closing connection",
+			zap.Int16("api_key", s.hdr.Key), zap.Int("size", n), zap.Int64("worst_case", charge))
+		return false
+	}
+	if !c.srv.budget.acquire(charge, c.closing) {
+		return false
+	}
+	s.charge = charge
+	return true
 }
 
 func (c *conn) callHandler(req *Request, s *slot) {
@@ -333,7 +359,7 @@ func (c *conn) writeLoop() {
 			c.mute(d)
 		}
 		c.answered(s)
-		c.srv.freeFrame(s.frame)
+		c.srv.freeSlot(s)
 		c.inflight.Add(-1)
 		if !broken && len(c.slots) == 0 {
 			if err := w.Flush(); err != nil {

@@ -224,6 +224,15 @@ func (s *Server) freeFrame(b *[]byte) {
 	s.frames.put(b)
 }
 
+// freeSlot returns a slot's frame and its decode charge to the budget.
+func (s *Server) freeSlot(sl *slot) {
+	s.freeFrame(sl.frame)
+	if sl.charge > 0 {
+		s.budget.release(sl.charge)
+		sl.charge = 0
+	}
+}
+
 // QueuedBytes is the request bytes held now (read and not yet answered).
 func (s *Server) QueuedBytes() int64 {
 	if s.budget == nil {
