@@ -90,7 +90,7 @@ test-netns-long: build
 	SPOOL_BIN=$(CURDIR)/$(BIN) SPOOL_NETNS_FAULTS=100 $(GO) test -count=1 -run '^TestNetworkPartitionsLoseNoAcknowledgedRecord$$' -v -timeout 150m ./test/
 
 # The metadata quorum's deterministic simulation, long mode: 100000 seeds
-# (about 10 minutes). `make unit` runs 1000.
+# (17 minutes on a loaded two-core machine). `make unit` runs 1000.
 test-sim-long:
 	SPOOL_SIM_SEEDS=100000 $(GO) test -count=1 -run '^TestSimulatedMetadataQuorum$$' -v -timeout 60m ./controller/
 
