@@ -62,6 +62,18 @@ func emptyTopicsProduce() []byte {
 	return frame(append(b, 0))
 }
 
+// emptyResourcesDescribeConfigs is a 16 MiB DescribeConfigs of 4 M empty
+// resources (4 bytes each on the wire, a 64-byte struct each decoded).
+func emptyResourcesDescribeConfigs() []byte {
+	b := header(32, 4, true)
+	n := (16<<20 - len(b) - 8) / 4
+	b = kbin.AppendCompactArrayLen(b, n)
+	for range n {
+		b = append(b, 2, 1, 0, 0)
+	}
+	return frame(append(b, 0, 0, 0))
+}
+
 // sendUntilClosed writes msg and reports whether the broker then closed
 // the connection within timeout.
 func sendUntilClosed(addr string, msg []byte, timeout time.Duration) bool {
@@ -108,6 +120,7 @@ func TestHostileFramesLeaveNodeServing(t *testing.T) {
 		"oversized":         {0x7f, 0xff, 0xff, 0xff},
 		"short header":      {0, 0, 0, 3, 1, 2, 3},
 		"5.6M empty topics": emptyTopicsProduce(),
+		"4M empty resources": emptyResourcesDescribeConfigs(),
 	} {
 		if !sendUntilClosed(n.Addr, msg, 30*time.Second) {
 			t.Fatalf("%s: connection not closed", name)
