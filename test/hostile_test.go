@@ -116,10 +116,10 @@ func TestHostileFramesLeaveNodeServing(t *testing.T) {
 	n := harness.SingleNode(t, map[string]string{"queued.max.request.bytes": "268435456"})
 	n.Start()
 	for name, msg := range map[string][]byte{
-		"huge tag count":    hugeTagApiVersions(),
-		"oversized":         {0x7f, 0xff, 0xff, 0xff},
-		"short header":      {0, 0, 0, 3, 1, 2, 3},
-		"5.6M empty topics": emptyTopicsProduce(),
+		"huge tag count":     hugeTagApiVersions(),
+		"oversized":          {0x7f, 0xff, 0xff, 0xff},
+		"short header":       {0, 0, 0, 3, 1, 2, 3},
+		"5.6M empty topics":  emptyTopicsProduce(),
 		"4M empty resources": emptyResourcesDescribeConfigs(),
 	} {
 		if !sendUntilClosed(n.Addr, msg, 30*time.Second) {
