@@ -20,6 +20,7 @@ import (
 const (
 	coordinatorGroup       = 0
 	coordinatorTransaction = 1
+	coordinatorShare       = 2 // KIP-932: the key is group:topicId:partition
 )
 
 // handleFindCoordinator names the leader of a group's __consumer_offsets
@@ -57,6 +58,8 @@ func (b *Broker) findCoordinator(img *metadata.Image, keyType int8, key, listene
 		topic, what, partitionFor, create = offsetsTopic, "group", group.Partition, b.createOffsetsTopic
 	case coordinatorTransaction:
 		topic, what, partitionFor, create = txnStateTopic, "transactional id", txn.PartitionFor, b.createTxnStateTopic
+	case coordinatorShare:
+		return b.findShareCoordinator(img, c, listener)
 	default:
 		return fail(kerr.InvalidRequest, "unknown coordinator type "+strconv.Itoa(int(keyType)))
 	}

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/base64"
 	"testing"
 	"time"
 
@@ -107,5 +108,29 @@ func TestShareGroupStateAPIs(t *testing.T) {
 	}
 	if s := summary(); s.ErrorCode != kerr.UnknownTopicOrPartition.Code {
 		t.Fatalf("summary after delete: %+v", s)
+	}
+}
+
+// TestShareCoordinatorKey: FindCoordinator with the share key type names
+// the partition's leader; a malformed key is INVALID_REQUEST.
+func TestShareCoordinatorKey(t *testing.T) {
+	t.Parallel()
+	n := shareNode(t, nil)
+	grpTopic(t, n.Addr, "sk2", 1)
+	topics, err := admin(t, n.Addr).ListTopics(ctxT(t, time.Minute), "sk2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := [16]byte(topics["sk2"].ID)
+	req := kmsg.NewPtrFindCoordinatorRequest()
+	req.SetVersion(6)
+	req.CoordinatorType = 2
+	req.CoordinatorKeys = []string{"g:a:" + base64.RawURLEncoding.EncodeToString(id[:]) + ":0", "nonsense"}
+	resp := shareStateRequest(t, n.Addr, req).(*kmsg.FindCoordinatorResponse)
+	if c := resp.Coordinators[0]; c.ErrorCode != 0 || c.NodeID != 1 {
+		t.Fatalf("share key: %+v", c)
+	}
+	if c := resp.Coordinators[1]; c.ErrorCode != kerr.InvalidRequest.Code {
+		t.Fatalf("malformed share key: %+v", c)
 	}
 }
