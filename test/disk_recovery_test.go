@@ -43,6 +43,8 @@ func TestRecoveryTruncatesDamagedTailAndLosesNoAcknowledgedRecord(t *testing.T) 
 	acked := &ackedLog{acked: map[int]bool{}}
 	produceRange(t, cl, topic, 0, 3000, acked)
 
+	// Every replica has all of it, whichever leads when the kill comes.
+	waitFullISR(t, adm, topic)
 	leader := int(eventuallyMetadata(t, adm, topic, 1).Topics[topic].Partitions[0].Leader)
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -84,7 +86,12 @@ func damageTail(t *testing.T, dir string) {
 	t.Helper()
 	segs := segmentFiles(t, dir, ".log")
 	if len(segs) < 4 {
-		t.Fatalf("want at least 4 segments, have %v", segs)
+		var sizes []string
+		for _, p := range segs {
+			st, _ := os.Stat(p)
+			sizes = append(sizes, fmt.Sprintf("%s: %d bytes", filepath.Base(p), st.Size()))
+		}
+		t.Fatalf("want at least 4 segments in %s, have %v", dir, sizes)
 	}
 	rp := fmt.Sprintf("%d\n", segmentBase(t, segs[len(segs)-3]))
 	if err := os.WriteFile(filepath.Join(dir, "recovery-point"), []byte(rp), 0o644); err != nil {
