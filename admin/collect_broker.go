@@ -51,6 +51,8 @@ var (
 	cleanerDropped    = counter("spool_log_cleaner_records_dropped_total", "Records the cleaner removed.")
 	cleanerSeconds    = counter("spool_log_cleaner_seconds_total", "Time spent cleaning.")
 	cleanerDirtyRatio = gauge("spool_log_cleaner_max_dirty_ratio", "Highest dirty ratio over the compacted logs (Kafka's max-dirty-percent, as a ratio).")
+	followerFetch     = counter("spool_follower_fetch_bytes_total", "Record bytes served to consumers from replicas this broker follows (KIP-392 follower fetching).")
+	readRedirects     = counter("spool_preferred_read_replica_redirects_total", "Partitions of consumer fetches this broker, leading, answered with a preferred read replica in the consumer's rack instead of records.")
 	cleanerCleanable  = gauge("spool_log_cleaner_cleanable_bytes", "Dirty bytes the cleaner may clean now, over every compacted log.")
 )
 
@@ -60,6 +62,7 @@ var brokerFamilies = []family{
 	logSize, logSegments, logReplicas, logFlush, bytesIn, recordsIn, bytesOut, bytesRejected,
 	produceRequests, fetchRequests, failedProduce, failedFetch, groupsByState, rebalances, groupLag, groupLagSum, txnsByState,
 	cleanerCleans, cleanerFailures, cleanerBefore, cleanerAfter, cleanerDropped, cleanerSeconds, cleanerDirtyRatio, cleanerCleanable,
+	followerFetch, readRedirects,
 }
 
 func (c *brokerCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -106,6 +109,8 @@ func (c *brokerCollector) Collect(ch chan<- prometheus.Metric) {
 	cleanerDirtyRatio.emit(ch, s.Cleaner.MaxDirtyRatio)
 	cleanerCleanable.emit(ch, float64(s.Cleaner.CleanableBytes))
 	collectTiered(ch, s.Tiered)
+	followerFetch.emit(ch, float64(s.FollowerFetchBytes))
+	readRedirects.emit(ch, float64(s.PreferredReplicaRedirects))
 }
 
 func collectTraffic(ch chan<- prometheus.Metric, traffic []broker.TopicTraffic) {

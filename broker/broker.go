@@ -91,7 +91,10 @@ type Broker struct {
 	quitOnce  sync.Once
 	netStats  *protocol.Stats
 	// Counters for Stats (stats.go).
-	topicStats   *topicStats
+	topicStats *topicStats
+	// readReplicas picks the replica a consumer with a rack reads from,
+	// and counts what consumers read from this broker as a follower.
+	readReplicas readReplicas
 	isrCount     isrCounters
 	cleanerCount cleanerCounters
 	flushes      storage.FlushStats
@@ -127,6 +130,7 @@ func New(cfg Config) (*Broker, error) {
 	b.dirs = newLogDirs(b)
 	b.replicas = newReplicaManager(b)
 	b.topicStats = newTopicStats()
+	b.readReplicas.rackAware = rackAwareSelector(cfg.Static)
 	b.meta.publish = append(b.meta.publish, b.replicas.onMetadata, b.replicas.onConfigs, b.onKeystores, b.onISRChange)
 	b.groups = newCoordinator(b)
 	b.shares = newShareManager(b)

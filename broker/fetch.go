@@ -41,7 +41,12 @@ type fetchResult struct {
 	// diverges from the leader's; -1 when it does not.
 	divergingEpoch int32
 	divergingEnd   int64
-	records        storage.Slice
+	// preferred is the replica the consumer should read from instead
+	// (KIP-392), -1 when it reads here.
+	preferred int32
+	// fromFollower: the records are read from a replica this broker follows.
+	fromFollower bool
+	records      storage.Slice
 	// aborted lists, for read_committed, the aborted transactions the
 	// records may hold, so the client drops their data.
 	aborted []storage.AbortedTxn
@@ -61,6 +66,8 @@ type fetchOp struct {
 	session   *fetchSession
 	// replicaID is the fetching follower's broker id, -1 for consumers.
 	replicaID int32
+	// rack is the consumer's client.rack (v11+), empty when unknown.
+	rack string
 	// incremental leaves unchanged partitions out of the response.
 	incremental bool
 	targets     []fetchTarget
@@ -74,6 +81,9 @@ type fetchRound struct {
 	results []fetchResult
 	bytes   int
 	failed  bool // some partition answered with an error
+	// redirected: some partition named a preferred read replica, which
+	// the consumer should learn at once rather than after a long poll.
+	redirected bool
 }
 
 func (b *Broker) handleFetch(req *protocol.Request, respond func(protocol.Response)) {
@@ -82,7 +92,7 @@ func (b *Broker) handleFetch(req *protocol.Request, respond func(protocol.Respon
 		b: b, version: r.Version, listener: req.Listener, isolation: r.IsolationLevel,
 		minBytes: int(r.MinBytes), maxBytes: int(max(r.MaxBytes, 0)),
 		maxWait:   time.Duration(r.MaxWaitMillis) * time.Millisecond,
-		replicaID: fetchReplicaID(r), req: req,
+		replicaID: fetchReplicaID(r), rack: r.Rack, req: req,
 	}
 	if op.replicaID >= 0 && !b.fromBroker(req) {
 		// A follower's fetch moves the high watermark: clients may not.
@@ -117,7 +127,7 @@ func fetchError(r *kmsg.FetchRequest, code int16) *kmsg.FetchResponse {
 // ready reports whether the response may go now: enough bytes, an error to
 // report, or nothing to wait for (KIP-227 sessions can be empty).
 func (rd *fetchRound) ready(op *fetchOp) bool {
-	return rd.bytes >= op.minBytes || rd.failed || len(rd.results) == 0
+	return rd.bytes >= op.minBytes || rd.failed || rd.redirected || len(rd.results) == 0
 }
 
 // waitable lists the partitions whose new data would change the answer.
@@ -181,12 +191,13 @@ func (op *fetchOp) read() fetchRound {
 		op.readOne(img, &op.targets[i], res, max(op.maxBytes-rd.bytes, 0), rd.bytes == 0)
 		rd.bytes += res.records.Len()
 		rd.failed = rd.failed || res.errCode != 0
+		rd.redirected = rd.redirected || res.preferred >= 0
 	}
 	return rd
 }
 
 func (op *fetchOp) readOne(img *metadata.Image, t *fetchTarget, res *fetchResult, limit int, minOne bool) {
-	*res = fetchResult{target: t, partition: t.partition, hw: -1, lso: -1, logStart: -1, leaderID: -1, leaderEpoch: -1, divergingEpoch: -1, divergingEnd: -1}
+	*res = fetchResult{target: t, partition: t.partition, hw: -1, lso: -1, logStart: -1, leaderID: -1, leaderEpoch: -1, divergingEpoch: -1, divergingEnd: -1, preferred: -1}
 	topic := op.lookupTopic(img, t)
 	if topic == nil && op.version >= 13 {
 		res.errCode = kerr.UnknownTopicID.Code
@@ -196,12 +207,19 @@ func (op *fetchOp) readOne(img *metadata.Image, t *fetchTarget, res *fetchResult
 		op.readReplica(topic, t, res, limit, minOne)
 		return
 	}
-	p, code := op.b.leaderPartition(topic, t.partition, t.epoch)
+	p, follower, code := op.consumerPartition(topic, t.partition, t.epoch)
 	if code != 0 {
 		res.errCode = code
 		op.fillLeader(topic, res)
 		return
 	}
+	if !follower {
+		if to := op.preferredReadReplica(img, p, t.offset); to >= 0 {
+			op.redirect(p, res, to)
+			return
+		}
+	}
+	res.fromFollower = follower
 	// Read the bounds before the records: the records then never run past
 	// the high watermark reported with them.
 	hw, lso, start := p.HighWatermark(), p.lastStableOffset(), p.logStartOffset()
@@ -211,7 +229,10 @@ func (op *fetchOp) readOne(img *metadata.Image, t *fetchTarget, res *fetchResult
 	}
 	sl, err := p.log.Read(t.offset, min(int(max(t.maxBytes, 0)), limit), maxOffset, minOne)
 	if err != nil {
-		if errors.Is(err, storage.ErrOffsetOutOfRange) && t.offset < p.log.LogStartOffset() && op.readRemote(p, t, res, limit, minOne) {
+		// Only the leader reads the remote tier: it owns the partition's
+		// remote view. A follower answers out of range, and the consumer
+		// asks the leader.
+		if errors.Is(err, storage.ErrOffsetOutOfRange) && !follower && t.offset < p.log.LogStartOffset() && op.readRemote(p, t, res, limit, minOne) {
 			if res.errCode == 0 {
 				res.hw, res.lso, res.logStart, res.p = hw, lso, p.logStartOffset(), p
 			}

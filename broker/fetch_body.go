@@ -164,7 +164,7 @@ func (fb *fetchBody) partition(r *fetchResult, isolation int8) {
 		fb.noTags()
 	}
 	if fb.version >= 11 {
-		fb.buf = kbin.AppendInt32(fb.buf, -1) // preferred read replica
+		fb.buf = kbin.AppendInt32(fb.buf, r.preferred)
 	}
 	fb.records(&r.records)
 	r.records = storage.Slice{}

@@ -36,6 +36,10 @@ type Stats struct {
 	TxnsByState   map[string]int
 
 	Cleaner CleanerTotals
+	// FollowerFetchBytes are record bytes served to consumers from
+	// replicas this broker follows; PreferredReplicaRedirects counts
+	// partitions this broker, leading, sent to a follower instead (KIP-392).
+	FollowerFetchBytes, PreferredReplicaRedirects uint64
 	// Tiered is the remote tier's traffic and backlog; nil when tiered
 	// storage is off.
 	Tiered *TieredStats
@@ -136,6 +140,7 @@ func (b *Broker) Stats() Stats {
 	s := Stats{
 		Standing:   b.Standing(),
 		ISRShrinks: b.isrCount.shrinks.Load(), ISRExpands: b.isrCount.expands.Load(),
+		FollowerFetchBytes: b.readReplicas.servedBytes.Load(), PreferredReplicaRedirects: b.readReplicas.redirects.Load(),
 		Traffic: b.topicStats.snapshot(), Rebalances: b.groups.rebalances.Load(), Flushes: &b.flushes,
 		Cleaner: CleanerTotals{
 			Cleans: b.cleanerCount.cleans.Load(), Failures: b.cleanerCount.failures.Load(),
@@ -307,6 +312,9 @@ func (op *fetchOp) count(results []fetchResult) {
 			name = r.p.topic
 		}
 		op.b.topicStats.get(name).fetched(r.records.Len(), r.errCode != 0)
+		if r.fromFollower {
+			op.b.readReplicas.servedBytes.Add(uint64(r.records.Len()))
+		}
 	}
 }
 

@@ -18,6 +18,7 @@ var brokerDefs = []Def{
 	def("controller.quorum.voters", TypeList, "", "Controller voters as id@host:port, comma-separated (a static quorum)."),
 	def("controller.quorum.bootstrap.servers", TypeList, "", "Controllers to find the quorum through, host:port comma-separated (a dynamic quorum, KIP-853); used when controller.quorum.voters is empty."),
 	def("broker.rack", TypeString, "", "Rack of this broker, for rack-aware replica placement.").noDefault(),
+	def("replica.selector.class", TypeClass, "", "Picks the replica a consumer reads from (KIP-392): empty or "+LeaderSelectorClass+" for the leader, "+RackAwareSelectorClass+" for an in-sync replica in the consumer's client.rack.").noDefault().rule(oneOf("", LeaderSelectorClass, RackAwareSelectorClass)),
 
 	// Storage locations.
 	def("log.dirs", TypeList, "", "Directories holding partition data.").noDefault(),

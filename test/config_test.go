@@ -67,6 +67,8 @@ func TestConfigErrorsExit2(t *testing.T) {
 		}, "listeners: listener CLIENTS is not in listener.security.protocol.map"},
 		{"bad integer", func(p map[string]string) { p["num.partitions"] = "many" }, `num.partitions: invalid value "many": "many" is not a valid int`},
 		{"rule broken", func(p map[string]string) { p["num.partitions"] = "0" }, `num.partitions: invalid value "0": must be at least 1`},
+		{"unknown replica selector", func(p map[string]string) { p["replica.selector.class"] = "com.example.NearestSelector" },
+			`replica.selector.class: invalid value "com.example.NearestSelector": must be one of , org.apache.kafka.common.replica.LeaderSelector, org.apache.kafka.common.replica.RackAwareReplicaSelector`},
 		{"port in use", func(p map[string]string) {
 			p["listeners"] = strings.Replace(p["listeners"], strings.Split(strings.TrimPrefix(strings.Split(p["listeners"], ",")[0], "PLAINTEXT://"), ",")[0], busy.Addr().String(), 1)
 		}, "cannot listen on " + busy.Addr().String() + " for PLAINTEXT: address already in use"},
