@@ -62,6 +62,9 @@ func newEncodingFixture(t testing.TB) *encodingFixture {
 	f := &encodingFixture{e: newDataEnv(t, nil), unknownID: [16]byte{9, 9, 9}}
 	f.idA = f.e.topic("a", 4, nil, 3)
 	f.idB = f.e.topic("b", 1, nil)
+	// a-3 is led by broker 2 and this broker is out of its ISR: even a
+	// consumer that may read from followers (v11+) is sent to the leader.
+	f.e.outOfISR(f.idA, 3)
 	var small, large [][]byte
 	for i := 0; i < 3; i++ {
 		small = append(small, testBatch(5, 100, 1000, 1))
