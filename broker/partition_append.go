@@ -114,15 +114,25 @@ func (p *partition) snapshotProducers() error {
 // the newest snapshot at or below the log end, then the headers of every
 // batch after it. Snapshots beyond the log end (the log lost its tail in a
 // crash) are removed, as are unreadable ones.
-func (p *partition) loadProducerState() error { return p.loadProducers(false) }
+func (p *partition) loadProducerState() error { return p.loadProducers(false, nil) }
 
 // loadProducers is loadProducerState; fresh says the partition's
-// directory was just created, so there are no snapshots to look for.
-func (p *partition) loadProducers(fresh bool) error {
+// directory was just created, so there are no snapshots to look for, and
+// listing, when not nil, holds the directory's names (storage's
+// TakeListing), so it need not be listed again.
+func (p *partition) loadProducers(fresh bool, listing map[string]bool) error {
 	dir, leo := p.log.Dir(), p.log.LogEndOffset()
 	var offs []int64
 	var err error
-	if !fresh {
+	switch {
+	case fresh:
+	case listing != nil:
+		names := make([]string, 0, len(listing))
+		for n := range listing {
+			names = append(names, n)
+		}
+		offs = snapshotOffsets(names)
+	default:
 		if offs, err = listSnapshots(dir); err != nil {
 			return err
 		}

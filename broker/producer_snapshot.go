@@ -159,9 +159,19 @@ func listSnapshots(dir string) ([]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list producer snapshots: %w", err)
 	}
+	names := make([]string, len(ents))
+	for i, e := range ents {
+		names[i] = e.Name()
+	}
+	return snapshotOffsets(names), nil
+}
+
+// snapshotOffsets picks the snapshots' offsets out of a directory's names,
+// ascending.
+func snapshotOffsets(names []string) []int64 {
 	var offs []int64
-	for _, e := range ents {
-		stem, ok := strings.CutSuffix(e.Name(), snapshotSuffix)
+	for _, name := range names {
+		stem, ok := strings.CutSuffix(name, snapshotSuffix)
 		if !ok || len(stem) != 20 {
 			continue
 		}
@@ -170,5 +180,5 @@ func listSnapshots(dir string) ([]int64, error) {
 		}
 	}
 	slices.Sort(offs)
-	return offs, nil
+	return offs
 }

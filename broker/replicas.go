@@ -1,13 +1,11 @@
 package broker
 
 import (
-	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -275,7 +273,7 @@ func (rm *replicaManager) open(img *metadata.Image, t *metadata.Topic, id int32,
 		l.Close()
 		return nil, err
 	}
-	if err := p.loadProducers(fresh); err != nil {
+	if err := p.loadProducers(fresh, l.TakeListing()); err != nil {
 		l.Close()
 		return nil, err
 	}
@@ -367,40 +365,6 @@ func (rm *replicaManager) pickDir() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("every log dir is offline")
-}
-
-const partitionMetadataFile = "partition.metadata"
-
-// writePartitionMetadata records the topic id without fsync: a crash that
-// loses or tears it only means dirFor writes it again (the directory can
-// only belong to this topic id, since a deleted topic's directories are
-// renamed away at once).
-func writePartitionMetadata(dir string, id [16]byte) error {
-	body := fmt.Sprintf("version: 0\ntopic_id: %s\n", base64.RawURLEncoding.EncodeToString(id[:]))
-	path := filepath.Join(dir, partitionMetadataFile)
-	if err := os.WriteFile(path+".tmp", []byte(body), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(path+".tmp", path)
-}
-
-func readPartitionMetadata(dir string) ([16]byte, error) {
-	var id [16]byte
-	raw, err := os.ReadFile(filepath.Join(dir, partitionMetadataFile))
-	if err != nil {
-		return id, err
-	}
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "topic_id: "); ok {
-			b, err := base64.RawURLEncoding.DecodeString(strings.TrimSpace(v))
-			if err != nil || len(b) != 16 {
-				return id, fmt.Errorf("%s: bad topic_id", dir)
-			}
-			copy(id[:], b)
-			return id, nil
-		}
-	}
-	return id, fmt.Errorf("%s: no topic_id", dir)
 }
 
 // removeTopic closes and deletes the topic's partitions in the background.

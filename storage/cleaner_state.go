@@ -41,6 +41,9 @@ type CleanResult struct {
 
 func (l *Log) loadCleanerState() {
 	l.clean = cleanerState{firstDirty: l.start, horizon: -1}
+	if !l.has(cleanerCheckpointFile) {
+		return
+	}
 	b, err := os.ReadFile(filepath.Join(l.dir, cleanerCheckpointFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return

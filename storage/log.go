@@ -32,6 +32,8 @@ type Log struct {
 	onFail  func(*Log, error)
 	// cleanDir: Options.Clean, for load.
 	cleanDir bool
+	// listing: the directory's names at open, until TakeListing.
+	listing map[string]bool
 
 	mu      sync.RWMutex
 	cfg     Config

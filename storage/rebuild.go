@@ -72,6 +72,7 @@ func (l *Log) rebuildSegment(s *segment, floor int64) (int64, error) {
 	if err := rewriteFile(s.timePath, timeBuf); err != nil {
 		return 0, err
 	}
+	s.noIdx, s.noTime = false, false
 	return pos, nil
 }
 
