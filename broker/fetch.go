@@ -24,6 +24,8 @@ type fetchTarget struct {
 	// lastFetchedEpoch is the epoch of the follower's last batch (v12+),
 	// checked against the leader's lineage to detect divergence.
 	lastFetchedEpoch int32
+	// followerLogStart is a follower's log start offset (v5+), -1 from consumers.
+	followerLogStart int64
 	// cached is the partition's entry in the fetch session, nil without one.
 	cached *sessionPartition
 }

@@ -74,7 +74,7 @@ func (op *fetchOp) preferredReadReplica(img *metadata.Image, p *partition, offse
 	}
 	for id, f := range p.repl.followers {
 		br := img.Brokers[id]
-		if br == nil || br.Fenced || br.Rack == nil || *br.Rack != rack || !slices.Contains(p.isr, id) || f.leo < offset {
+		if br == nil || br.Fenced || br.Rack == nil || *br.Rack != rack || !slices.Contains(p.isr, id) || f.leo < offset || f.logStart > offset {
 			continue
 		}
 		if _, ok := br.Endpoint(op.listener); !ok {
@@ -85,6 +85,19 @@ func (op *fetchOp) preferredReadReplica(img *metadata.Image, p *partition, offse
 		}
 	}
 	return best
+}
+
+// noteFollowerLogStart keeps the log start a follower reported, so the
+// leader sends no consumer to a follower that no longer has its offset.
+func (p *partition) noteFollowerLogStart(id int32, logStart int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.repl == nil {
+		return
+	}
+	if f := p.repl.followers[id]; f != nil {
+		f.logStart = logStart
+	}
 }
 
 // redirect answers a partition with the preferred read replica and no

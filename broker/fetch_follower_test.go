@@ -108,6 +108,10 @@ func TestLeaderNamesTheFollowerInTheClientsRack(t *testing.T) {
 				t.Fatalf("%s, rack %q: %+v", selector, rack, p)
 			}
 		}
+		e.part("g", 0).noteFollowerLogStart(2, 2)
+		if p := consumerFetch(t, e, 12, id, "g", "b", 1); p.PreferredReadReplica != -1 || len(p.RecordBatches) == 0 {
+			t.Fatalf("%s, follower's log starts after the offset: %+v", selector, p)
+		}
 		e.b.followerFetched(e.part("g", 0), 2, 3, time.Now())
 		if p := consumerFetch(t, e, 12, id, "g", "b", 4); p.PreferredReadReplica != -1 || len(p.RecordBatches) == 0 {
 			t.Fatalf("%s, follower behind the offset: %+v", selector, p)

@@ -47,6 +47,7 @@ func (op *fetchOp) readReplica(topic *metadata.Topic, t *fetchTarget, res *fetch
 		return
 	}
 	op.b.followerFetched(p, op.replicaID, t.offset, time.Now())
+	p.noteFollowerLogStart(op.replicaID, t.followerLogStart)
 	hw, lso, start := p.HighWatermark(), p.lastStableOffset(), p.log.LogStartOffset()
 	if t.offset < start {
 		res.errCode = kerr.OffsetOutOfRange.Code

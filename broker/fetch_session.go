@@ -130,7 +130,7 @@ func requestTargets(r *kmsg.FetchRequest) []fetchTarget {
 			out = append(out, fetchTarget{
 				topic: t.Topic, topicID: t.TopicID, partition: p.Partition,
 				offset: p.FetchOffset, maxBytes: p.PartitionMaxBytes, epoch: p.CurrentLeaderEpoch,
-				lastFetchedEpoch: p.LastFetchedEpoch,
+				lastFetchedEpoch: p.LastFetchedEpoch, followerLogStart: p.LogStartOffset,
 			})
 		}
 	}
@@ -197,7 +197,7 @@ func (s *fetchSession) update(ts []fetchTarget, forgotten []kmsg.FetchRequestFor
 	for _, t := range ts {
 		k := s.key(t.topic, t.topicID, t.partition)
 		if sp := s.parts[k]; sp != nil {
-			sp.offset, sp.maxBytes, sp.epoch, sp.lastFetchedEpoch = t.offset, t.maxBytes, t.epoch, t.lastFetchedEpoch
+			sp.offset, sp.maxBytes, sp.epoch, sp.lastFetchedEpoch, sp.followerLogStart = t.offset, t.maxBytes, t.epoch, t.lastFetchedEpoch, t.followerLogStart
 			continue
 		}
 		sp := &sessionPartition{fetchTarget: t, hw: -1, lso: -1, logStart: -1}

@@ -22,6 +22,7 @@ type replication struct {
 // followerState is what the leader knows of one follower.
 type followerState struct {
 	leo          int64     // the follower's log end: its last fetch offset
+	logStart     int64     // the follower's log start, as its last fetch said
 	lastCaughtUp time.Time // last time it had everything the leader had
 	prevFetchLeo int64     // the leader's log end at the follower's previous fetch
 	prevFetch    time.Time
