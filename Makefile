@@ -6,7 +6,7 @@ PKGS      := ./...
 TEST_FLAGS ?= -count=1 -timeout 25m
 FUZZTIME  ?= 20s
 
-.PHONY: build static release cross cross-check docker run test unit integration fuzz clients kafka-peer compat lint bench bench-scale bench-go test-tiered-long test-netns-long test-sim-long clean
+.PHONY: build static release cross cross-check docker run test unit integration fuzz clients kafka-peer compat lint bench bench-scale bench-go test-tiered-long s3-server test-netns-long test-sim-long clean
 
 # What `spool version` reports: the nearest v* tag (v0.0.0-dev before the
 # first release), the commit, and the build time (SOURCE_DATE_EPOCH when
@@ -68,18 +68,18 @@ run: build
 # real spool processes, a short fuzz run, the client matrix.
 test: clients kafka-peer build lint cross-check unit integration fuzz
 
-unit:
+unit: s3-server
 	$(GO) test -race $(TEST_FLAGS) $$($(GO) list ./... | grep -v /test)
 
 # One package at a time: the process tests and the client matrix each run
 # many spool processes, and together they would starve each other on a
 # 2-core machine.
-integration: build kafka-peer
+integration: build kafka-peer s3-server
 	SPOOL_BIN=$(CURDIR)/$(BIN) $(GO) test -p 1 $(TEST_FLAGS) ./test/...
 
 # Tiered storage's long mode: 1 GiB through the remote tier with a
 # one-minute object-store outage (a few minutes).
-test-tiered-long: build
+test-tiered-long: build s3-server
 	SPOOL_BIN=$(CURDIR)/$(BIN) SPOOL_TIERED_LONG=1 $(GO) test -count=1 -run '^TestTieredLong$$' -v -timeout 30m ./test/
 
 # Network partitions' long mode: 100 faults (isolated leader, isolated
@@ -99,6 +99,11 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzBatch$$' -fuzztime $(FUZZTIME) ./record/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBatch$$' -fuzztime $(FUZZTIME) ./controller/metadata/
 	$(GO) test -run '^$$' -fuzz '^FuzzValidateEntry$$' -fuzztime $(FUZZTIME) ./controller/
+
+# Builds the S3-compatible server the tiered-storage tests start
+# (versitygw, pinned, from its Go module) into bin/, when missing.
+s3-server:
+	./scripts/install-s3-server.sh
 
 # Installs the stock clients the matrix drives, when missing.
 clients:
@@ -128,7 +133,7 @@ lint:
 # does not fit 20 minutes on two cores).
 BENCH_CELL ?= 1500ms
 BENCH_WARM ?= 500ms
-bench: build kafka-peer
+bench: build kafka-peer s3-server
 	SPOOL_BIN=$(CURDIR)/$(BIN) BENCH_CELL=$(BENCH_CELL) BENCH_WARM=$(BENCH_WARM) $(GO) test -run '^$$' -bench '$(or $(BENCH),.)' -benchtime 1x -timeout 75m ./test/bench/ $(if $(BENCH),,-args -update)
 
 # Partition scale: 100,000 partitions on one node, metadata for 1,000,000

@@ -14,21 +14,15 @@ import (
 
 // bucketState sorts the bucket's objects: manifests by state, and data
 // objects whose segment has no manifest at all (orphans).
-func (f *fakeS3) bucketState(t *testing.T) (states map[string]int, orphans []string) {
+func (f *s3Store) bucketState(t *testing.T) (states map[string]int, orphans []string) {
 	t.Helper()
 	states = map[string]int{}
 	ids := map[string]bool{}
 	for _, k := range f.keys(t, ".rsm-manifest") {
-		obj, err := f.backend.GetObject(f.bucket, k, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var m struct {
 			State string `json:"state"`
 		}
-		err = json.NewDecoder(obj.Contents).Decode(&m)
-		obj.Contents.Close()
-		if err != nil {
+		if err := json.Unmarshal(f.Get(t, k), &m); err != nil {
 			t.Fatalf("manifest %s: %v", k, err)
 		}
 		states[m.State]++
@@ -52,7 +46,7 @@ func (f *fakeS3) bucketState(t *testing.T) (states map[string]int, orphans []str
 // start.
 func TestTieredKillDuringCopiesAndDeletes(t *testing.T) {
 	t.Parallel()
-	s3 := newFakeS3(t)
+	s3 := newS3Store(t)
 	n := harness.SingleNode(t, s3.props(nil))
 	n.Start()
 	adm := admin(t, n.Addr)

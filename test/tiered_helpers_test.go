@@ -2,61 +2,38 @@ package test
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"path/filepath"
-	"sort"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/test/harness"
+	"spool/test/s3server"
 )
 
-// fakeS3 is a real S3 HTTP server (gofakes3, in memory) on an ephemeral
-// loopback port, with a switch that makes it answer every request 503 as
-// an unavailable store does.
-type fakeS3 struct {
-	srv     *httptest.Server
-	backend *s3mem.Backend
-	bucket  string
-	down    atomic.Bool
+// s3Store is the S3-compatible server (versitygw) a tiered test starts,
+// with the broker settings that point tiered storage at it.
+type s3Store struct {
+	*s3server.Server
 }
 
-func newFakeS3(t *testing.T) *fakeS3 {
+func newS3Store(t *testing.T) *s3Store {
 	t.Helper()
-	f := &fakeS3{backend: s3mem.New(), bucket: "spool-tiered"}
-	if err := f.backend.CreateBucket(f.bucket); err != nil {
-		t.Fatal(err)
-	}
-	h := gofakes3.New(f.backend).Server()
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if f.down.Load() {
-			http.Error(w, "<Error><Code>ServiceUnavailable</Code></Error>", http.StatusServiceUnavailable)
-			return
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(f.srv.Close)
-	return f
+	return &s3Store{s3server.Start(t, "spool-tiered")}
 }
 
 // props are the broker settings that point tiered storage at the server.
-func (f *fakeS3) props(extra map[string]string) map[string]string {
+func (f *s3Store) props(extra map[string]string) map[string]string {
 	p := map[string]string{
 		"remote.log.storage.system.enable":                "true",
 		"remote.log.manager.task.interval.ms":             "300",
-		"rsm.config.storage.s3.bucket.name":               f.bucket,
-		"rsm.config.storage.s3.endpoint.url":              f.srv.URL,
-		"rsm.config.storage.s3.region":                    "us-east-1",
+		"rsm.config.storage.s3.bucket.name":               f.Bucket,
+		"rsm.config.storage.s3.endpoint.url":              f.URL,
+		"rsm.config.storage.s3.region":                    s3server.Region,
 		"rsm.config.storage.s3.path.style.access.enabled": "true",
-		"rsm.config.storage.aws.access.key.id":            "spool",
-		"rsm.config.storage.aws.secret.access.key":        "spool-secret",
+		"rsm.config.storage.aws.access.key.id":            s3server.AccessKey,
+		"rsm.config.storage.aws.secret.access.key":        s3server.SecretKey,
 		"rsm.config.storage.s3.api.call.timeout":          "3000",
 		"rsm.config.key.prefix":                           "tier/",
 		"rsm.config.fetch.chunk.size":                     "65536",
@@ -68,20 +45,9 @@ func (f *fakeS3) props(extra map[string]string) map[string]string {
 }
 
 // keys lists the bucket's object keys ending in suffix.
-func (f *fakeS3) keys(t *testing.T, suffix string) []string {
+func (f *s3Store) keys(t *testing.T, suffix string) []string {
 	t.Helper()
-	list, err := f.backend.ListBucket(f.bucket, &gofakes3.Prefix{}, gofakes3.ListBucketPage{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, o := range list.Contents {
-		if strings.HasSuffix(o.Key, suffix) {
-			out = append(out, o.Key)
-		}
-	}
-	sort.Strings(out)
-	return out
+	return f.Keys(t, suffix)
 }
 
 // localSegments counts the .log files of a partition on disk.

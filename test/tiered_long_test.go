@@ -45,7 +45,7 @@ func TestTieredLong(t *testing.T) {
 	if os.Getenv("SPOOL_TIERED_LONG") == "" {
 		t.Skip("long mode: make test-tiered-long")
 	}
-	s3 := newFakeS3(t)
+	s3 := newS3Store(t)
 	n := harness.SingleNode(t, s3.props(map[string]string{"remote.log.manager.task.interval.ms": "1000"}))
 	n.Start()
 	adm := admin(t, n.Addr)
@@ -67,13 +67,13 @@ func TestTieredLong(t *testing.T) {
 	for i := int64(0); i < total; i++ {
 		switch i {
 		case total / 3:
-			s3.down.Store(true)
+			s3.Down.Store(true)
 			downAt := acked.Load()
 			t.Logf("store down at %d records acked, %v", downAt, time.Since(began))
 			go func() {
 				time.Sleep(time.Minute)
 				t.Logf("store up again: %d records acked during the outage", acked.Load()-downAt)
-				s3.down.Store(false)
+				s3.Down.Store(false)
 			}()
 		}
 		cl.Produce(ctx, &kgo.Record{Topic: tieredTopic, Value: longValue(i)}, func(_ *kgo.Record, err error) {
@@ -83,7 +83,7 @@ func TestTieredLong(t *testing.T) {
 			}
 			acked.Add(1)
 		})
-		if i%65536 == 0 && !s3.down.Load() {
+		if i%65536 == 0 && !s3.Down.Load() {
 			maxDisk = max(maxDisk, dirBytes(t, dir))
 		}
 	}

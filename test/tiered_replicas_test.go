@@ -21,7 +21,7 @@ import (
 // out of the bucket.
 func TestTieredReplicas(t *testing.T) {
 	t.Parallel()
-	s3 := newFakeS3(t)
+	s3 := newS3Store(t)
 	c := harness.NewCluster(t, []string{"controller", "broker", "broker", "broker"}, s3.props(nil))
 	// Broker 4 joins later; its remote log manager does not run again
 	// before the checks, so its disk shows what it fetched.

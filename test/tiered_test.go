@@ -54,7 +54,7 @@ func consumeTieredFrom(t *testing.T, addr string, from, want int) {
 // it is back; deleting the topic empties the bucket.
 func TestTieredStorage(t *testing.T) {
 	t.Parallel()
-	s3 := newFakeS3(t)
+	s3 := newS3Store(t)
 	// Two chunks of cache: the first segments' chunks are long evicted
 	// when the store goes down, so reading them needs the store.
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
@@ -122,7 +122,7 @@ func TestTieredStorage(t *testing.T) {
 
 	// The store goes down: local segments not copied stay, however many
 	// roll.
-	s3.down.Store(true)
+	s3.Down.Store(true)
 	tieredEnd, _ := listSpecialOffset(t, n.Addr, tieredTopic, -5)
 	segsBefore := localSegments(t, n, tieredTopic, 0)
 	const more = 1000
@@ -149,7 +149,7 @@ func TestTieredStorage(t *testing.T) {
 		t.Errorf("local fetch with the store down: code %d, %d bytes, err %v", code, size, err)
 	}
 
-	s3.down.Store(false)
+	s3.Down.Store(false)
 	waitTiered(t, "copies resumed after the outage", time.Minute, n, func() bool {
 		return localSegments(t, n, tieredTopic, 0) <= 6
 	})
@@ -193,7 +193,7 @@ func TestTieredStorage(t *testing.T) {
 // with tiered storage and on one without.
 func TestTieredTopicConfigs(t *testing.T) {
 	t.Parallel()
-	s3 := newFakeS3(t)
+	s3 := newS3Store(t)
 	n := harness.SingleNode(t, s3.props(map[string]string{"log.retention.bytes": "1000000"}))
 	n.Start()
 	adm := admin(t, n.Addr)

@@ -4,53 +4,37 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
-
 	"spool/record"
 	"spool/storage"
+	"spool/test/s3server"
 )
 
-// testTier is a Tier on an in-memory S3 server.
-func testTier(t *testing.T, cacheBytes int64) (*Tier, *s3mem.Backend) {
-	tr, be, _ := testTierSwitch(t, cacheBytes)
-	return tr, be
+// testTier is a Tier on a real S3-compatible server (versitygw) the test
+// starts.
+func testTier(t *testing.T, cacheBytes int64) (*Tier, *s3server.Server) {
+	tr, srv, _ := testTierSwitch(t, cacheBytes)
+	return tr, srv
 }
 
 // testTierSwitch is testTier with a switch that makes the server answer
 // every request 503.
-func testTierSwitch(t *testing.T, cacheBytes int64) (*Tier, *s3mem.Backend, *atomic.Bool) {
+func testTierSwitch(t *testing.T, cacheBytes int64) (*Tier, *s3server.Server, *atomic.Bool) {
 	t.Helper()
-	be := s3mem.New()
-	if err := be.CreateBucket("b"); err != nil {
-		t.Fatal(err)
-	}
-	down := &atomic.Bool{}
-	h := gofakes3.New(be).Server()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if down.Load() {
-			http.Error(w, "unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		h.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
+	srv := s3server.Start(t, "spool-unit")
 	tr, err := New(context.Background(), Settings{
-		Enabled: true, Bucket: "b", Endpoint: srv.URL, Region: "us-east-1", PathStyle: true,
-		AccessKeyID: "k", SecretAccessKey: "s", Prefix: "p/", PartSize: 5 << 20, CallTimeout: 10 * time.Second,
+		Enabled: true, Bucket: srv.Bucket, Endpoint: srv.URL, Region: s3server.Region, PathStyle: true,
+		AccessKeyID: s3server.AccessKey, SecretAccessKey: s3server.SecretKey, Prefix: "p/", PartSize: 5 << 20, CallTimeout: 10 * time.Second,
 		ChunkSize: 1024, CacheBytes: cacheBytes, Workers: 1, Readers: 4,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tr, be, down
+	return tr, srv, &srv.Down
 }
 
 // testLog writes n one-record batches to a log of small segments.
@@ -210,17 +194,9 @@ func TestInterruptedCopyAndDelete(t *testing.T) {
 	}
 }
 
-func bucketKeys(t *testing.T, be *s3mem.Backend) []string {
+func bucketKeys(t *testing.T, srv *s3server.Server) []string {
 	t.Helper()
-	list, err := be.ListBucket("b", &gofakes3.Prefix{}, gofakes3.ListBucketPage{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, o := range list.Contents {
-		out = append(out, o.Key)
-	}
-	return out
+	return srv.Keys(t, "")
 }
 
 func containsSuffix(keys []string, suffix string) bool {

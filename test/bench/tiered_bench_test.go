@@ -3,16 +3,14 @@ package bench
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"spool/test/harness"
+	"spool/test/s3server"
 )
 
 const sectionTiered = "Tiered storage"
@@ -20,22 +18,17 @@ const sectionTiered = "Tiered storage"
 // BenchmarkTieredConsume produces the same 64 MiB of 1 KiB records to a
 // plain topic and to a tiered topic (1 MiB segments, 2 MiB local
 // retention) on one broker, waits until all but the tiered topic's local
-// tail is in the bucket (an in-memory S3 server in this process), and then
-// measures a franz-go consumer reading each from offset 0 over and over:
-// local reads against remote ones in the same run. The chunk cache (8 MiB)
+// tail is in the bucket (versitygw on local disk, started by the
+// benchmark), and then measures a franz-go consumer reading each from
+// offset 0 over and over: local reads against remote ones in the same run. The chunk cache (8 MiB)
 // is smaller than the data, so every pass reads the bucket again.
 func BenchmarkTieredConsume(b *testing.B) {
-	be := s3mem.New()
-	if err := be.CreateBucket("bench"); err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(gofakes3.New(be).Server())
-	defer srv.Close()
+	srv := s3server.Start(b, "bench")
 	n := harness.SingleNode(b, map[string]string{
 		"remote.log.storage.system.enable": "true", "remote.log.manager.task.interval.ms": "500",
-		"rsm.config.storage.s3.bucket.name": "bench", "rsm.config.storage.s3.endpoint.url": srv.URL,
-		"rsm.config.storage.s3.path.style.access.enabled": "true",
-		"rsm.config.storage.aws.access.key.id":            "bench", "rsm.config.storage.aws.secret.access.key": "bench",
+		"rsm.config.storage.s3.bucket.name": srv.Bucket, "rsm.config.storage.s3.endpoint.url": srv.URL,
+		"rsm.config.storage.s3.path.style.access.enabled": "true", "rsm.config.storage.s3.region": s3server.Region,
+		"rsm.config.storage.aws.access.key.id": s3server.AccessKey, "rsm.config.storage.aws.secret.access.key": s3server.SecretKey,
 		"rsm.config.fetch.chunk.cache.size": fmt.Sprint(8 << 20),
 	})
 	n.Start()
