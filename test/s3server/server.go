@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // Credentials of the server's root user.
@@ -197,9 +198,24 @@ func (s *Server) Keys(t testing.TB, suffix string) []string {
 // Get reads one object whole.
 func (s *Server) Get(t testing.TB, key string) []byte {
 	t.Helper()
+	b, ok := s.Lookup(t, key)
+	if !ok {
+		t.Fatalf("get %s: no such key", key)
+	}
+	return b
+}
+
+// Lookup reads one object whole, or reports it absent (a key listed a
+// moment ago may be deleted by now).
+func (s *Server) Lookup(t testing.TB, key string) ([]byte, bool) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	o, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
+	var missing *types.NoSuchKey
+	if errors.As(err, &missing) {
+		return nil, false
+	}
 	if err != nil {
 		t.Fatalf("get %s: %v", key, err)
 	}
@@ -208,7 +224,7 @@ func (s *Server) Get(t testing.TB, key string) []byte {
 	if err != nil {
 		t.Fatalf("get %s: %v", key, err)
 	}
-	return b
+	return b, true
 }
 
 // String is the server's own output, for failure messages.
