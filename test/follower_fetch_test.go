@@ -71,7 +71,8 @@ func counterAt(t *testing.T, base, name string, labels map[string]string) float6
 // without records, so only the rack-b broker serves consumer bytes, and its
 // follower counter shows it served the partitions it does not lead. A
 // consumer with no rack then reads from the leaders, the follower counter
-// standing still.
+// standing still; a rack-b consumer reading while a producer writes reads
+// everything exactly once though the follower's high watermark trails.
 func TestConsumerInRackBFetchesFromTheRackBFollower(t *testing.T) {
 	t.Parallel()
 	c, metrics := rackCluster(t)
@@ -135,5 +136,25 @@ func TestConsumerInRackBFetchesFromTheRackBFollower(t *testing.T) {
 		if v := counterAt(t, metrics[i], "spool_topic_bytes_out_total", bytesOut); v == 0 {
 			t.Errorf("broker %d served no records to the consumer without a rack", i+1)
 		}
+	}
+
+	// Under a producer, the follower's high watermark trails the
+	// leader's: a rack-b consumer still reads every record exactly once.
+	done := make(chan error, 1)
+	go func() {
+		for i := n; i < 2*n; i++ {
+			if err := prod.ProduceSync(context.Background(), &kgo.Record{Value: counterValue(i, 200)}).FirstErr(); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	readAll(t, c, topic, 2*n, kgo.Rack("b"))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if v := counterAt(t, metrics[1], "spool_follower_fetch_bytes_total", nil); v <= followerBytes {
+		t.Errorf("the rack-b broker served no more bytes as a follower under the producer (%v)", v)
 	}
 }
