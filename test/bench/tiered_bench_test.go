@@ -74,7 +74,7 @@ func BenchmarkTieredConsume(b *testing.B) {
 		rates[topic] = rate * 1024 / 1e6
 	}
 	table.add(row{Section: sectionTiered, Workload: "consume 64 MiB from offset 0, 1 KiB records: local log", Unit: "MB/s", Spool: rates["local"]})
-	table.add(row{Section: sectionTiered, Workload: "the same from the object store (90%+ remote, in-process S3, 4 MiB ranged GETs, 8 MiB chunk cache)", Unit: "MB/s", Spool: rates["tiered"]})
+	table.add(row{Section: sectionTiered, Workload: "the same from the object store (90%+ remote, versitygw on local disk, 4 MiB ranged GETs, 8 MiB chunk cache)", Unit: "MB/s", Spool: rates["tiered"]})
 }
 
 // localStart is the partition's local log start (ListOffsets -4).
