@@ -98,9 +98,16 @@ func TestSecurityClusterSASLSSL(t *testing.T) {
 	if _, err := adm.AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{{User: "bob", Mechanism: kadm.ScramSha512, Iterations: 8192, Password: "bob-secret"}}); err != nil {
 		t.Fatal(err)
 	}
-	described, err := adm.DescribeUserSCRAMs(ctx, "bob")
-	if err != nil || described["bob"].Err != nil || len(described["bob"].CredInfos) != 1 || described["bob"].CredInfos[0].Iterations != 8192 {
-		t.Fatalf("describe bob: %+v %v", described, err)
+	// The answering broker serves its metadata image, which may not hold
+	// the new credential yet (as in Kafka): ask until it does.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		described, err := adm.DescribeUserSCRAMs(ctx, "bob")
+		if err == nil && described["bob"].Err == nil && len(described["bob"].CredInfos) == 1 && described["bob"].CredInfos[0].Iterations == 8192 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("describe bob: %+v %v", described, err)
+		}
 	}
 	bob := scram.Auth{User: "bob", Pass: "bob-secret"}.AsSha512Mechanism()
 	for _, n := range c.Nodes {
