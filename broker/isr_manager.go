@@ -94,24 +94,40 @@ func (m *isrManager) send(ctx context.Context, p *partition) {
 		code = raw.(*kmsg.AlterPartitionResponse).ErrorCode
 	default:
 		resp := raw.(*kmsg.AlterPartitionResponse)
+		code = kerr.UnknownServerError.Code // not the one answer asked for
 		if len(resp.Topics) == 1 && len(resp.Topics[0].Partitions) == 1 {
 			got = resp.Topics[0].Partitions[0]
 			code = got.ErrorCode
 		}
 	}
+	m.settle(p, repl, want, code, got)
+}
+
+// settle applies the controller's answer to the ISR change p's leader
+// asked for under repl. Whatever the answer, the watermark is computed
+// again: while the change was in flight it counted the larger ISR (so a
+// joining follower's log end held it back), and an append that came
+// meanwhile left it there. Left frozen, it let the follower that was just
+// refused rejoin on the next check as "caught up to the high watermark",
+// though it lacked every record since; once the controller accepted (the
+// follower unfenced), the replica sat in the ISR without them.
+func (m *isrManager) settle(p *partition, repl *replication, want []int32, code int16, got kmsg.AlterPartitionResponseTopicPartition) {
 	p.mu.Lock()
-	if p.repl == repl && repl != nil {
+	current := p.repl == repl && repl != nil
+	if current {
 		repl.pending = nil
 		if code == 0 {
 			repl.isr, repl.partitionEpoch = got.ISR, got.PartitionEpoch
 		}
 	}
 	p.mu.Unlock()
+	if current {
+		p.refreshHighWatermark()
+	}
 	if code != 0 {
 		m.b.log.Info("ISR change refused; retrying later", zap.Stringer("partition", tp{p.topic, p.id}),
 			zap.Int32s("isr", want), zap.Error(kerr.ErrorForCode(code)))
 		return
 	}
 	m.b.log.Info("ISR changed", zap.Stringer("partition", tp{p.topic, p.id}), zap.Int32s("isr", got.ISR))
-	p.refreshHighWatermark()
 }

@@ -223,6 +223,14 @@ func (rm *replicaManager) ensure(img *metadata.Image, t *metadata.Topic, p *meta
 		rm.mu.Unlock()
 	}
 	switch part.setState(p, self) {
+	case roleSame:
+		if isLeader, _ := part.leadership(); isLeader {
+			// The controller may have shrunk the ISR (a fenced follower
+			// dropped): the watermark the smaller ISR allows is due now,
+			// not at the next append, or the dropped follower would look
+			// caught up to a watermark it holds back.
+			part.refreshHighWatermark()
+		}
 	case roleLeader:
 		rm.b.fetchers.unfollow(part)
 		if err := part.becomeLeader(self, time.Now()); err != nil {
