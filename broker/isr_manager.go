@@ -116,7 +116,12 @@ func (m *isrManager) settle(p *partition, repl *replication, want []int32, code 
 	current := p.repl == repl && repl != nil
 	if current {
 		repl.pending = nil
-		if code == 0 {
+		// The image may already hold this change and a later one (the
+		// controller dropping a member it fenced meanwhile): an older
+		// answer taken over it would leave the leader believing in an ISR
+		// the controller has not had since, asking for nothing while a
+		// follower stays out.
+		if code == 0 && got.PartitionEpoch > repl.partitionEpoch {
 			repl.isr, repl.partitionEpoch = got.ISR, got.PartitionEpoch
 		}
 	}

@@ -116,3 +116,36 @@ func TestImageISRShrinkReleasesTheWatermark(t *testing.T) {
 	default:
 	}
 }
+
+// The answer to an ISR change can come after the image has moved past
+// it: the controller took [1 2] (partition epoch 8), then fenced 2 and
+// dropped it (epoch 9), and the leader applied both before the answer.
+// The older answer must not replace the newer ISR, or the leader believes
+// 2 is in sync, asks for nothing, and 2 stays out for good.
+func TestLateISRAnswerDoesNotUndoTheImage(t *testing.T) {
+	b, p := isrTestLeader(t)
+	now := time.Now()
+	b.followerFetched(p, 2, 5, now)
+	<-b.isr.queue
+	p.mu.RLock()
+	repl, want := p.repl, p.repl.pending
+	p.mu.RUnlock()
+	state := func(isr []int32, epoch int32) *metadata.Partition {
+		return &metadata.Partition{ID: 0, Replicas: []int32{1, 2}, ISR: isr, Leader: 1, LeaderEpoch: 3, PartitionEpoch: epoch}
+	}
+	p.setState(state([]int32{1, 2}, 8), 1)
+	p.setState(state([]int32{1}, 9), 1)
+	b.isr.settle(p, repl, want, 0, kmsg.AlterPartitionResponseTopicPartition{ISR: []int32{1, 2}, PartitionEpoch: 8, LeaderEpoch: 3, LeaderID: 1})
+	p.mu.RLock()
+	isr, epoch := repl.isr, repl.partitionEpoch
+	p.mu.RUnlock()
+	if epoch != 9 || len(isr) != 1 {
+		t.Fatalf("leader's ISR %v at partition epoch %d, want the image's [1] at 9", isr, epoch)
+	}
+	b.followerFetched(p, 2, 5, now.Add(time.Second)) // unfenced, caught up
+	select {
+	case <-b.isr.queue:
+	default:
+		t.Fatal("the caught-up follower the controller dropped was never asked back")
+	}
+}
