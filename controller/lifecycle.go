@@ -55,32 +55,10 @@ func (c *Controller) Heartbeat(ctx context.Context, req *kmsg.BrokerHeartbeatReq
 		now := c.now()
 		c.brokers.seen(req.BrokerID, now)
 		res.CaughtUp = c.brokers.caughtUp(req.BrokerID, req.CurrentMetadataOffset)
-		res.Fenced = b.Fenced
 		var recs []metadata.Record
-		// A broker with an offline log dir (KIP-858's OfflineLogDirs) stays
-		// fenced until it restarts without one: directory assignment is not
-		// tracked, so its replicas on healthy dirs step aside too.
-		offline := len(req.OfflineLogDirs) > 0
-		if offline && !b.Fenced {
+		recs, res.Fenced, res.ShouldShutDown = heartbeatChange(img, b, req, res.CaughtUp)
+		if len(req.OfflineLogDirs) > 0 && !b.Fenced {
 			c.log.Warn("broker reports offline log dirs; fencing it and moving its leadership", zap.Int32("broker", b.ID), zap.Int("dirs", len(req.OfflineLogDirs)))
-		}
-		switch {
-		case req.WantShutdown:
-			// The records commit before the answer goes out, so by then
-			// the broker leads nothing and may stop.
-			if !b.InControlledShutdown {
-				recs = append(recs, &metadata.BrokerRegistrationChangeRecord{BrokerID: b.ID, BrokerEpoch: b.Epoch, InControlledShutdown: 1})
-			}
-			if !b.Fenced {
-				recs = append(recs, fence(img, b.ID)...)
-			}
-			res.ShouldShutDown, res.Fenced = true, true
-		case (req.WantFence || offline) && !b.Fenced:
-			recs = fence(img, b.ID)
-			res.Fenced = true
-		case !req.WantFence && !offline && b.Fenced && res.CaughtUp:
-			recs = unfence(img, b.ID)
-			res.Fenced = false
 		}
 		return recs, nil
 	})
@@ -96,4 +74,38 @@ func (c *Controller) fenceExpired(now time.Time) {
 		c.log.Warn("broker session expired; fencing", zap.Int32("broker", id))
 		c.propose(fence(c.spec, id), func(error) {})
 	}
+}
+
+// heartbeatChange is what a heartbeat from registered broker b changes:
+// the records to write, whether b is fenced after them and whether it may
+// stop. A broker with an offline log dir (KIP-858's OfflineLogDirs) stays
+// fenced until it restarts without one: directory assignment is not
+// tracked, so its replicas on healthy dirs step aside too.
+func heartbeatChange(img *metadata.Image, b *metadata.Broker, req *kmsg.BrokerHeartbeatRequest, caughtUp bool) (recs []metadata.Record, fenced, shutDown bool) {
+	offline := len(req.OfflineLogDirs) > 0
+	switch {
+	case req.WantShutdown:
+		// The records commit before the answer goes out, so by then
+		// the broker leads nothing and may stop.
+		if !b.InControlledShutdown {
+			recs = append(recs, &metadata.BrokerRegistrationChangeRecord{BrokerID: b.ID, BrokerEpoch: b.Epoch, InControlledShutdown: 1})
+		}
+		if !b.Fenced {
+			recs = append(recs, fence(img, b.ID)...)
+		}
+		return recs, true, true
+	case (req.WantFence || offline) && !b.Fenced:
+		return fence(img, b.ID), true, false
+	case b.InControlledShutdown:
+		// As in Kafka, a registration that began a controlled shutdown
+		// never serves again: the broker's ordinary heartbeats go on
+		// while it shuts down, and unfencing it then handed it back
+		// leadership of leaderless partitions and made it a replica the
+		// ISR cannot take (INELIGIBLE_REPLICA). Its next registration
+		// starts afresh.
+		return nil, b.Fenced, false
+	case !req.WantFence && !offline && b.Fenced && caughtUp:
+		return unfence(img, b.ID), false, false
+	}
+	return nil, b.Fenced, false
 }

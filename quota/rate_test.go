@@ -233,3 +233,21 @@ func TestRecordMutations(t *testing.T) {
 		t.Fatalf("unbound client: %+v", got)
 	}
 }
+
+// After a long idle the old samples count for nothing and the span is
+// the minimum again: the first fetches may move about bound x
+// (samples-1) windows, no more.
+func TestReplicationAfterIdle(t *testing.T) {
+	w := Window{Samples: 3, Size: time.Second}
+	r := NewReplication(w, t0)
+	r.Record(1_000_000, t0)
+	later := t0.Add(time.Hour)
+	moved := 0
+	for now := later; !r.Exceeded(100_000, now); now = now.Add(10 * time.Millisecond) {
+		r.Record(65536, now)
+		moved += 65536
+	}
+	if moved < 200_000 || moved > 200_000+65536 {
+		t.Fatalf("moved %d bytes before the throttle held after an idle hour, want about 200000", moved)
+	}
+}
