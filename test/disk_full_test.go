@@ -3,6 +3,7 @@ package test
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,6 +131,9 @@ func TestFullMetadataDiskRefusesChangesAndRecovers(t *testing.T) {
 	if v := fullGauge(); v != 1 {
 		t.Fatalf("spool_metadata_log_full %v on a full disk, want 1", v)
 	}
+	if code, body := httpGet(t, "http://"+httpAddr+"/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "out of space") {
+		t.Fatalf("/readyz on a full metadata disk: %d %q, want 503 naming the full disk", code, body)
+	}
 	consumeAll(t, n.Addr, "before", 100, time.Minute, func(*kgo.Record) {})
 
 	if err := os.Remove(filler); err != nil {
@@ -141,6 +145,7 @@ func TestFullMetadataDiskRefusesChangesAndRecovers(t *testing.T) {
 	if v := fullGauge(); v != 0 {
 		t.Fatalf("spool_metadata_log_full %v once space was freed", v)
 	}
+	waitFor(t, 60*time.Second, func() bool { code, _ := httpGet(t, "http://"+httpAddr+"/readyz"); return code == http.StatusOK })
 
 	// Start again on a full disk: the node stays up, then serves once
 	// space is freed.

@@ -109,7 +109,8 @@ func (n *node) Live() error {
 
 // Ready implements admin.Health: a broker is ready once registered,
 // unfenced, serving and caught up with the metadata log it still hears
-// from; a controller once it leads or follows a known leader.
+// from; a controller once it leads or follows a known leader and has
+// room to append to the metadata log.
 func (n *node) Ready() []string {
 	var why []string
 	if n.http != nil && n.http.stopping.Load() {
@@ -138,6 +139,11 @@ func (n *node) Ready() []string {
 			why = append(why, fmt.Sprintf("controller: loop does not answer: %v", err))
 		case !s.InQuorum():
 			why = append(why, fmt.Sprintf("controller: no quorum leader known (raft state %s)", s.State))
+		}
+		// A controller that cannot append refuses every metadata change;
+		// the probe says so, as spool_metadata_log_full does.
+		if n.ctrl.MetadataLogFull() {
+			why = append(why, "controller: the metadata log dir is out of space; metadata changes are refused")
 		}
 	}
 	return why
