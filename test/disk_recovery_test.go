@@ -34,22 +34,32 @@ func TestRecoveryTruncatesDamagedTailAndLosesNoAcknowledgedRecord(t *testing.T) 
 		t.Fatalf("create: %v %v", err, res[topic].Err)
 	}
 	waitFullISR(t, adm, topic)
+	// Batches stay well under log.segment.bytes: the broker refuses a
+	// larger one with RECORD_LIST_TOO_LARGE, as Kafka does, and franz-go
+	// (unlike Kafka's Java producer) does not split it and retry.
 	cl, err := kgo.NewClient(kgo.SeedBrokers(c.BootstrapAddrs()...), kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.RecordRetries(1000), kgo.RecordDeliveryTimeout(90*time.Second), kgo.ProducerLinger(2*time.Millisecond))
+		kgo.RecordRetries(1000), kgo.RecordDeliveryTimeout(90*time.Second), kgo.ProducerLinger(2*time.Millisecond),
+		kgo.ProducerBatchMaxBytes(16<<10))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cl.Close()
 	acked := &ackedLog{acked: map[int]bool{}}
-	produceRange(t, cl, topic, 0, 3000, acked)
+	// About 16 bytes a record once compressed: some seven segments, each
+	// acknowledged by the full ISR, so every replica (whichever leads when
+	// the kill comes) has at least the four segments damageTail needs.
+	const first = 12000
+	produceRange(t, cl, topic, 0, first, acked)
+	if n := acked.count(); n != first {
+		t.Fatalf("%d of the first %d records acknowledged; the test needs them all on every replica", n, first)
+	}
 
-	// Every replica has all of it, whichever leads when the kill comes.
 	waitFullISR(t, adm, topic)
 	leader := int(eventuallyMetadata(t, adm, topic, 1).Topics[topic].Partitions[0].Leader)
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		for from := 3000; ; from += 200 {
+		for from := first; ; from += 200 {
 			select {
 			case <-stop:
 				return
@@ -163,4 +173,11 @@ func waitSameReplicas(t *testing.T, c *harness.Cluster, topic string) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// count is how many records were acknowledged.
+func (a *ackedLog) count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.acked)
 }
