@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -87,5 +88,51 @@ func TestFailFromOutsideRefusesAppends(t *testing.T) {
 	}
 	if l.Failure() == nil {
 		t.Fatal("Failure() is nil")
+	}
+}
+
+// A partition directory moved away and replaced by a copy (a restore from
+// a backup under a running broker): the active segment's name now holds
+// another file, while the log still writes through its descriptor into the
+// moved one, where no restart would look. The periodic check must fail the
+// log even though a file of that name exists and has a link.
+func TestCheckDirFindsActiveSegmentReplaced(t *testing.T) {
+	for _, reopened := range []bool{false, true} {
+		t.Run(map[bool]string{false: "created", true: "reopened"}[reopened], func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "p-0")
+			l := openTestLog(t, dir, smallConfig(), Options{})
+			appendN(t, l, 2, 1, 10, tsIdentity)
+			if reopened {
+				if err := l.Close(); err != nil {
+					t.Fatal(err)
+				}
+				l = openTestLog(t, dir, smallConfig(), Options{})
+				appendN(t, l, 1, 1, 10, tsIdentity) // pins the active segment's descriptor
+			}
+			if err := l.CheckDir(); err != nil {
+				t.Fatalf("healthy log: %v", err)
+			}
+			replaceDirWithCopy(t, dir)
+			if err := l.CheckDir(); !errors.Is(err, ErrLogDirFailed) || !errors.Is(err, ErrDirVanished) {
+				t.Fatalf("CheckDir after the directory was replaced: %v, want ErrLogDirFailed (vanished)", err)
+			}
+			b := makeBatch(t, batchSpec{records: 1, valueSize: 10})
+			if _, err := l.Append(b, 1, -1); !errors.Is(err, ErrLogDirFailed) {
+				t.Fatalf("append after the check failed the log: %v", err)
+			}
+		})
+	}
+}
+
+// replaceDirWithCopy moves dir aside and puts a copy of its files in its
+// place.
+func replaceDirWithCopy(t *testing.T, dir string) {
+	t.Helper()
+	moved := dir + ".moved"
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.CopyFS(dir, os.DirFS(moved)); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -86,26 +86,34 @@ func (l *Log) writeFailed(err error) error {
 }
 
 // CheckDir fails the log when its directory or its active segment file is
-// gone: a partition directory removed under a running broker leaves the
-// open files writable, so appends alone would never notice. The broker
-// calls it periodically; flushes check the same before crediting an fsync.
+// gone, or when the active segment's name leads to another file than the
+// one the log writes (the directory moved aside and a copy put in its
+// place): a partition directory removed under a running broker leaves the
+// open files writable, so appends alone would never notice, and records
+// acknowledged from then on would be where no restart looks. The broker
+// calls it periodically; flushes check the descriptor before crediting an
+// fsync.
 func (l *Log) CheckDir() error {
 	if err := l.failure(); err != nil {
 		return err
 	}
 	l.mu.RLock()
-	closed, path := l.closed, l.activeSeg().logPath
+	closed, seg := l.closed, l.activeSeg()
+	path, want := seg.logPath, seg.file
 	l.mu.RUnlock()
 	if closed {
 		return nil
 	}
-	// The common case in one syscall and without a descriptor: the active
-	// segment still has its name, so neither it nor the directory is gone.
-	// A broker with 100,000 partitions checks them all in a few seconds
-	// this way; opening each file for an fstat cost a core.
+	// The common case in one syscall and without a descriptor: the name
+	// still leads to the segment's file, so nothing was removed or
+	// replaced. A broker with 100,000 partitions checks them all in a few
+	// seconds this way; opening each file for an fstat cost a core.
 	var st syscall.Stat_t
-	if syscall.Stat(path, &st) == nil && st.Nlink > 0 {
-		return nil
+	if want.known() && syscall.Stat(path, &st) == nil {
+		if fileIDOfStat(&st) == want {
+			return nil
+		}
+		return l.fail(ErrLogDirFailed, fmt.Errorf("%w: %s is no longer the file the log writes", ErrDirVanished, path))
 	}
 	if _, err := os.Stat(l.dir); err != nil {
 		return l.fail(ErrLogDirFailed, fmt.Errorf("%w: %w", ErrDirVanished, err))
@@ -118,17 +126,60 @@ func (l *Log) CheckDir() error {
 		return l.fail(ErrLogDirFailed, err)
 	}
 	defer l.files.Unpin(ref)
-	return l.checkLinked(ref.f)
+	got, err := l.linkedID(ref.f)
+	if err != nil {
+		return err
+	}
+	if !want.known() {
+		// A segment loaded at open: the descriptor the log writes through
+		// tells which file it is, from now on.
+		l.mu.Lock()
+		if !seg.file.known() {
+			seg.file = got
+		}
+		want = seg.file
+		l.mu.Unlock()
+	}
+	if got != want || syscall.Stat(path, &st) != nil || fileIDOfStat(&st) != got {
+		return l.fail(ErrLogDirFailed, fmt.Errorf("%w: %s is no longer the file the log writes", ErrDirVanished, path))
+	}
+	return nil
 }
 
 // checkLinked fails the log when f has no name left on disk.
 func (l *Log) checkLinked(f *os.File) error {
+	_, err := l.linkedID(f)
+	return err
+}
+
+// linkedID returns f's identity, failing the log when f has no name left
+// on disk.
+func (l *Log) linkedID(f *os.File) (fileID, error) {
 	var st syscall.Stat_t
 	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
-		return l.fail(ErrLogDirFailed, err)
+		return fileID{}, l.fail(ErrLogDirFailed, err)
 	}
 	if st.Nlink == 0 {
-		return l.fail(ErrLogDirFailed, fmt.Errorf("%w: %s is unlinked", ErrDirVanished, f.Name()))
+		return fileID{}, l.fail(ErrLogDirFailed, fmt.Errorf("%w: %s is unlinked", ErrDirVanished, f.Name()))
 	}
-	return nil
+	return fileIDOfStat(&st), nil
+}
+
+// fileID tells files apart whatever their names: device and inode.
+type fileID struct{ dev, ino uint64 }
+
+// known reports whether the identity was taken (no file has inode 0).
+func (id fileID) known() bool { return id.ino != 0 }
+
+func fileIDOfStat(st *syscall.Stat_t) fileID {
+	return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)} // Dev is int32 on darwin
+}
+
+// fileIDOf returns f's identity, or zero (unknown) if fstat fails.
+func fileIDOf(f *os.File) fileID {
+	var st syscall.Stat_t
+	if syscall.Fstat(int(f.Fd()), &st) != nil {
+		return fileID{}
+	}
+	return fileIDOfStat(&st)
 }

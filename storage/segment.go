@@ -45,6 +45,9 @@ type segment struct {
 	// noIdx and noTime: that index file does not exist yet. A new segment
 	// creates it with its first entry (segment_lazy.go).
 	noIdx, noTime bool
+	// file is the .log's identity on disk, zero until known: taken when
+	// the segment is created, or by the first CheckDir of a loaded one.
+	file fileID
 
 	txn txnIndex // aborted transactions (.txnindex), loaded lazily
 }
@@ -84,6 +87,7 @@ func (s *segment) create() error {
 	if err != nil {
 		return fmt.Errorf("create segment file: %w", err)
 	}
+	s.file = fileIDOf(f)
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("create %s: %w", s.logPath, err)
 	}
