@@ -96,7 +96,13 @@ func (p *partition) resetOutOfRange(leaderStart, leaderHW int64) error {
 // to offset; appendMu held.
 func (p *partition) truncateLocked(offset int64) error {
 	if offset >= p.log.LogEndOffset() {
-		return nil
+		// Nothing to cut from the log, but the lineage may end in an epoch
+		// this replica assigned when it led and lost before appending a
+		// batch of it. Kept, it stays the last fetched epoch, so a leader
+		// that never had that epoch answers every fetch with the same
+		// divergence and the follower never gets past it (nor back into
+		// the ISR). Kafka's truncateTo drops it the same way.
+		return p.epochs.TruncateFromEnd(p.log.LogEndOffset())
 	}
 	if err := p.log.TruncateTo(offset); err != nil {
 		return err
