@@ -8,6 +8,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"go.uber.org/zap"
+
+	"spool/controller/metadata"
 )
 
 // isrManager sends the ISR changes leaders decide on to the controller
@@ -17,10 +19,23 @@ type isrManager struct {
 	b      *Broker
 	maxLag time.Duration
 	queue  chan *partition
+	// eligible reports whether a broker may join an ISR now.
+	eligible func(id int32) bool
 }
 
 func newISRManager(b *Broker) *isrManager {
-	return &isrManager{b: b, maxLag: time.Duration(b.cfg.Static.Int("replica.lag.time.max.ms")) * time.Millisecond, queue: make(chan *partition, 4096)}
+	m := &isrManager{b: b, maxLag: time.Duration(b.cfg.Static.Int("replica.lag.time.max.ms")) * time.Millisecond, queue: make(chan *partition, 4096)}
+	m.eligible = func(id int32) bool { return isrEligible(b.meta.Image(), id) }
+	return m
+}
+
+// isrEligible is Kafka's leader-side check (KIP-841): only a broker the
+// image shows unfenced and not in controlled shutdown is asked into an
+// ISR. The controller refuses any other with INELIGIBLE_REPLICA, and while
+// such a request is in flight the watermark waits for that replica.
+func isrEligible(img *metadata.Image, id int32) bool {
+	br := img.Brokers[id]
+	return br != nil && !br.Fenced && !br.InControlledShutdown
 }
 
 // maybeChange queues p if its leader wants a different ISR now.
@@ -33,6 +48,10 @@ func (m *isrManager) maybeChange(p *partition, now time.Time) {
 	}
 	want := p.repl.wantedISR(hw, now, m.maxLag)
 	if want == nil {
+		return
+	}
+	want = slices.DeleteFunc(want, func(id int32) bool { return !slices.Contains(p.repl.isr, id) && !m.eligible(id) })
+	if slices.Equal(sorted(want), sorted(p.repl.isr)) {
 		return
 	}
 	select {

@@ -30,7 +30,7 @@ func isrTestLeader(t *testing.T) (*Broker, *partition) {
 		t.Fatal(err)
 	}
 	b := &Broker{log: zap.NewNop()}
-	b.isr = &isrManager{b: b, maxLag: time.Minute, queue: make(chan *partition, 1)}
+	b.isr = &isrManager{b: b, maxLag: time.Minute, queue: make(chan *partition, 1), eligible: func(int32) bool { return true }}
 	return b, p
 }
 
@@ -147,5 +147,42 @@ func TestLateISRAnswerDoesNotUndoTheImage(t *testing.T) {
 	case <-b.isr.queue:
 	default:
 		t.Fatal("the caught-up follower the controller dropped was never asked back")
+	}
+}
+
+// A caught-up follower the image shows fenced, or in controlled shutdown,
+// is not asked into the ISR (KIP-841): the controller would refuse it with
+// INELIGIBLE_REPLICA, and the request in flight would hold the watermark
+// at the follower's end meanwhile. Once the image shows it eligible, its
+// next fetch asks for it.
+func TestIneligibleFollowerIsNotAskedIntoTheISR(t *testing.T) {
+	for _, br := range []metadata.Broker{{ID: 2, Fenced: true}, {ID: 2, InControlledShutdown: true}, {ID: 2, Fenced: true, InControlledShutdown: true}} {
+		b, p := isrTestLeader(t)
+		img := &metadata.Image{Brokers: map[int32]*metadata.Broker{1: {ID: 1}, 2: &br}}
+		b.isr.eligible = func(id int32) bool { return isrEligible(img, id) }
+		now := time.Now()
+		b.followerFetched(p, 2, 5, now)
+		select {
+		case <-b.isr.queue:
+			t.Fatalf("follower %+v was asked into the ISR", br)
+		default:
+		}
+		p.mu.RLock()
+		pending := p.repl.pending
+		p.mu.RUnlock()
+		if pending != nil {
+			t.Fatalf("follower %+v: pending ISR %v", br, pending)
+		}
+		leaderAppend(t, p, 5)
+		if hw := p.HighWatermark(); hw != 10 {
+			t.Fatalf("follower %+v held the watermark at %d, want the log end 10", br, hw)
+		}
+		img = &metadata.Image{Brokers: map[int32]*metadata.Broker{1: {ID: 1}, 2: {ID: 2}}}
+		b.followerFetched(p, 2, 10, now.Add(time.Second))
+		select {
+		case <-b.isr.queue:
+		default:
+			t.Fatalf("follower %+v, eligible again and caught up, was not asked into the ISR", br)
+		}
 	}
 }
