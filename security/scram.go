@@ -106,6 +106,8 @@ type scramMechanism struct {
 	mech   int8
 	name   string
 	server *scram.Server
+	lookup ScramLookup
+	hash   scram.HashGeneratorFcn
 }
 
 // errUnknownUser never reaches a client: the message is the same as for a
@@ -131,7 +133,7 @@ func NewScram(mech int8, lookup ScramLookup) (Mechanism, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &scramMechanism{mech: mech, name: ScramMechanismName(mech), server: srv}, nil
+	return &scramMechanism{mech: mech, name: ScramMechanismName(mech), server: srv, lookup: lookup, hash: h}, nil
 }
 
 func (m *scramMechanism) Name() string { return m.name }
@@ -143,26 +145,125 @@ func (m *scramMechanism) Start() Exchange {
 type scramExchange struct {
 	m    *scramMechanism
 	conv *scram.ServerConversation
+	// The first round's messages, kept for the one final message the
+	// library cannot judge (see finalWithEchoedNonce).
+	c1, s1 string
+	first  bool
+	done   bool
 }
 
 func (e *scramExchange) Step(token []byte, _ time.Time) ([]byte, bool, error) {
-	if e.conv.Done() {
+	if e.conv.Done() || e.done {
 		return nil, false, protocolErr("%v", errDone)
+	}
+	if e.first {
+		if resp, ok, err := e.finalWithEchoedNonce(string(token)); ok {
+			e.done = true
+			if err == nil {
+				err = e.checkAuthzID()
+			}
+			if err != nil {
+				return nil, false, err
+			}
+			return resp, true, nil
+		}
 	}
 	resp, err := e.conv.Step(string(token))
 	if err != nil {
 		return nil, false, invalidCredentials(e.m.name, err)
 	}
+	if !e.first {
+		e.first, e.c1, e.s1 = true, string(token), resp
+	}
 	if e.conv.Done() {
 		if !e.conv.Valid() {
 			return nil, false, invalidCredentials(e.m.name, errors.New("invalid proof"))
 		}
-		if z := e.conv.AuthzID(); z != "" && z != e.conv.Username() {
-			return nil, false, protocolErr("Authentication failed: Client requested an authorization id that is different from username")
+		if err := e.checkAuthzID(); err != nil {
+			return nil, false, err
 		}
 		return []byte(resp), true, nil
 	}
 	return []byte(resp), false, nil
+}
+
+func (e *scramExchange) checkAuthzID() error {
+	if z := e.conv.AuthzID(); z != "" && z != e.conv.Username() {
+		return protocolErr("Authentication failed: Client requested an authorization id that is different from username")
+	}
+	return nil
+}
+
+// finalWithEchoedNonce judges a client-final message whose nonce is not
+// the server's nonce but ends with it. librdkafka before 2.6.1 sends its
+// own nonce again in front of the combined one (librdkafka PR #4895), and
+// Apache Kafka accepts that: its server checks that the client's nonce
+// ends with the server's (ScramSaslServer, since the CVE-2024-56128 fix).
+// The library compares the nonces for equality, so this one case is
+// verified here, over the message exactly as the client signed it. ok is
+// false for every other message, which the library judges.
+func (e *scramExchange) finalWithEchoedNonce(c2 string) (resp []byte, ok bool, err error) {
+	serverNonce := scramAttr(e.s1, "r")
+	nonce := scramAttr(c2, "r")
+	if serverNonce == "" || nonce == serverNonce || !strings.HasSuffix(nonce, serverNonce) {
+		return nil, false, nil
+	}
+	fail := func(why string) ([]byte, bool, error) {
+		return nil, true, invalidCredentials(e.m.name, errors.New(why))
+	}
+	i := strings.LastIndex(c2, ",p=")
+	if i < 0 {
+		return fail("no proof")
+	}
+	withoutProof := c2[:i]
+	proof, err := base64.StdEncoding.DecodeString(c2[i+3:])
+	if err != nil {
+		return fail("proof is not base64")
+	}
+	// The channel binding attribute echoes the GS2 header: "n,," (or
+	// with an authorization id) base64-encoded, as no binding is offered.
+	flag, rest, ok1 := strings.Cut(e.c1, ",")
+	authz, bare, ok2 := strings.Cut(rest, ",")
+	if !ok1 || !ok2 {
+		return fail("malformed client-first message")
+	}
+	if scramAttr(c2, "c") != base64.StdEncoding.EncodeToString([]byte(flag+","+authz+",")) {
+		return fail("channel binding mismatch")
+	}
+	cred, found := e.m.lookup(e.conv.Username(), e.m.mech)
+	if !found {
+		return fail("unknown user")
+	}
+	authMsg := []byte(bare + "," + e.s1 + "," + withoutProof)
+	sig := hmac.New(e.m.hash, cred.StoredKey)
+	sig.Write(authMsg)
+	clientSig := sig.Sum(nil)
+	if len(proof) != len(clientSig) {
+		return fail("invalid proof")
+	}
+	clientKey := make([]byte, len(proof))
+	for j := range proof {
+		clientKey[j] = proof[j] ^ clientSig[j]
+	}
+	stored := e.m.hash()
+	stored.Write(clientKey)
+	if !hmac.Equal(stored.Sum(nil), cred.StoredKey) {
+		return fail("invalid proof")
+	}
+	verifier := hmac.New(e.m.hash, cred.ServerKey)
+	verifier.Write(authMsg)
+	return []byte("v=" + base64.StdEncoding.EncodeToString(verifier.Sum(nil))), true, nil
+}
+
+// scramAttr is the value of attribute name ("r", "c", ...) in a SCRAM
+// message, or "".
+func scramAttr(msg, name string) string {
+	for _, f := range strings.Split(msg, ",") {
+		if v, ok := strings.CutPrefix(f, name+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 func (e *scramExchange) Principal() string { return e.conv.Username() }
