@@ -34,6 +34,11 @@ type client struct {
 	// readsBackInGroup: the client can only consume in a group, so its
 	// produce cells read back through the group coordinator too.
 	readsBackInGroup bool
+	// refusals are the negative cells of the secured deployment the
+	// client runs: the error it must report for each, as the client words
+	// Kafka's (SASL_AUTHENTICATION_FAILED, a failed TLS handshake, a
+	// closed connection).
+	refusals map[string]*regexp.Regexp
 }
 
 const (
@@ -58,6 +63,11 @@ var clients = []*client{
 		name:    "franz-go",
 		prepare: goRunner("franzgo"),
 		version: goModVersion("github.com/twmb/franz-go"),
+		refusals: map[string]*regexp.Regexp{
+			refusedPassword:  regexp.MustCompile(`SASL_AUTHENTICATION_FAILED`),
+			refusedCA:        regexp.MustCompile(`certificate signed by unknown authority`),
+			refusedPlaintext: regexp.MustCompile(`broker closed the connection immediately`),
+		},
 	},
 	{
 		name:    "sarama",
@@ -86,7 +96,12 @@ var clients = []*client{
 			return goRunner("kcat")(b)
 		},
 		version: kcatVersion,
-		na:      map[string]string{"admin": naKcatAdmin, "transactions": naKcatTxn, "txn-offsets": naKcatTxnOffsets, "group-kip848": naOldRdkafka848},
+		refusals: map[string]*regexp.Regexp{
+			refusedPassword:  regexp.MustCompile(`SASL authentication error: Authentication failed`),
+			refusedCA:        regexp.MustCompile(`SSL handshake failed.*certificate verify failed`),
+			refusedPlaintext: regexp.MustCompile(`Disconnected while requesting ApiVersion`),
+		},
+		na: map[string]string{"admin": naKcatAdmin, "transactions": naKcatTxn, "txn-offsets": naKcatTxnOffsets, "group-kip848": naOldRdkafka848},
 	},
 	{
 		name:    "confluent-kafka-python",
@@ -106,6 +121,11 @@ var clients = []*client{
 		name:    "java",
 		prepare: javaRunner,
 		version: javaVersion,
+		refusals: map[string]*regexp.Regexp{
+			refusedPassword:  regexp.MustCompile(`SaslAuthenticationException.*Authentication failed`),
+			refusedCA:        regexp.MustCompile(`unable to find valid certification path`),
+			refusedPlaintext: regexp.MustCompile(`TimeoutException`),
+		},
 	},
 	{
 		name: "kafkajs",

@@ -23,6 +23,7 @@ import (
 
 var (
 	update      = flag.Bool("update", false, "rewrite the compatibility section of README.md from this run")
+	withSingle  = flag.Bool("single", true, "run the matrix against a single node")
 	withCluster = flag.Bool("cluster", true, "also run the matrix against a 3-broker cluster")
 	onlyClients = flag.String("clients", "", "comma-separated clients to run (default: all)")
 	onlyScens   = flag.String("scenarios", "", "comma-separated scenarios to run (default: all)")
@@ -45,6 +46,8 @@ type deployment struct {
 	// Spool's files.
 	dirs map[int]string
 	err  error // why it did not start; every cell reports it
+	// sec is set on the secured deployment: how clients reach it.
+	sec *secured
 }
 
 type status string
@@ -95,9 +98,15 @@ func TestMatrix(t *testing.T) {
 			famMu.Unlock()
 		})
 	}
-	deps := []*deployment{startSingle(t)}
+	var deps []*deployment
+	if *withSingle {
+		deps = append(deps, startSingle(t))
+	}
 	if *withCluster {
 		deps = append(deps, startCluster(t))
+	}
+	if *withSecured {
+		deps = append(deps, startSecured(t, cls, scs, ks))
 	}
 	prep.Wait()
 	for _, d := range deps {
@@ -192,7 +201,7 @@ func runCell(t *testing.T, c *cell, prepErr error, open map[int]bool) result {
 	if reason, ok := c.c.na[c.s.name]; ok {
 		return result{status: na, reason: reason}
 	}
-	if c.s.singleOnly && c.d.offSeeds == nil {
+	if (c.s.singleOnly && c.d.offSeeds == nil) || !c.d.runs(c.s) {
 		return result{status: notRun}
 	}
 	start := time.Now()
@@ -209,6 +218,9 @@ func runCell(t *testing.T, c *cell, prepErr error, open map[int]bool) result {
 		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 		err = c.s.run(ctx, c)
 		cancel()
+	}
+	if errors.Is(err, errNotRun) {
+		return result{status: notRun}
 	}
 	r := result{status: pass, took: time.Since(start)}
 	if err == nil {

@@ -22,18 +22,28 @@ import (
 // that is wrong both ways (encodes and decodes the same mistake) still fails.
 type oracle struct {
 	seeds []string
-	cl    *kgo.Client
-	adm   *kadm.Client
+	// auth are the options that reach the deployment (TLS and SASL on a
+	// secured one), for every client the oracle opens.
+	auth []kgo.Opt
+	cl   *kgo.Client
+	adm  *kadm.Client
 }
 
 const oracleMaxBytes = 8 << 20
 
-func newOracle(seeds []string) (*oracle, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RetryTimeout(30*time.Second))
+func newOracle(seeds []string, auth ...kgo.Opt) (*oracle, error) {
+	o := &oracle{seeds: seeds, auth: auth}
+	cl, err := o.client(kgo.RetryTimeout(30 * time.Second))
 	if err != nil {
 		return nil, err
 	}
-	return &oracle{seeds: seeds, cl: cl, adm: kadm.NewClient(cl)}, nil
+	o.cl, o.adm = cl, kadm.NewClient(cl)
+	return o, nil
+}
+
+// client opens a client of the oracle's on the deployment.
+func (o *oracle) client(opts ...kgo.Opt) (*kgo.Client, error) {
+	return kgo.NewClient(slices.Concat([]kgo.Opt{kgo.SeedBrokers(o.seeds...)}, o.auth, opts)...)
 }
 
 func (o *oracle) close() { o.cl.Close() }
@@ -130,8 +140,7 @@ func (o *oracle) topic(ctx context.Context, topic string) (bool, int, error) {
 // produce writes records (acks=all, idempotent) to their partitions in
 // order and returns them with their offsets.
 func (o *oracle) produce(ctx context.Context, topic string, recs []spec.Record) ([]spec.Record, error) {
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(o.seeds...),
+	cl, err := o.client(
 		kgo.DefaultProduceTopic(topic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerBatchMaxBytes(oracleMaxBytes/2),
@@ -212,8 +221,7 @@ func (o *oracle) read(ctx context.Context, topic string) ([]stored, error) {
 	if len(parts) == 0 {
 		return nil, nil
 	}
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(o.seeds...),
+	cl, err := o.client(
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts}),
 		kgo.FetchMaxBytes(oracleMaxBytes),
 		kgo.FetchMaxPartitionBytes(oracleMaxBytes),
@@ -273,8 +281,7 @@ func (o *oracle) readCount(ctx context.Context, topic string, want map[int32]int
 	if committed {
 		isolation = kgo.ReadCommitted()
 	}
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(o.seeds...),
+	cl, err := o.client(
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts}),
 		kgo.FetchIsolationLevel(isolation),
 		kgo.FetchMaxBytes(oracleMaxBytes),

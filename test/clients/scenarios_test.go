@@ -26,7 +26,13 @@ type scenario struct {
 	// singleOnly scenarios need a second deployment with other broker
 	// settings and run against the single node only.
 	singleOnly bool
-	run        func(ctx context.Context, c *cell) error
+	// securedOnly scenarios are the negative cells of the secured
+	// deployment.
+	securedOnly bool
+	// grants are the ACLs the scenario's principal needs on a cell's
+	// resources, on the secured deployment.
+	grants func(names) []grant
+	run    func(ctx context.Context, c *cell) error
 }
 
 // Issues whose features the scenarios depend on.
@@ -36,6 +42,8 @@ const (
 	issueCluster  = 6
 	issueTxn      = 10
 	issueKIP848   = 23 // the consumer group protocol (group.protocol=consumer)
+	issueSecurity = 17 // TLS and SASL
+	issueACLs     = 18 // authorization
 )
 
 // maxMessageBytes makes room on the topic for the 1 MiB records and their
@@ -43,21 +51,24 @@ const (
 const maxMessageBytes = "3145728"
 
 var scenarios = []*scenario{
-	{name: "admin", run: runAdmin},
-	{name: "produce", issues: []int{issueDataPath}, run: produceCell("none", false)},
-	{name: "gzip", issues: []int{issueDataPath}, run: produceCell("gzip", false)},
-	{name: "snappy", issues: []int{issueDataPath}, run: produceCell("snappy", false)},
-	{name: "lz4", issues: []int{issueDataPath}, run: produceCell("lz4", false)},
-	{name: "zstd", issues: []int{issueDataPath}, run: produceCell("zstd", false)},
-	{name: "idempotent", issues: []int{issueDataPath}, run: produceCell("none", true)},
-	{name: "transactions", issues: []int{issueDataPath, issueTxn}, run: runTransactions},
-	{name: "txn-offsets", issues: []int{issueDataPath, issueGroups, issueTxn}, run: runTxnOffsets},
-	{name: "group", issues: []int{issueDataPath, issueGroups}, run: runGroup},
-	{name: "group-kip848", issues: []int{issueDataPath, issueGroups, issueKIP848}, run: runGroupKIP848},
-	{name: "commit-resume", issues: []int{issueDataPath, issueGroups}, run: runResume},
-	{name: "offsets-by-time", issues: []int{issueDataPath}, run: runOffsets},
+	{name: "admin", grants: grantAdmin, run: runAdmin},
+	{name: "produce", issues: []int{issueDataPath}, grants: grantProduce, run: produceCell("none", false)},
+	{name: "gzip", issues: []int{issueDataPath}, grants: grantProduce, run: produceCell("gzip", false)},
+	{name: "snappy", issues: []int{issueDataPath}, grants: grantProduce, run: produceCell("snappy", false)},
+	{name: "lz4", issues: []int{issueDataPath}, grants: grantProduce, run: produceCell("lz4", false)},
+	{name: "zstd", issues: []int{issueDataPath}, grants: grantProduce, run: produceCell("zstd", false)},
+	{name: "idempotent", issues: []int{issueDataPath}, grants: grantProduce, run: produceCell("none", true)},
+	{name: "transactions", issues: []int{issueDataPath, issueTxn}, grants: grantTxn, run: runTransactions},
+	{name: "txn-offsets", issues: []int{issueDataPath, issueGroups, issueTxn}, grants: grantTxnOffsets, run: runTxnOffsets},
+	{name: "group", issues: []int{issueDataPath, issueGroups}, grants: grantGroup, run: runGroup},
+	{name: "group-kip848", issues: []int{issueDataPath, issueGroups, issueKIP848}, grants: grantGroup, run: runGroupKIP848},
+	{name: "commit-resume", issues: []int{issueDataPath, issueGroups}, grants: grantGroup, run: runResume},
+	{name: "offsets-by-time", issues: []int{issueDataPath}, grants: grantProduce, run: runOffsets},
 	{name: "autocreate-on", run: autocreate(true)},
 	{name: "autocreate-off", singleOnly: true, run: autocreate(false)},
+	{name: refusedPassword, securedOnly: true, run: refused(refusedPassword)},
+	{name: refusedCA, securedOnly: true, run: refused(refusedCA)},
+	{name: refusedPlaintext, securedOnly: true, run: refused(refusedPlaintext)},
 }
 
 // cell is one client running one scenario against one deployment.
@@ -81,6 +92,7 @@ func (c *cell) runner(ctx context.Context, seeds []string, timeout time.Duration
 		"--bootstrap", strings.Join(seeds, ","), "--topic", c.topic,
 		"--timeout", strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64))
 	argv = append(argv, args...)
+	argv = append(argv, c.securityArgs()...)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.WaitDelay = 5 * time.Second
 	// Keep the Python runners from writing __pycache__ into the tree.

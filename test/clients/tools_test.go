@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,7 +82,7 @@ func (k *checkCell) tool(ctx context.Context, stdin string, name string, args ..
 func (k *checkCell) toolStreams(ctx context.Context, stdin string, name string, args ...string) (string, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, toolTimeout)
 	defer cancel()
-	cmd := kafkapeer.Tool(ctx, name, args...)
+	cmd := kafkapeer.Tool(ctx, name, k.withSecurity(args)...)
 	cmd.Env = append(os.Environ(), "KAFKA_TOOL_JVM_OPTS="+k.b.toolsJVM)
 	cmd.WaitDelay = 5 * time.Second
 	if stdin != "" {
@@ -113,7 +114,7 @@ func (k *checkCell) toolStreams(ctx context.Context, stdin string, name string, 
 func (k *checkCell) toolFails(ctx context.Context, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, toolTimeout)
 	defer cancel()
-	cmd := kafkapeer.Tool(ctx, name, args...)
+	cmd := kafkapeer.Tool(ctx, name, k.withSecurity(args)...)
 	cmd.Env = append(os.Environ(), "KAFKA_TOOL_JVM_OPTS="+k.b.toolsJVM)
 	out, err := cmd.CombinedOutput()
 	k.logf("$ %s %s  (must fail)\n%s", name, strings.Join(args, " "), tail(string(out), 2000))
@@ -122,6 +123,16 @@ func (k *checkCell) toolFails(ctx context.Context, name string, args ...string) 
 		return string(out), fmt.Errorf("%s %s: want a non-zero exit, got %v", name, firstArgs(args), err)
 	}
 	return string(out), nil
+}
+
+// withSecurity adds the secured deployment's --command-config: the tools
+// log in as User:tools over SASL_SSL, as Kafka's tools do against a secured
+// Kafka.
+func (k *checkCell) withSecurity(args []string) []string {
+	if k.d.sec == nil {
+		return args
+	}
+	return append(slices.Clone(args), "--command-config", k.d.sec.toolsConfig)
 }
 
 // firstArgs names a tool run in an error: its arguments up to the first

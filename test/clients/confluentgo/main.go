@@ -48,6 +48,9 @@ type args struct {
 	to                                                string // transform: the topic it produces to
 	abort                                             bool   // transform: abort instead of committing
 	groupProtocol                                     string // group: classic, or consumer (KIP-848)
+	// Kafka's security settings: security.protocol, sasl.mechanism, the
+	// SCRAM user and password, and the CA the client trusts (PEM).
+	securityProtocol, saslMechanism, saslUser, saslPassword, caFile string
 }
 
 func main() {
@@ -71,6 +74,11 @@ func main() {
 	flag.IntVar(&a.rf, "rf", 1, "")
 	flag.StringVar(&ts, "timestamps", "", "")
 	flag.Float64Var(&timeout, "timeout", 30, "seconds")
+	flag.StringVar(&a.securityProtocol, "security-protocol", "PLAINTEXT", "PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL")
+	flag.StringVar(&a.saslMechanism, "sasl-mechanism", "SCRAM-SHA-512", "")
+	flag.StringVar(&a.saslUser, "sasl-user", "", "")
+	flag.StringVar(&a.saslPassword, "sasl-password", "", "")
+	flag.StringVar(&a.caFile, "ca-file", "", "PEM file of the CA the client trusts")
 	flag.Parse()
 	for _, s := range strings.Split(ts, ",") {
 		if s != "" {
@@ -115,7 +123,13 @@ func check(err error, what string) {
 }
 
 func cfg(a args, kv ...any) *kafka.ConfigMap {
-	m := kafka.ConfigMap{"bootstrap.servers": a.bootstrap}
+	m := kafka.ConfigMap{"bootstrap.servers": a.bootstrap, "security.protocol": strings.ToLower(a.securityProtocol)}
+	if strings.HasSuffix(a.securityProtocol, "SSL") {
+		m["ssl.ca.location"] = a.caFile
+	}
+	if strings.HasPrefix(a.securityProtocol, "SASL_") {
+		m["sasl.mechanisms"], m["sasl.username"], m["sasl.password"] = a.saslMechanism, a.saslUser, a.saslPassword
+	}
 	// librdkafka's own trace, for a cell that needs explaining.
 	if v := os.Getenv("RDKAFKA_DEBUG"); v != "" {
 		m["debug"] = v

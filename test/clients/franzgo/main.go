@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"spool/test/clients/internal/spec"
 )
@@ -46,9 +47,30 @@ func client(a spec.Args, opts ...kgo.Opt) *kgo.Client {
 		kgo.FetchMaxPartitionBytes(maxBytes),
 		kgo.ProducerBatchMaxBytes(maxBytes / 2),
 	}
+	base = append(base, security(a.Security)...)
 	cl, err := kgo.NewClient(append(base, opts...)...)
 	spec.Check(err, "new client")
 	return cl
+}
+
+// security turns the matrix's security flags into kgo options.
+func security(s spec.Security) []kgo.Opt {
+	var opts []kgo.Opt
+	if s.TLS() {
+		opts = append(opts, kgo.DialTLSConfig(s.TLSConfig()))
+	}
+	if s.SASL() {
+		auth := scram.Auth{User: s.User, Pass: s.Password}
+		switch s.Mechanism {
+		case "SCRAM-SHA-512":
+			opts = append(opts, kgo.SASL(auth.AsSha512Mechanism()))
+		case "SCRAM-SHA-256":
+			opts = append(opts, kgo.SASL(auth.AsSha256Mechanism()))
+		default:
+			spec.Fail("franz-go runner: no SASL mechanism %q", s.Mechanism)
+		}
+	}
+	return opts
 }
 
 func admin(ctx context.Context, a spec.Args) {
@@ -251,6 +273,7 @@ func transform(ctx context.Context, a spec.Args) {
 		kgo.TransactionalID(a.Topic + "-txn"),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 	}
+	base = append(base, security(a.Security)...)
 	sess, err := kgo.NewGroupTransactSession(base...)
 	spec.Check(err, "new transact session")
 	defer sess.Close()

@@ -38,7 +38,7 @@ func main() {
 }
 
 func client(a spec.Args) *kafka.Client {
-	return &kafka.Client{Addr: kafka.TCP(a.Brokers()...), Timeout: 10 * time.Second}
+	return &kafka.Client{Addr: kafka.TCP(a.Brokers()...), Timeout: 10 * time.Second, Transport: transport(a.Security)}
 }
 
 func admin(ctx context.Context, a spec.Args) {
@@ -97,6 +97,7 @@ func produce(ctx context.Context, a spec.Args) {
 	for p, msgs := range byPart {
 		w := &kafka.Writer{
 			Addr:         kafka.TCP(a.Brokers()...),
+			Transport:    transport(a.Security),
 			Topic:        a.Topic,
 			Balancer:     fixed(p),
 			RequiredAcks: kafka.RequireAll,
@@ -114,7 +115,7 @@ func produce(ctx context.Context, a spec.Args) {
 func readBack(ctx context.Context, a spec.Args, want map[int32]int) {
 	var out []spec.Record
 	for p, n := range want {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: a.Brokers(), Topic: a.Topic, Partition: int(p), MaxBytes: maxBytes, MaxWait: maxWait})
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: a.Brokers(), Dialer: dialer(a.Security), Topic: a.Topic, Partition: int(p), MaxBytes: maxBytes, MaxWait: maxWait})
 		spec.Check(r.SetOffset(kafka.FirstOffset), "set offset")
 		for got := 0; got < n; got++ {
 			m, err := r.ReadMessage(ctx)
@@ -139,6 +140,7 @@ func fromKafkaGo(m kafka.Message) spec.Record {
 func group(ctx context.Context, a spec.Args) {
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:     a.Brokers(),
+		Dialer:      dialer(a.Security),
 		GroupID:     a.Group,
 		Topic:       a.Topic,
 		StartOffset: kafka.FirstOffset,
@@ -187,7 +189,7 @@ func metadata(ctx context.Context, a spec.Args) {
 	var last spec.Metadata
 	for ctx.Err() == nil {
 		last = spec.Metadata{}
-		conn, err := kafka.DialContext(ctx, "tcp", a.Brokers()[0])
+		conn, err := dialer(a.Security).DialContext(ctx, "tcp", a.Brokers()[0])
 		if err != nil {
 			last.Error = err.Error()
 			break

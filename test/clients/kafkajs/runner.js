@@ -85,7 +85,23 @@ function client(a, retries = 5) {
     connectionTimeout: 5000,
     requestTimeout: 15000,
     retry: { retries, initialRetryTime: 200 },
+    ...security(a),
   })
+}
+
+// security is kafkajs's ssl and sasl options for the matrix's security
+// flags (--security-protocol, --sasl-mechanism, --sasl-user,
+// --sasl-password, --ca-file).
+function security(a) {
+  const protocol = a['security-protocol'] || 'PLAINTEXT'
+  const out = {}
+  if (protocol.endsWith('SSL')) {
+    out.ssl = { ca: [fs.readFileSync(a['ca-file'], 'utf8')] }
+  }
+  if (protocol.startsWith('SASL_')) {
+    out.sasl = { mechanism: a['sasl-mechanism'].toLowerCase(), username: a['sasl-user'], password: a['sasl-password'] }
+  }
+  return out
 }
 
 async function admin(a) {

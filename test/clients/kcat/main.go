@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,8 +44,8 @@ func main() {
 	}
 }
 
-func kcat(ctx context.Context, stdin []byte, args ...string) []byte {
-	cmd := exec.CommandContext(ctx, "kcat", args...)
+func kcat(ctx context.Context, a spec.Args, stdin []byte, args ...string) []byte {
+	cmd := exec.CommandContext(ctx, "kcat", slices.Concat(security(a.Security), args)...)
 	cmd.Stdin = bytes.NewReader(stdin)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -53,6 +54,21 @@ func kcat(ctx context.Context, stdin []byte, args ...string) []byte {
 		msg := strings.TrimSpace(stderr.String())
 		msg, _, _ = strings.Cut(msg, "\n")
 		spec.Fail("kcat %s: %v: %s", strings.Join(args[:min(len(args), 6)], " "), err, msg)
+	}
+	return out
+}
+
+// security is librdkafka's configuration for the matrix's security flags.
+func security(s spec.Security) []string {
+	if !s.TLS() && !s.SASL() {
+		return nil
+	}
+	out := []string{"-X", "security.protocol=" + strings.ToLower(s.Protocol)}
+	if s.TLS() {
+		out = append(out, "-X", "ssl.ca.location="+s.CAFile)
+	}
+	if s.SASL() {
+		out = append(out, "-X", "sasl.mechanisms="+s.Mechanism, "-X", "sasl.username="+s.User, "-X", "sasl.password="+s.Password)
 	}
 	return out
 }
@@ -82,7 +98,7 @@ func produce(ctx context.Context, a spec.Args) {
 		if len(line) == 0 {
 			spec.Fail("kcat cannot produce a record with a null key and an empty value")
 		}
-		kcat(ctx, line, args...)
+		kcat(ctx, a, line, args...)
 	}
 	out := consume(ctx, a, len(want), "-C", "-t", a.Topic, "-o", "beginning", "-e")
 	spec.WriteLines(a.Out, out)
@@ -100,7 +116,7 @@ type jsonMsg struct {
 
 func consume(ctx context.Context, a spec.Args, n int, mode ...string) []spec.Record {
 	args := append([]string{"-b", a.Bootstrap, "-J", "-u", "-c", strconv.Itoa(n), "-X", "fetch.message.max.bytes=4000000"}, mode...)
-	raw := kcat(ctx, nil, args...)
+	raw := kcat(ctx, a, nil, args...)
 	var out []spec.Record
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	sc.Buffer(nil, 64<<20)
@@ -137,7 +153,7 @@ func group(ctx context.Context, a spec.Args) {
 func offsets(ctx context.Context, a spec.Args) {
 	var out []spec.TimeOffset
 	for _, ts := range a.Timestamps {
-		raw := kcat(ctx, nil, "-b", a.Bootstrap, "-Q", "-J", "-t", fmt.Sprintf("%s:0:%d", a.Topic, ts))
+		raw := kcat(ctx, a, nil, "-b", a.Bootstrap, "-Q", "-J", "-t", fmt.Sprintf("%s:0:%d", a.Topic, ts))
 		var res map[string]map[string]json.RawMessage
 		spec.Check(json.Unmarshal(raw, &res), "decode kcat -Q output")
 		var p struct {
@@ -158,13 +174,17 @@ func offsets(ctx context.Context, a spec.Args) {
 func metadata(ctx context.Context, a spec.Args) {
 	var last spec.Metadata
 	for ctx.Err() == nil {
-		cmd := exec.CommandContext(ctx, "kcat", "-b", a.Bootstrap, "-L", "-J", "-t", a.Topic)
+		cmd := exec.CommandContext(ctx, "kcat", slices.Concat(security(a.Security), []string{"-b", a.Bootstrap, "-L", "-J", "-t", a.Topic})...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
 		raw, err := cmd.Output()
 		if err != nil {
 			if ctx.Err() != nil {
 				break
 			}
-			spec.Fail("kcat -L: %v", err)
+			// librdkafka logs why it could not connect (a failed
+			// login or handshake) before kcat gives up.
+			spec.Fail("kcat -L: %v: %s", err, strings.TrimSpace(stderr.String()))
 		}
 		var md struct {
 			Topics []struct {

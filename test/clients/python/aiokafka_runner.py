@@ -7,7 +7,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import OffsetAndMetadata
 
-from common import Fail, Record, left, per_partition, read_records, run, write_lines, write_records
+from common import Fail, Record, left, per_partition, read_records, run, security_kwargs, write_lines, write_records
 
 # Room for the matrix's 1 MiB records.
 MAX_BYTES = 4000000
@@ -19,7 +19,7 @@ def sync(coro_fn):
 
 
 async def admin(a):
-    adm = AIOKafkaAdminClient(bootstrap_servers=a.bootstrap, request_timeout_ms=10000)
+    adm = AIOKafkaAdminClient(bootstrap_servers=a.bootstrap, **security_kwargs(a, ssl_context=True), request_timeout_ms=10000)
     await adm.start()
     try:
         resp = await adm.create_topics([NewTopic(a.topic, num_partitions=a.partitions, replication_factor=a.rf)])
@@ -50,7 +50,7 @@ async def admin(a):
 
 
 def producer(a, **kw):
-    return AIOKafkaProducer(bootstrap_servers=a.bootstrap, acks="all", max_request_size=MAX_BYTES,
+    return AIOKafkaProducer(bootstrap_servers=a.bootstrap, **security_kwargs(a, ssl_context=True), acks="all", max_request_size=MAX_BYTES,
                             max_batch_size=MAX_BYTES // 2, linger_ms=5, **kw)
 
 
@@ -88,7 +88,7 @@ async def produce(a):
 
 
 def consumer(a, *topics, **kw):
-    return AIOKafkaConsumer(*topics, bootstrap_servers=a.bootstrap, enable_auto_commit=False,
+    return AIOKafkaConsumer(*topics, bootstrap_servers=a.bootstrap, **security_kwargs(a, ssl_context=True), enable_auto_commit=False,
                             isolation_level="read_committed", max_partition_fetch_bytes=MAX_BYTES,
                             fetch_max_bytes=2 * MAX_BYTES, **kw)
 
@@ -181,7 +181,7 @@ async def offsets(a):
 
 async def metadata(a):
     # The producer's metadata request lets the broker auto-create the topic.
-    p = AIOKafkaProducer(bootstrap_servers=a.bootstrap, request_timeout_ms=2000)
+    p = AIOKafkaProducer(bootstrap_servers=a.bootstrap, **security_kwargs(a, ssl_context=True), request_timeout_ms=2000)
     await p.start()
     last = {"found": False, "partitions": 0}
     try:

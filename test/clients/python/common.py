@@ -41,10 +41,41 @@ def parse_args():
     p.add_argument("--rf", type=int, default=1)
     p.add_argument("--timestamps", default="")
     p.add_argument("--timeout", type=float, default=30)
+    p.add_argument("--security-protocol", default="PLAINTEXT")
+    p.add_argument("--sasl-mechanism", default="SCRAM-SHA-512")
+    p.add_argument("--sasl-user", default="")
+    p.add_argument("--sasl-password", default="")
+    p.add_argument("--ca-file", default="")
     a = p.parse_args()
     a.timestamps = [int(t) for t in a.timestamps.split(",") if t]
     a.deadline = time.monotonic() + a.timeout
     return a
+
+
+def security_kwargs(a, ssl_context=False):
+    """kafka-python's (and aiokafka's) security arguments for the flags.
+
+    aiokafka takes an SSLContext where kafka-python takes the CA file."""
+    kw = {"security_protocol": a.security_protocol}
+    if a.security_protocol.endswith("SSL"):
+        if ssl_context:
+            import ssl
+            kw["ssl_context"] = ssl.create_default_context(cafile=a.ca_file)
+        else:
+            kw["ssl_cafile"] = a.ca_file
+    if a.security_protocol.startswith("SASL_"):
+        kw.update(sasl_mechanism=a.sasl_mechanism, sasl_plain_username=a.sasl_user, sasl_plain_password=a.sasl_password)
+    return kw
+
+
+def librdkafka_security(a):
+    """librdkafka's configuration for the flags."""
+    c = {"security.protocol": a.security_protocol.lower()}
+    if a.security_protocol.endswith("SSL"):
+        c["ssl.ca.location"] = a.ca_file
+    if a.security_protocol.startswith("SASL_"):
+        c.update({"sasl.mechanisms": a.sasl_mechanism, "sasl.username": a.sasl_user, "sasl.password": a.sasl_password})
+    return c
 
 
 def left(a):

@@ -7,7 +7,7 @@ import time
 from confluent_kafka import Consumer, KafkaError, OFFSET_BEGINNING, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from common import Fail, Record, left, per_partition, read_records, run, write_lines, write_records
+from common import Fail, Record, left, librdkafka_security, per_partition, read_records, run, write_lines, write_records
 
 # Room for the matrix's 1 MiB records.
 MAX_BYTES = 4000000
@@ -15,6 +15,7 @@ MAX_BYTES = 4000000
 
 def conf(a, **extra):
     c = {"bootstrap.servers": a.bootstrap}
+    c.update(librdkafka_security(a))
     c.update(extra)
     return c
 

@@ -8,7 +8,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.structs import OffsetAndMetadata
 
-from common import Fail, Record, left, per_partition, read_records, run, write_lines, write_records
+from common import Fail, Record, left, per_partition, read_records, run, security_kwargs, write_lines, write_records
 
 MAX_BYTES = 4000000
 
@@ -27,7 +27,7 @@ def describe(adm, topic):
 def admin(a):
     # Creating a topic takes milliseconds; a step that takes seconds is the
     # failure to report, not a reason to wait out the whole scenario.
-    adm = KafkaAdminClient(bootstrap_servers=servers(a), request_timeout_ms=10000)
+    adm = KafkaAdminClient(bootstrap_servers=servers(a), **security_kwargs(a), request_timeout_ms=10000)
     resp = adm.create_topics([NewTopic(a.topic, num_partitions=a.partitions, replication_factor=a.rf)])
     for name, code, msg in getattr(resp, "topic_errors", []):
         if code:
@@ -54,7 +54,7 @@ def admin(a):
 
 
 def producer(a, **kw):
-    return KafkaProducer(bootstrap_servers=servers(a), acks="all", max_request_size=MAX_BYTES, linger_ms=5, **kw)
+    return KafkaProducer(bootstrap_servers=servers(a), **security_kwargs(a), acks="all", max_request_size=MAX_BYTES, linger_ms=5, **kw)
 
 
 def send(p, a, topic, recs):
@@ -96,7 +96,7 @@ def from_rec(m):
 
 
 def consumer(a, *topics, **kw):
-    return KafkaConsumer(*topics, bootstrap_servers=servers(a), enable_auto_commit=False,
+    return KafkaConsumer(*topics, bootstrap_servers=servers(a), **security_kwargs(a), enable_auto_commit=False,
                          max_partition_fetch_bytes=MAX_BYTES, fetch_max_bytes=2 * MAX_BYTES, **kw)
 
 
@@ -182,7 +182,7 @@ def offsets_by_time(a):
 
 def metadata(a):
     # The producer asks with Metadata v1, which lets the broker auto-create.
-    p = KafkaProducer(bootstrap_servers=servers(a), max_block_ms=1000)
+    p = KafkaProducer(bootstrap_servers=servers(a), **security_kwargs(a), max_block_ms=1000)
     last = {"found": False, "partitions": 0}
     while left(a) > 0:
         try:

@@ -38,17 +38,18 @@ func main() {
 	}
 }
 
-func config() *sarama.Config {
+func config(a spec.Args) *sarama.Config {
 	cfg := sarama.NewConfig()
 	cfg.Version = sarama.MaxVersion
 	cfg.ClientID = "spool-matrix-sarama"
 	cfg.Producer.MaxMessageBytes = maxBytes
 	cfg.Consumer.Fetch.Default = maxBytes
+	secure(cfg, a.Security)
 	return cfg
 }
 
 func admin(ctx context.Context, a spec.Args) {
-	cfg := config()
+	cfg := config(a)
 	// Describing the deleted topic must not create it again.
 	cfg.Metadata.AllowAutoTopicCreation = false
 	adm, err := sarama.NewClusterAdmin(a.Brokers(), cfg)
@@ -83,7 +84,7 @@ func admin(ctx context.Context, a spec.Args) {
 
 func produce(ctx context.Context, a spec.Args) {
 	want := spec.ReadRecords(a.In)
-	cfg := config()
+	cfg := config(a)
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
 	cfg.Producer.Return.Successes = true
 	cfg.Producer.Partitioner = sarama.NewManualPartitioner
@@ -149,7 +150,7 @@ func send(p sarama.SyncProducer, msgs []*sarama.ProducerMessage) {
 }
 
 func readBack(ctx context.Context, a spec.Args, want map[int32]int) {
-	cfg := config()
+	cfg := config(a)
 	cfg.Consumer.IsolationLevel = sarama.ReadCommitted
 	c, err := sarama.NewConsumer(a.Brokers(), cfg)
 	spec.Check(err, "new consumer")
@@ -221,7 +222,7 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 }
 
 func group(ctx context.Context, a spec.Args) {
-	cfg := config()
+	cfg := config(a)
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
 	cfg.Consumer.Offsets.AutoCommit.Enable = false
 	cfg.Consumer.Return.Errors = true
@@ -268,7 +269,7 @@ func group(ctx context.Context, a spec.Args) {
 }
 
 func offsets(a spec.Args) {
-	cl, err := sarama.NewClient(a.Brokers(), config())
+	cl, err := sarama.NewClient(a.Brokers(), config(a))
 	spec.Check(err, "new client")
 	defer cl.Close()
 	var out []spec.TimeOffset
@@ -283,7 +284,7 @@ func offsets(a spec.Args) {
 // metadata refreshes the topic's metadata with auto-creation allowed
 // (sarama's default) until it has partitions.
 func metadata(ctx context.Context, a spec.Args) {
-	cfg := config()
+	cfg := config(a)
 	cfg.Metadata.AllowAutoTopicCreation = true
 	cfg.Metadata.Full = false
 	cl, err := sarama.NewClient(a.Brokers(), cfg)

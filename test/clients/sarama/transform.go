@@ -83,7 +83,7 @@ func (h *txnHandler) transact(sess sarama.ConsumerGroupSession) error {
 // transaction, produces them to --to and commits their offsets; with
 // --abort it aborts that transaction.
 func transform(ctx context.Context, a spec.Args) {
-	pcfg := config()
+	pcfg := config(a)
 	pcfg.Producer.RequiredAcks = sarama.WaitForAll
 	pcfg.Producer.Return.Successes = true
 	pcfg.Producer.Partitioner = sarama.NewManualPartitioner
@@ -95,7 +95,7 @@ func transform(ctx context.Context, a spec.Args) {
 	p, err := sarama.NewSyncProducer(a.Brokers(), pcfg)
 	spec.Check(err, "new producer")
 
-	cfg := config()
+	cfg := config(a)
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
 	cfg.Consumer.Offsets.AutoCommit.Enable = false
 	cfg.Consumer.IsolationLevel = sarama.ReadCommitted

@@ -8,6 +8,8 @@ package spec
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -75,6 +77,41 @@ type Args struct {
 	RF            int
 	Timestamps    []int64
 	Timeout       time.Duration
+	// Security is how the runner reaches the brokers; the zero value is
+	// PLAINTEXT.
+	Security Security
+}
+
+// Security carries Kafka's client security settings, under Kafka's names:
+// security.protocol (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL),
+// sasl.mechanism (SCRAM-SHA-512 is what the matrix uses), the SCRAM user
+// and password, and the CA the client trusts as a PEM file (a PEM
+// ssl.truststore.location, or librdkafka's ssl.ca.location).
+type Security struct {
+	Protocol  string
+	Mechanism string
+	User      string
+	Password  string
+	CAFile    string
+}
+
+// TLS reports whether the protocol runs over TLS.
+func (s Security) TLS() bool { return s.Protocol == "SSL" || s.Protocol == "SASL_SSL" }
+
+// SASL reports whether the protocol authenticates with SASL.
+func (s Security) SASL() bool { return strings.HasPrefix(s.Protocol, "SASL_") }
+
+// TLSConfig is the Go runners' TLS configuration: it trusts CAFile only
+// and checks the broker's name, as Kafka's clients do by default
+// (ssl.endpoint.identification.algorithm=https).
+func (s Security) TLSConfig() *tls.Config {
+	pem, err := os.ReadFile(s.CAFile)
+	Check(err, "read --ca-file")
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		Fail("--ca-file %s holds no certificate", s.CAFile)
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 }
 
 // Parse reads the flags from os.Args.
@@ -99,6 +136,11 @@ func Parse() Args {
 	flag.IntVar(&a.RF, "rf", 1, "replication factor for admin create")
 	flag.StringVar(&ts, "timestamps", "", "comma-separated millisecond timestamps")
 	flag.Float64Var(&timeout, "timeout", 30, "seconds")
+	flag.StringVar(&a.Security.Protocol, "security-protocol", "PLAINTEXT", "PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL")
+	flag.StringVar(&a.Security.Mechanism, "sasl-mechanism", "SCRAM-SHA-512", "SASL mechanism")
+	flag.StringVar(&a.Security.User, "sasl-user", "", "SASL user")
+	flag.StringVar(&a.Security.Password, "sasl-password", "", "SASL password")
+	flag.StringVar(&a.Security.CAFile, "ca-file", "", "PEM file of the CA the client trusts")
 	flag.Parse()
 	for _, s := range strings.Split(ts, ",") {
 		if s == "" {

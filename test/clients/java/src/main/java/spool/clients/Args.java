@@ -23,6 +23,12 @@ final class Args {
     double timeoutSeconds = 30;
     /** Group protocol of the group scenarios: classic, or consumer (KIP-848). */
     String groupProtocol = "classic";
+    /** Kafka's security.protocol, and what SASL_SSL needs: the SCRAM login and the CA (PEM) to trust. */
+    String securityProtocol = "PLAINTEXT";
+    String saslMechanism = "SCRAM-SHA-512";
+    String saslUser = "";
+    String saslPassword = "";
+    String caFile = "";
 
     private long deadlineNanos;
 
@@ -55,6 +61,11 @@ final class Args {
                 case "--rf" -> a.rf = Integer.parseInt(v);
                 case "--timeout" -> a.timeoutSeconds = Double.parseDouble(v);
                 case "--group-protocol" -> a.groupProtocol = v;
+                case "--security-protocol" -> a.securityProtocol = v;
+                case "--sasl-mechanism" -> a.saslMechanism = v;
+                case "--sasl-user" -> a.saslUser = v;
+                case "--sasl-password" -> a.saslPassword = v;
+                case "--ca-file" -> a.caFile = v;
                 case "--timestamps" -> {
                     for (String t : v.split(",")) {
                         if (!t.isEmpty()) {

@@ -87,6 +87,17 @@ public final class Runner {
         Properties p = new Properties();
         p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, a.bootstrap);
         p.put(CommonClientConfigs.CLIENT_ID_CONFIG, "matrix-java");
+        p.put(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG, a.securityProtocol);
+        if (a.securityProtocol.endsWith("SSL")) {
+            // A PEM truststore (KIP-651): the same CA file every other client reads.
+            p.put("ssl.truststore.type", "PEM");
+            p.put("ssl.truststore.location", a.caFile);
+        }
+        if (a.securityProtocol.startsWith("SASL_")) {
+            p.put("sasl.mechanism", a.saslMechanism);
+            p.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+                + a.saslUser + "\" password=\"" + a.saslPassword + "\";");
+        }
         return p;
     }
 }
