@@ -153,9 +153,10 @@ func (s *Server) closeAfter(nc net.Conn, d time.Duration) {
 func (s *Server) startConn(nc net.Conn, listener string) {
 	ip := remoteIP(nc.RemoteAddr())
 	if err := s.count.admit(&s.Limits, listener, ip); err != nil {
-		// Closed at once, never left in the backlog or half-served.
-		nc.Close()
+		// Counted before the close, so whoever sees the close sees the
+		// count; closed at once, never left in the backlog or half-served.
 		s.Stats.ConnectionsRejected.Add(1)
+		nc.Close()
 		if ok, dropped := s.logLimit.Allow(time.Now()); ok {
 			s.Logger.Info("connection refused: over a limit", zap.String("listener", listener),
 				zap.Stringer("remote", nc.RemoteAddr()), zap.String("limit", err.Error()), zap.Int("lines_suppressed", dropped))
