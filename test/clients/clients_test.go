@@ -73,12 +73,22 @@ var clients = []*client{
 		name:    "sarama",
 		prepare: goRunner("sarama"),
 		version: goModVersion("github.com/IBM/sarama"),
-		na:      map[string]string{"group-kip848": naSarama848},
+		refusals: map[string]*regexp.Regexp{
+			refusedPassword:  regexp.MustCompile(`SASL Authentication failed: Authentication failed during authentication due to invalid credentials`),
+			refusedCA:        regexp.MustCompile(`certificate signed by unknown authority`),
+			refusedPlaintext: regexp.MustCompile(`run out of available brokers to talk to: EOF`),
+		},
+		na: map[string]string{"group-kip848": naSarama848},
 	},
 	{
-		name:           "kafka-go",
-		prepare:        goRunner("kafkago"),
-		version:        goModVersion("github.com/segmentio/kafka-go"),
+		name:    "kafka-go",
+		prepare: goRunner("kafkago"),
+		version: goModVersion("github.com/segmentio/kafka-go"),
+		refusals: map[string]*regexp.Regexp{
+			refusedPassword:  regexp.MustCompile(`\[58\] SASL Authentication Failed`),
+			refusedCA:        regexp.MustCompile(`certificate signed by unknown authority`),
+			refusedPlaintext: regexp.MustCompile(`\bEOF\b`),
+		},
 		na:             map[string]string{"idempotent": naKafkaGoIdem, "transactions": naKafkaGoTxn, "txn-offsets": naKafkaGoTxn, "group-kip848": naKafkaGo848},
 		nullReadsEmpty: true,
 	},
@@ -115,7 +125,10 @@ var clients = []*client{
 		name:    "kafka-python",
 		prepare: pythonRunner("kafka_python_runner.py", "kafka", "python3-kafka"),
 		version: func(ctx context.Context, b *builds) string { return debVersion(ctx, "python3-kafka") },
-		na:      map[string]string{"idempotent": naKafkaPythonIdem, "transactions": naKafkaPythonTxn, "txn-offsets": naKafkaPythonTxn, "group-kip848": naKafkaPython848},
+		// kafka-python reports a refused login or a closed connection
+		// only as NoBrokersAvailable; a refused certificate it names.
+		refusals: map[string]*regexp.Regexp{refusedCA: regexp.MustCompile(`CERTIFICATE_VERIFY_FAILED`)},
+		na:       map[string]string{"idempotent": naKafkaPythonIdem, "transactions": naKafkaPythonTxn, "txn-offsets": naKafkaPythonTxn, "group-kip848": naKafkaPython848},
 	},
 	{
 		name:    "java",
@@ -139,7 +152,12 @@ var clients = []*client{
 			}
 			return []string{"node", filepath.Join(dir, "runner.js")}, nil
 		},
-		version:          kafkajsVersion,
+		version: kafkajsVersion,
+		refusals: map[string]*regexp.Regexp{
+			refusedPassword:  regexp.MustCompile(`KafkaJSSASLAuthenticationError.*invalid credentials`),
+			refusedCA:        regexp.MustCompile(`unable to verify the first certificate`),
+			refusedPlaintext: regexp.MustCompile(`Closed connection`),
+		},
 		na:               map[string]string{"lz4": naKafkajsCodec, "zstd": naKafkajsCodec, "group-kip848": naKafkajs848},
 		readsBackInGroup: true,
 	},
