@@ -120,6 +120,10 @@ var brokerChecks = map[int16]authCheck{
 	1:  checkFetch,
 	2:  checkListOffsets,
 	3:  nil, // Metadata
+	38: nil, // delegation tokens: the handlers check (CREATE_TOKENS, DESCRIBE, DESCRIBE_TOKENS)
+	39: nil,
+	40: nil,
+	41: nil,
 	8:  checkOffsetCommit,
 	9:  checkOffsetFetch,
 	10: checkFindCoordinator,

@@ -39,6 +39,12 @@ var securityDefs = []Def{
 	def("sasl.oauthbearer.sub.claim.name", TypeString, "sub", "Claim naming the principal.").rule(nonEmpty).perListener().perMechanism(),
 	def("sasl.oauthbearer.scope.claim.name", TypeString, "scope", "Claim holding the token's scopes.").rule(nonEmpty).perListener().perMechanism(),
 
+	// Delegation tokens (KIP-48).
+	def("delegation.token.secret.key", TypePassword, "", "Secret that signs delegation tokens (HMAC-SHA512); the same on every node. Empty turns delegation tokens off.").noDefault(),
+	def("delegation.token.max.lifetime.ms", TypeLong, "604800000", "Longest a delegation token lives, however often it is renewed.").rule(atLeast(1)),
+	def("delegation.token.expiry.time.ms", TypeLong, "86400000", "How long a delegation token lives before it must be renewed.").rule(atLeast(1)),
+	def("delegation.token.expiry.check.interval.ms", TypeLong, "3600000", "How often the active controller removes expired delegation tokens.").rule(atLeast(1)),
+
 	// TLS.
 	def("ssl.protocol", TypeString, "TLSv1.3", "Protocol preferred for TLS connections.").rule(oneOf("TLSv1.2", "TLSv1.3", "TLS")).perListener(),
 	def("ssl.enabled.protocols", TypeList, "TLSv1.2,TLSv1.3", "TLS versions accepted.").rule(listOf("TLSv1.2", "TLSv1.3")).perListener(),

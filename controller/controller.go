@@ -64,6 +64,8 @@ type Config struct {
 	// Authorizer checks requests on the controller listener; nil when
 	// authorizer.class.name is empty.
 	Authorizer *authz.Authorizer
+	// Tokens configures delegation tokens (off without a secret key).
+	Tokens TokenConfig
 }
 
 // ErrNotController means this node is not the active controller (or not
@@ -115,6 +117,8 @@ type Controller struct {
 	// member joined a compacted log).
 	snapshotNow   bool
 	nextRebalance time.Time
+	// nextTokenCheck is when expired delegation tokens are next removed.
+	nextTokenCheck time.Time
 	// leaderlessCheck asks the next tick to look for partitions an
 	// election could give a leader; nextUncleanCheck is when it looks
 	// anyway. uncleanElections counts out-of-sync replicas made leader.

@@ -58,6 +58,12 @@ func (c *Controller) Register(mux *protocol.Mux) {
 	mux.Handle(29, 1, 3, c.serveDescribeAcls)
 	mux.Handle(30, 1, 3, async(c.serveCreateAcls))
 	mux.Handle(31, 1, 3, async(c.serveDeleteAcls))
+	// Delegation tokens: the principal checks are the token's owner and
+	// renewers, made by the handlers (the broker checks ACLs).
+	mux.Handle(38, 1, 3, async(c.serveCreateDelegationToken))
+	mux.Handle(39, 1, 2, async(c.serveRenewDelegationToken))
+	mux.Handle(40, 1, 2, async(c.serveExpireDelegationToken))
+	mux.Handle(41, 1, 3, c.serveDescribeDelegationToken)
 	mux.Handle(17, 0, 1, protocol.ServeSaslHandshake)
 	mux.Handle(36, 0, 2, protocol.ServeSaslAuthenticate)
 }

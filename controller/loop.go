@@ -270,7 +270,8 @@ func (c *Controller) failWaiters(err error) {
 	}
 }
 
-// onTick runs the leader's timers: broker session expiry.
+// onTick runs the leader's timers: broker session expiry, leader
+// rebalancing, delegation token expiry.
 func (c *Controller) onTick() {
 	if !c.ready {
 		return
@@ -282,4 +283,5 @@ func (c *Controller) onTick() {
 	if c.leaderRebalanceDue(now) {
 		c.rebalanceLeaders()
 	}
+	c.expireTokens(now)
 }

@@ -22,6 +22,9 @@ const tlsHandshakeTimeout = 10 * time.Second
 type ConnAuth struct {
 	Listener  *security.Listener
 	Principal security.Principal
+	// TokenAuthenticated: the SASL client logged in with a delegation
+	// token (KIP-48).
+	TokenAuthenticated bool
 	// SASL is nil unless the listener is SASL_PLAINTEXT or SASL_SSL.
 	SASL *security.Session
 }
@@ -127,7 +130,7 @@ func (c *conn) rawToken(frame *[]byte) bool {
 		return false
 	}
 	if res.Done {
-		c.auth.Principal = security.User(res.Principal)
+		c.auth.Principal, c.auth.TokenAuthenticated = security.User(res.Principal), res.TokenAuthenticated
 	}
 	out := make([]byte, 4+len(res.Token))
 	binary.BigEndian.PutUint32(out, uint32(len(res.Token)))
@@ -145,8 +148,22 @@ func (c *conn) rawToken(frame *[]byte) bool {
 
 // Authenticated records a successful SaslAuthenticate on the request's
 // connection: later requests carry the new principal.
-func (r *Request) Authenticated(principal string) {
+func (r *Request) Authenticated(principal string, token bool) {
 	if r.Auth != nil {
-		r.Auth.Principal = security.User(principal)
+		r.Auth.Principal, r.Auth.TokenAuthenticated = security.User(principal), token
 	}
+}
+
+// MayRequestTokens is Kafka's allowTokenRequests (KIP-48): delegation
+// token requests need a client that proved who it is with its own
+// credentials, so not over PLAINTEXT, not over SSL without a client
+// certificate, and not with a delegation token.
+func (r *Request) MayRequestTokens() bool {
+	switch {
+	case r.TokenAuthenticated || r.Auth == nil || r.Auth.Listener == nil:
+		return false
+	case r.Auth.SASL != nil:
+		return true
+	}
+	return r.Auth.Listener.TLS != nil && r.Principal != security.Anonymous
 }

@@ -274,7 +274,7 @@ func (c *conn) dispatch(frame *[]byte) bool {
 		return false
 	}
 	req := &Request{Header: hdr, Listener: c.listener, Remote: c.nc.RemoteAddr(), Body: body, Msg: msg, ConnID: c.id, ctx: c.ctx, conn: c,
-		Principal: c.auth.Principal, Auth: c.auth}
+		Principal: c.auth.Principal, TokenAuthenticated: c.auth.TokenAuthenticated, Auth: c.auth}
 	c.callHandler(req, s)
 	select {
 	case <-c.closing:

@@ -32,3 +32,10 @@ type CleanerStatus struct {
 	LogBytes         int64   `json:"log_bytes"`
 	Cleanable        bool    `json:"cleanable"` // the cleaner would pick it now
 }
+
+// ForwardedPrincipalTag is a tagged field a broker adds to the delegation
+// token requests it forwards to the controller (CreateDelegationToken v2+,
+// RenewDelegationToken and ExpireDelegationToken v2): the client's
+// principal as "Type:Name". Kafka carries it in an Envelope; the
+// controller believes it only from a connection allowed CLUSTER_ACTION.
+const ForwardedPrincipalTag uint32 = 32001

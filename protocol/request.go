@@ -29,6 +29,8 @@ type Request struct {
 	// request was read: ANONYMOUS on PLAINTEXT, the mapped certificate name
 	// with mTLS, the SASL user on SASL listeners.
 	Principal security.Principal
+	// TokenAuthenticated: Principal logged in with a delegation token.
+	TokenAuthenticated bool
 	// Auth is the connection's authentication state, for the SASL
 	// handlers; nil for requests that came from no connection.
 	Auth *ConnAuth

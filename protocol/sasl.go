@@ -49,7 +49,7 @@ func ServeSaslAuthenticate(req *Request, respond func(Response)) {
 	}
 	if res.Done {
 		resp.SessionLifetimeMillis = res.Lifetime.Milliseconds()
-		req.Authenticated(res.Principal)
+		req.Authenticated(res.Principal, res.TokenAuthenticated)
 	}
 	if res.Code != 0 {
 		if c := req.conn; c != nil {

@@ -48,7 +48,7 @@ func (l *Listener) CertPrincipal(cs tls.ConnectionState) (Principal, error) {
 
 // NewListener builds a listener's security from the static config. Every
 // problem is an error: a listener is never served weaker than configured.
-func NewListener(c *config.Config, l config.Listener, scram ScramLookup) (*Listener, error) {
+func NewListener(c *config.Config, l config.Listener, scram ScramLookup, tokens TokenLookup) (*Listener, error) {
 	out := &Listener{Name: l.Name, Protocol: l.SecurityProtocol}
 	var err error
 	if out.Mapper, err = ParsePrincipalMappingRules(c.ListenerValue(l.Name, "ssl.principal.mapping.rules")); err != nil {
@@ -66,7 +66,7 @@ func NewListener(c *config.Config, l config.Listener, scram ScramLookup) (*Liste
 		}
 	}
 	if UsesSASL(l.SecurityProtocol) {
-		if out.SASL, err = out.buildSASL(c, scram); err != nil {
+		if out.SASL, err = out.buildSASL(c, scram, tokens); err != nil {
 			out.Close()
 			return nil, fmt.Errorf("listener %s (%s): %w", l.Name, l.SecurityProtocol, err)
 		}
@@ -95,7 +95,7 @@ func ListenerTLSSettings(c *config.Config, name string) TLSSettings {
 	}
 }
 
-func (out *Listener) buildSASL(c *config.Config, scram ScramLookup) (*SASLConfig, error) {
+func (out *Listener) buildSASL(c *config.Config, scram ScramLookup, tokens TokenLookup) (*SASLConfig, error) {
 	name := out.Name
 	enabled := upperAll(config.SplitList(c.ListenerValue(name, "sasl.enabled.mechanisms")))
 	if len(enabled) == 0 {
@@ -104,7 +104,7 @@ func (out *Listener) buildSASL(c *config.Config, scram ScramLookup) (*SASLConfig
 	cfg := &SASLConfig{Mechanisms: map[string]Mechanism{}, Enabled: enabled, MaxReauth: map[string]time.Duration{},
 		MaxReceive: int(parseInt(c.ListenerValue(name, "sasl.server.max.receive.size")))}
 	for _, mech := range enabled {
-		m, err := out.mechanism(c, mech, scram)
+		m, err := out.mechanism(c, mech, scram, tokens)
 		if err != nil {
 			return nil, err
 		}
@@ -114,7 +114,7 @@ func (out *Listener) buildSASL(c *config.Config, scram ScramLookup) (*SASLConfig
 	return cfg, nil
 }
 
-func (out *Listener) mechanism(c *config.Config, mech string, scram ScramLookup) (Mechanism, error) {
+func (out *Listener) mechanism(c *config.Config, mech string, scram ScramLookup, tokens TokenLookup) (Mechanism, error) {
 	jaas, err := ServerJAAS(c, out.Name, mech)
 	if err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ func (out *Listener) mechanism(c *config.Config, mech string, scram ScramLookup)
 		if scram == nil {
 			return nil, fmt.Errorf("%s needs the SCRAM credential store", mech)
 		}
-		return NewScram(ScramMechanismByName(mech), scram)
+		return NewScram(ScramMechanismByName(mech), scram, tokens)
 	case MechOAuthBearer:
 		return out.oauth(c, jaas)
 	case "GSSAPI":

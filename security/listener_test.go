@@ -49,7 +49,7 @@ func TestNewListenerErrors(t *testing.T) {
 			"jwks.endpoint.url"},
 	}
 	for name, c := range cases {
-		_, err := NewListener(mustConfig(t, c.props), l, scram)
+		_, err := NewListener(mustConfig(t, c.props), l, scram, nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want %q", name, err, c.want)
 		}
@@ -87,7 +87,7 @@ func TestDialerSASLSSL(t *testing.T) {
 	}
 	c := mustConfig(t, props)
 	l := config.Listener{Name: "INTERNAL", SecurityProtocol: "SASL_SSL"}
-	sec, err := NewListener(c, l, lookup)
+	sec, err := NewListener(c, l, lookup, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,7 @@ func TestScram(t *testing.T) {
 		lookup := func(user string, m int8) (ScramCredential, bool) {
 			return cred, user == "alice" && m == mech
 		}
-		srv, err := NewScram(mech, lookup)
+		srv, err := NewScram(mech, lookup, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -108,14 +108,22 @@ type scramMechanism struct {
 	server *scram.Server
 	lookup ScramLookup
 	hash   scram.HashGeneratorFcn
+	tokens TokenLookup
 }
+
+// TokenLookup finds a live delegation token by id (KIP-48): the SCRAM
+// credential of its password for mech, its owner's principal name and its
+// expiry. A missing or expired token is not found.
+type TokenLookup func(tokenID string, mech int8, now time.Time) (cred ScramCredential, owner string, expiry time.Time, ok bool)
 
 // errUnknownUser never reaches a client: the message is the same as for a
 // wrong password.
 var errUnknownUser = errors.New("unknown user")
 
-// NewScram returns the server side of SCRAM-SHA-256 or -512 over lookup.
-func NewScram(mech int8, lookup ScramLookup) (Mechanism, error) {
+// NewScram returns the server side of SCRAM-SHA-256 or -512 over lookup,
+// and over tokens for clients that send the tokenauth=true extension
+// (tokens nil: delegation tokens are off and such clients fail).
+func NewScram(mech int8, lookup ScramLookup, tokens TokenLookup) (Mechanism, error) {
 	h, err := hashFor(mech)
 	if err != nil {
 		return nil, err
@@ -125,22 +133,24 @@ func NewScram(mech int8, lookup ScramLookup) (Mechanism, error) {
 		if !ok {
 			return scram.StoredCredentials{}, errUnknownUser
 		}
-		return scram.StoredCredentials{
-			KeyFactors: scram.KeyFactors{Salt: string(c.Salt), Iters: int(c.Iterations)},
-			StoredKey:  c.StoredKey, ServerKey: c.ServerKey,
-		}, nil
+		return storedCredentials(c), nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &scramMechanism{mech: mech, name: ScramMechanismName(mech), server: srv, lookup: lookup, hash: h}, nil
+	return &scramMechanism{mech: mech, name: ScramMechanismName(mech), server: srv, lookup: lookup, hash: h, tokens: tokens}, nil
+}
+
+func storedCredentials(c ScramCredential) scram.StoredCredentials {
+	return scram.StoredCredentials{
+		KeyFactors: scram.KeyFactors{Salt: string(c.Salt), Iters: int(c.Iterations)},
+		StoredKey:  c.StoredKey, ServerKey: c.ServerKey,
+	}
 }
 
 func (m *scramMechanism) Name() string { return m.name }
 
-func (m *scramMechanism) Start() Exchange {
-	return &scramExchange{m: m, conv: m.server.NewConversation()}
-}
+func (m *scramMechanism) Start() Exchange { return &scramExchange{m: m} }
 
 type scramExchange struct {
 	m    *scramMechanism
@@ -150,9 +160,60 @@ type scramExchange struct {
 	c1, s1 string
 	first  bool
 	done   bool
+	// Set when the client authenticates with a delegation token: the
+	// principal is the token's owner, not the token id it logged in as.
+	token       bool
+	tokenCred   ScramCredential
+	tokenOwner  string
+	tokenExpiry time.Time
 }
 
-func (e *scramExchange) Step(token []byte, _ time.Time) ([]byte, bool, error) {
+// start picks the conversation from the client's first message: a token
+// login when its extensions (after the nonce) include tokenauth=true.
+func (e *scramExchange) start(first []byte, now time.Time) error {
+	fields := strings.Split(string(first), ",")
+	for i := 4; i < len(fields); i++ {
+		if k, v, _ := strings.Cut(fields[i], "="); k == "tokenauth" && strings.EqualFold(v, "true") {
+			e.token = true
+		}
+	}
+	if !e.token {
+		e.conv = e.m.server.NewConversation()
+		return nil
+	}
+	srv, err := e.m.hash.NewServer(func(id string) (scram.StoredCredentials, error) {
+		if e.m.tokens == nil {
+			return scram.StoredCredentials{}, errors.New("delegation tokens are disabled")
+		}
+		c, owner, exp, ok := e.m.tokens(id, e.m.mech, now)
+		if !ok {
+			return scram.StoredCredentials{}, fmt.Errorf("no live delegation token %q", id)
+		}
+		e.tokenCred, e.tokenOwner, e.tokenExpiry = c, owner, exp
+		return storedCredentials(c), nil
+	})
+	if err != nil {
+		return err
+	}
+	e.conv = srv.NewConversation()
+	return nil
+}
+
+// credential is what the client is checked against: the token's, or the
+// user's.
+func (e *scramExchange) credential() (ScramCredential, bool) {
+	if e.token {
+		return e.tokenCred, e.tokenOwner != ""
+	}
+	return e.m.lookup(e.conv.Username(), e.m.mech)
+}
+
+func (e *scramExchange) Step(token []byte, now time.Time) ([]byte, bool, error) {
+	if e.conv == nil {
+		if err := e.start(token, now); err != nil {
+			return nil, false, invalidCredentials(e.m.name, err)
+		}
+	}
 	if e.conv.Done() || e.done {
 		return nil, false, protocolErr("%v", errDone)
 	}
@@ -230,7 +291,7 @@ func (e *scramExchange) finalWithEchoedNonce(c2 string) (resp []byte, ok bool, e
 	if scramAttr(c2, "c") != base64.StdEncoding.EncodeToString([]byte(flag+","+authz+",")) {
 		return fail("channel binding mismatch")
 	}
-	cred, found := e.m.lookup(e.conv.Username(), e.m.mech)
+	cred, found := e.credential()
 	if !found {
 		return fail("unknown user")
 	}
@@ -266,9 +327,20 @@ func scramAttr(msg, name string) string {
 	return ""
 }
 
-func (e *scramExchange) Principal() string { return e.conv.Username() }
+func (e *scramExchange) Principal() string {
+	if e.token {
+		return e.tokenOwner
+	}
+	return e.conv.Username()
+}
 
-func (e *scramExchange) Expiry() time.Time { return time.Time{} }
+// TokenAuthenticated reports whether the client logged in with a
+// delegation token.
+func (e *scramExchange) TokenAuthenticated() bool { return e.token }
+
+// Expiry is a token's expiry: a session authenticated with a token lasts
+// no longer than the token (with connections.max.reauth.ms set).
+func (e *scramExchange) Expiry() time.Time { return e.tokenExpiry }
 
 // ParseScramSpec parses kafka-storage's --add-scram argument (KIP-900):
 // SCRAM-SHA-256=[name=alice,password=alice-secret], optionally with

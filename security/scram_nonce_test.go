@@ -65,7 +65,7 @@ func TestScramEchoedClientNonce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := NewScram(ScramSHA512, func(user string, m int8) (ScramCredential, bool) { return cred, user == "alice" })
+	srv, err := NewScram(ScramSHA512, func(user string, m int8) (ScramCredential, bool) { return cred, user == "alice" }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

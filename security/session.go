@@ -46,6 +46,9 @@ type Session struct {
 	ex        Exchange
 	raw       bool // a v0 handshake: tokens come as raw frames
 	principal string
+	// tokenAuth: the principal logged in with a delegation token, which
+	// may not ask for more tokens (KIP-48).
+	tokenAuth bool
 	expires   time.Time // zero: the session never expires
 	// reauth: a re-authentication is in progress on an authenticated
 	// connection; requests keep flowing meanwhile.
@@ -100,6 +103,8 @@ type AuthResult struct {
 	// Done: the client is (re)authenticated as Principal.
 	Done      bool
 	Principal string
+	// TokenAuthenticated: the client logged in with a delegation token.
+	TokenAuthenticated bool
 	// Close: close the connection after the answer (a failure).
 	Close bool
 	// Err is the cause of a failure, for the log.
@@ -131,6 +136,9 @@ func (s *Session) Authenticate(token []byte, now time.Time) AuthResult {
 			Message: "Cannot change principals during re-authentication from User:" + s.principal + ": User:" + principal}
 	}
 	res := AuthResult{Token: challenge, Done: true, Principal: principal}
+	if t, ok := s.ex.(interface{ TokenAuthenticated() bool }); ok {
+		res.TokenAuthenticated = t.TokenAuthenticated()
+	}
 	s.expires = time.Time{}
 	if window := s.cfg.MaxReauth[s.mech]; window > 0 {
 		// KIP-368: the session lasts the window, or until the credential
@@ -142,7 +150,7 @@ func (s *Session) Authenticate(token []byte, now time.Time) AuthResult {
 		life = max(life, time.Millisecond)
 		s.expires, res.Lifetime = now.Add(life), life
 	}
-	s.principal, s.state, s.reauth, s.ex = principal, stateDone, false, nil
+	s.principal, s.tokenAuth, s.state, s.reauth, s.ex = principal, res.TokenAuthenticated, stateDone, false, nil
 	return res
 }
 

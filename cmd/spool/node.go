@@ -19,7 +19,6 @@ import (
 	"spool/controller"
 	"spool/controller/metadata"
 	"spool/protocol"
-	"spool/security"
 	"spool/storage"
 	"spool/tiered"
 )
@@ -71,21 +70,21 @@ func prepareNode(static *config.Config, cfg *config.Node, dev bool, clusterID st
 	if n.tier, err = buildTier(static, cfg.Broker); err != nil {
 		return nil, err
 	}
-	sec, err := buildSecurity(static, cfg, func(controller bool) security.ScramLookup {
+	sec, err := buildSecurity(static, cfg, func(controller bool) func() *metadata.Image {
 		if controller {
-			return scramLookup(func() *metadata.Image {
+			return func() *metadata.Image {
 				if n.ctrl == nil {
 					return nil
 				}
 				return n.ctrl.Image()
-			})
+			}
 		}
-		return scramLookup(func() *metadata.Image {
+		return func() *metadata.Image {
 			if n.brk == nil {
 				return nil
 			}
 			return n.brk.Image()
-		})
+		}
 	})
 	if err != nil {
 		return nil, err
@@ -220,6 +219,7 @@ func (n *node) newController() (*controller.Controller, error) {
 		SessionTimeout:          time.Duration(n.static.Int("broker.session.timeout.ms")) * time.Millisecond,
 		SnapshotBytes:           n.static.Int("metadata.log.max.record.bytes.between.snapshots"),
 		LeaderRebalanceInterval: rebalanceInterval(n.static),
+		Tokens:                  tokenConfig(n.static),
 		Static:                  n.static, Storage: storage.DefaultConfig(), Files: n.files, Logger: n.log,
 	})
 }
@@ -342,6 +342,13 @@ func (n *node) stop(ctx context.Context) {
 
 // rebalanceInterval is how often the controller moves leadership back to
 // preferred replicas; 0 when auto.leader.rebalance.enable is off.
+func tokenConfig(c *config.Config) controller.TokenConfig {
+	ms := func(k string) time.Duration { return time.Duration(c.Int(k)) * time.Millisecond }
+	return controller.TokenConfig{SecretKey: c.Get("delegation.token.secret.key"),
+		MaxLifetime: ms("delegation.token.max.lifetime.ms"), RenewTime: ms("delegation.token.expiry.time.ms"),
+		CheckInterval: ms("delegation.token.expiry.check.interval.ms")}
+}
+
 func rebalanceInterval(c *config.Config) time.Duration {
 	if !c.Bool("auto.leader.rebalance.enable") {
 		return 0

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"spool/config"
 	"spool/controller/metadata"
@@ -32,8 +33,9 @@ func (s *nodeSecurity) close() {
 // buildSecurity reads and checks every security setting before anything
 // runs, so a TLS listener without a usable keystore, an unknown mechanism
 // or a JAAS config that does not parse stops the start with exit 2.
-// scram looks credentials up in the image of the listener's side.
-func buildSecurity(static *config.Config, node *config.Node, scram func(controller bool) security.ScramLookup) (*nodeSecurity, error) {
+// image is the metadata image of the listener's side, where SCRAM
+// credentials and delegation tokens are looked up.
+func buildSecurity(static *config.Config, node *config.Node, image func(controller bool) func() *metadata.Image) (*nodeSecurity, error) {
 	ns := &nodeSecurity{listeners: map[string]*security.Listener{}}
 	var lines []string
 	for _, p := range security.Check(static, withHTTPListener(static, node.Listeners)) {
@@ -43,7 +45,8 @@ func buildSecurity(static *config.Config, node *config.Node, scram func(controll
 		if l.SecurityProtocol == "PLAINTEXT" {
 			continue
 		}
-		sec, err := security.NewListener(static, l, scram(node.IsControllerListener(l.Name)))
+		img := image(node.IsControllerListener(l.Name))
+		sec, err := security.NewListener(static, l, scramLookup(img), tokenLookup(static.Get("delegation.token.secret.key"), img))
 		if err != nil {
 			lines = append(lines, err.Error())
 			continue
@@ -134,6 +137,32 @@ func scramLookup(image func() *metadata.Image) security.ScramLookup {
 			return security.ScramCredential{}, false
 		}
 		return security.ScramCredential{Mechanism: mech, Salt: u.Salt, StoredKey: u.StoredKey, ServerKey: u.ServerKey, Iterations: u.Iterations}, true
+	}
+}
+
+// tokenLookup finds live delegation tokens in an image; nil (token logins
+// refused) without delegation.token.secret.key. A token's SCRAM credential
+// is derived at each login from its HMAC, the password clients use, with
+// Kafka's minimum iterations, as Kafka's brokers derive theirs.
+func tokenLookup(secret string, image func() *metadata.Image) security.TokenLookup {
+	if secret == "" {
+		return nil
+	}
+	return func(id string, mech int8, now time.Time) (security.ScramCredential, string, time.Time, bool) {
+		img := image()
+		if img == nil {
+			return security.ScramCredential{}, "", time.Time{}, false
+		}
+		t, ok := img.Token(id)
+		if !ok || t.ExpiryMs < now.UnixMilli() || t.MaxMs < now.UnixMilli() {
+			return security.ScramCredential{}, "", time.Time{}, false
+		}
+		cred, err := security.NewScramCredential(mech, security.TokenPassword(secret, id), nil, security.MinScramIterations)
+		if err != nil {
+			return security.ScramCredential{}, "", time.Time{}, false
+		}
+		_, owner, _ := strings.Cut(t.Owner, ":")
+		return cred, owner, time.UnixMilli(t.ExpiryMs), true
 	}
 }
 

@@ -21,6 +21,7 @@ type Delta struct {
 	topics    topicsDelta
 	configs   configsDelta
 	scram     scramDelta
+	tokens    tokenDelta
 	acls      aclDelta
 	quotas    quotaDelta
 	nextPID   int64
@@ -37,6 +38,7 @@ func NewDelta(base *Image) *Delta {
 		topics:   newTopicsDelta(base.Topics),
 		configs:  configsDelta{base: base.Configs},
 		scram:    scramDelta{base: base.ScramCredentials},
+		tokens:   tokenDelta{base: base.Tokens},
 		acls:     aclDelta{base: base.ACLs},
 		quotas:   quotaDelta{base: base.Quotas},
 	}
@@ -98,6 +100,10 @@ func (d *Delta) replay(r Record) error {
 		return d.scram.set(r)
 	case *RemoveUserScramCredentialRecord:
 		return d.scram.remove(r)
+	case *DelegationTokenRecord:
+		return d.tokens.set(r)
+	case *RemoveDelegationTokenRecord:
+		return d.tokens.remove(r)
 	case *AccessControlEntryRecord:
 		return d.acls.add(r)
 	case *RemoveAccessControlEntryRecord:
@@ -125,6 +131,7 @@ func (d *Delta) Apply() *Image {
 		Configs:          d.configs.current(),
 		NextProducerID:   d.base.NextProducerID,
 		ScramCredentials: d.scram.current(),
+		Tokens:           d.tokens.current(),
 		ACLs:             d.acls.current(),
 		Quotas:           d.quotas.current(),
 	}

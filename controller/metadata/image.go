@@ -21,6 +21,8 @@ type Image struct {
 	NextProducerID int64
 	// ScramCredentials are the users' SCRAM credentials.
 	ScramCredentials map[ScramKey]*ScramUser
+	// Tokens are the delegation tokens by id.
+	Tokens map[string]*DelegationToken
 	// ACLs are the access control bindings (nil: none).
 	ACLs *ACLs
 	// Quotas are the client quotas by entity.
@@ -57,6 +59,7 @@ func (img *Image) Records() []Record {
 	recs = img.appendTopicRecords(recs)
 	recs = img.appendConfigRecords(recs)
 	recs = img.appendScramRecords(recs)
+	recs = img.appendTokenRecords(recs)
 	recs = img.appendACLRecords(recs)
 	recs = img.appendQuotaRecords(recs)
 	if img.NextProducerID > 0 {

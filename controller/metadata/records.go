@@ -72,6 +72,10 @@ func NewRecord(t int16) Record {
 		return new(UserScramCredentialRecord)
 	case TypeRemoveUserScramCredential:
 		return new(RemoveUserScramCredentialRecord)
+	case TypeDelegationToken:
+		return new(DelegationTokenRecord)
+	case TypeRemoveDelegationToken:
+		return new(RemoveDelegationTokenRecord)
 	case TypeAccessControlEntry:
 		return new(AccessControlEntryRecord)
 	case TypeRemoveAccessControlEntry:
