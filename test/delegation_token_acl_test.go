@@ -124,3 +124,26 @@ func TestDelegationTokensRefused(t *testing.T) {
 		t.Fatalf("describe without a secret key: error %d", r.ErrorCode)
 	}
 }
+
+// TestDelegationTokensOverTLS: on an SSL listener a client certificate is
+// an identity that may ask for tokens; a client without one is ANONYMOUS
+// and may not, as Kafka refuses one-way SSL.
+func TestDelegationTokensOverTLS(t *testing.T) {
+	pki := newPKI(t, "cluster")
+	alice := pki.issue("alice")
+	n := secureNode(t, "SSL", map[string]string{
+		"ssl.keystore.type": "PEM", "ssl.keystore.location": pki.issue("broker"),
+		"ssl.truststore.type": "PEM", "ssl.truststore.location": pki.CAFile,
+		"ssl.client.auth":             "requested",
+		"ssl.principal.mapping.rules": `RULE:^CN=([^,]*),O=Spool$/$1/L,DEFAULT`,
+		"delegation.token.secret.key": "tls-secret",
+	}, pki.clientTLS(alice))
+	withCert := saslClient(t, n.Addr, kgo.DialTLSConfig(pki.clientTLS(alice)))
+	if r := createToken(t, withCert, -1); r.ErrorCode != 0 || r.PrincipalName != "alice" {
+		t.Fatalf("create with a client certificate: %+v", r)
+	}
+	noCert := saslClient(t, n.Addr, kgo.DialTLSConfig(pki.clientTLS("")))
+	if r := createToken(t, noCert, -1); r.ErrorCode != kerr.DelegationTokenRequestNotAllowed.Code {
+		t.Fatalf("create over one-way SSL: error %d, want DELEGATION_TOKEN_REQUEST_NOT_ALLOWED", r.ErrorCode)
+	}
+}
