@@ -2,8 +2,10 @@ package storage
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 
@@ -19,24 +21,36 @@ const (
 
 // rebuildSegment re-validates every batch of s (lengths, magic, offsets,
 // CRC) and rewrites both indexes from what it finds. It returns the end of
-// the valid prefix. Damage at or past offset floor (the recovery point:
-// what was never fsynced, so a crash may have torn it) just ends the log
-// there; damage below it is ErrLogCorrupt naming the file and position.
-func (l *Log) rebuildSegment(s *segment, floor int64) (int64, error) {
+// the valid prefix and the offset after its last batch. Damage at or past
+// offset floor (the recovery point: what was never fsynced, so a crash may
+// have torn it) just ends the log there; damage below it is ErrLogCorrupt
+// naming the file and position.
+//
+// The active segment is left as appends leave it: its last time-index
+// entry stays pending in memory (written at the roll) and an index with no
+// entries is not created. Recovering a log whose tail is intact and short
+// of the index interval (100,000 partitions of one record each) then
+// creates and writes no file at all: creating two index files a log, then
+// sizing them for appends, was most of the system time of a restart after
+// kill -9.
+func (l *Log) rebuildSegment(s *segment, floor int64) (end, next int64, err error) {
 	f, err := os.Open(s.logPath)
 	if err != nil {
-		return 0, fmt.Errorf("recover segment: %w", err)
+		return 0, 0, fmt.Errorf("recover segment: %w", err)
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(io.NewSectionReader(f, 0, s.size), 64<<10)
+	// Buffers no larger than the segment: 100,000 logs of a few hundred
+	// bytes each would otherwise allocate 9 GiB in all while recovering.
+	r := bufio.NewReaderSize(io.NewSectionReader(f, 0, s.size), int(min(s.size, 64<<10)))
 
 	s.idxN, s.timeN, s.sinceIndex = 0, 0, 0
 	s.lastTimeTs, s.maxTs, s.maxTsOff, s.rollTs = -1, -1, -1, -1
 	var idxBuf, timeBuf []byte
 	var hdr [record.HeaderLen]byte
-	chunk := make([]byte, 32<<10)
+	chunk := make([]byte, max(min(s.size, 32<<10), 1))
 	interval := int64(l.cfg.IndexIntervalBytes)
-	pos, next := int64(0), s.base
+	pos := int64(0)
+	next = s.base
 	var bad error
 	for pos < s.size {
 		var h record.Header
@@ -58,22 +72,48 @@ func (l *Log) rebuildSegment(s *segment, floor int64) (int64, error) {
 		next = h.NextOffset()
 	}
 	if bad != nil && next < floor {
-		return 0, fmt.Errorf("%w: %s at byte %d (offset %d, below the recovery point %d): %v", ErrLogCorrupt, s.logPath, pos, next, floor, bad)
+		return 0, 0, fmt.Errorf("%w: %s at byte %d (offset %d, below the recovery point %d): %v", ErrLogCorrupt, s.logPath, pos, next, floor, bad)
 	}
-	if s.maxTs > s.lastTimeTs {
+	active := s == l.activeSeg()
+	if s.maxTs > s.lastTimeTs && !active {
 		timeBuf = appendTimeEntry(timeBuf, s.maxTs, s.maxTsOff-s.base)
 		s.lastTimeTs = s.maxTs
 	}
 	s.maxTsLoaded = true
 	s.idxN, s.timeN = len(idxBuf)/offsetEntrySize, len(timeBuf)/timeEntrySize
-	if err := rewriteFile(s.idxPath, idxBuf); err != nil {
-		return 0, err
+	if err := rewriteIndex(s.idxPath, idxBuf, &s.noIdx, active); err != nil {
+		return 0, 0, err
 	}
-	if err := rewriteFile(s.timePath, timeBuf); err != nil {
-		return 0, err
+	if err := rewriteIndex(s.timePath, timeBuf, &s.noTime, active); err != nil {
+		return 0, 0, err
 	}
-	s.noIdx, s.noTime = false, false
-	return pos, nil
+	return pos, next, nil
+}
+
+// rewriteIndex replaces an index file's content with data. An active
+// segment's index without entries is emptied only if it exists (absent
+// records which): appends create it with their first entry. A closed
+// segment's indexes are always on disk (closeIndexes).
+func rewriteIndex(path string, data []byte, absent *bool, active bool) error {
+	if active && len(data) == 0 {
+		if *absent {
+			return nil
+		}
+		err := os.Truncate(path, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			*absent = true
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("rebuild %s: %w", path, err)
+		}
+		return nil
+	}
+	if err := rewriteFile(path, data); err != nil {
+		return err
+	}
+	*absent = false
+	return nil
 }
 
 // readValidBatch reads the next batch from r and checks it; remain is how

@@ -192,6 +192,9 @@ func (l *Log) loadSegments(first int, floor int64) error {
 	for tail > 0 && l.segs[tail].size == 0 {
 		tail--
 	}
+	// rebuiltEnd is the offset after the last segment's batches when the
+	// loop rebuilt that segment, which then needs no second read.
+	rebuiltEnd := int64(-1)
 	for i := 0; i <= tail; i++ {
 		s := l.segs[i]
 		isTail := i == tail
@@ -200,14 +203,20 @@ func (l *Log) loadSegments(first int, floor int64) error {
 			if isTail {
 				f = cutAnywhere
 			}
-			end, err := l.rebuildSegment(s, f)
+			end, next, err := l.rebuildSegment(s, f)
 			if err != nil {
 				return err
 			}
-			if end < s.size {
+			cut := end < s.size
+			if cut {
 				if err := l.cutTail(i, end); err != nil {
 					return err
 				}
+			}
+			if s == l.activeSeg() {
+				rebuiltEnd = next
+			}
+			if cut {
 				break
 			}
 			continue
@@ -220,6 +229,10 @@ func (l *Log) loadSegments(first int, floor int64) error {
 	last := l.activeSeg()
 	if last.size == 0 {
 		l.leo = last.base
+		return nil
+	}
+	if rebuiltEnd >= 0 {
+		l.leo = rebuiltEnd
 		return nil
 	}
 	return l.loadTail(last)
@@ -240,7 +253,7 @@ func (l *Log) checkIndexes(s *segment, full, isTail bool) error {
 	if isTail {
 		floor = cutAnywhere
 	}
-	end, rerr := l.rebuildSegment(s, floor)
+	end, _, rerr := l.rebuildSegment(s, floor)
 	if rerr != nil {
 		return rerr
 	}
@@ -279,7 +292,7 @@ func (l *Log) loadTail(s *segment) error {
 	}
 	// The trusted tail does not parse: treat it as a crash after all.
 	l.lg.Warn("active segment tail unreadable, recovering it", zap.String("segment", s.logPath), zap.Error(err))
-	end, err := l.rebuildSegment(s, cutAnywhere)
+	end, next, err := l.rebuildSegment(s, cutAnywhere)
 	if err != nil {
 		return err
 	}
@@ -288,7 +301,8 @@ func (l *Log) loadTail(s *segment) error {
 			return err
 		}
 	}
-	return l.readTail(s)
+	l.leo = next
+	return nil
 }
 
 // has reports whether the directory held name when the log opened; without
