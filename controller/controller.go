@@ -331,11 +331,13 @@ func (c *Controller) do(ctx context.Context, f func()) error {
 func (c *Controller) write(ctx context.Context, build func(img *metadata.Image) ([]metadata.Record, error)) error {
 	result := make(chan error, 1)
 	err := c.do(ctx, func() {
+		if c.stalled != nil && (!c.ready || c.voterCount() > 1) {
+			// A stalled node with other voters is not the active
+			// controller, even for writes that change nothing (stall.go).
+			result <- c.fullError(c.stalled.err)
+			return
+		}
 		if !c.ready {
-			if c.stalled != nil {
-				result <- c.fullError(c.stalled.err)
-				return
-			}
 			result <- ErrNotController
 			return
 		}

@@ -27,13 +27,21 @@ const stallRetry = time.Second
 // tolerates as loss): to its peers the node looks partitioned away, so a
 // quorum with space elects another leader, and this node rejoins once the
 // write goes through. Reads of the committed image and heartbeats that
-// change nothing go on being answered.
+// change nothing go on being answered by a lone voter. With other voters
+// the node steps aside for the stall: it names no leader and answers
+// heartbeats NOT_CONTROLLER, as a Kafka leader that loses touch with the
+// quorum resigns. Brokers then look for the controller the others elect;
+// answering them here kept them heartbeating to a node no longer leading,
+// and the new active controller fenced them when their sessions lapsed.
 type stall struct {
 	rd    raft.Ready
 	step  saveStep
 	err   error
 	since time.Time
 	next  time.Time
+	// leader is the leader id the node knew when it stalled, named again
+	// if it resumes with raft's state unchanged.
+	leader int32
 }
 
 // outOfSpace reports an error that freeing space cures. A failed fsync
@@ -56,7 +64,10 @@ func (c *Controller) persistReady(rd raft.Ready, step saveStep) (held bool, err 
 		if c.stalled == nil {
 			c.log.Error("metadata log dir is out of space: metadata changes are refused until space is freed; the node keeps serving",
 				zap.String("dir", c.store.dir), zap.Error(err))
-			c.stalled = &stall{since: now}
+			c.stalled = &stall{since: now, leader: c.leaderID.Load()}
+			if c.voterCount() > 1 {
+				c.leaderID.Store(-1)
+			}
 			c.failWaiters(c.fullError(err))
 		}
 		c.stalled.rd, c.stalled.step, c.stalled.err, c.stalled.next = rd, step, err, now.Add(stallRetry)
@@ -79,6 +90,12 @@ func (c *Controller) retryStalled() error {
 	}
 	c.stalled = nil
 	c.full.Store(false)
+	c.leaderID.Store(s.leader)
+	if c.isLeader {
+		// Heartbeats were refused or unheard while stalled: every broker
+		// starts a fresh session, as with a newly active controller.
+		c.brokers.reset(c.now())
+	}
 	c.log.Info("metadata log dir has space again; metadata changes are accepted", zap.Duration("stalled", c.now().Sub(s.since)))
 	return c.finishReady(s.rd)
 }
@@ -87,15 +104,19 @@ func (c *Controller) retryStalled() error {
 // With other voters the answer is NOT_CONTROLLER, so brokers and clients
 // find the controller that a quorum with space elects instead.
 func (c *Controller) fullError(cause error) error {
-	// The applied configuration, which a dynamic quorum (KIP-853) changes.
-	voters := len(c.cfg.Voters)
-	if c.confState != nil {
-		voters = len(c.confState.GetVoters())
-	}
-	if voters > 1 {
+	if c.voterCount() > 1 {
 		return ErrNotController
 	}
 	return fmt.Errorf("%w (%s: %v)", ErrMetadataLogFull, c.store.dir, cause)
+}
+
+// voterCount is the number of voters in the applied configuration, which
+// a dynamic quorum (KIP-853) changes.
+func (c *Controller) voterCount() int {
+	if c.confState != nil {
+		return len(c.confState.GetVoters())
+	}
+	return len(c.cfg.Voters)
 }
 
 // MetadataLogFull reports whether the metadata log is held for lack of

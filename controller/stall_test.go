@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -8,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
 
+	"spool/controller/metadata"
 	"spool/storage"
 )
 
@@ -79,5 +83,49 @@ func TestFailedSyncIsNotRetriedAsOutOfSpace(t *testing.T) {
 	}
 	if !outOfSpace(fmt.Errorf("append metadata log: %w", syscall.ENOSPC)) {
 		t.Fatal("ENOSPC on append not taken for a full disk")
+	}
+}
+
+// An active controller whose metadata log fills stops looking active to
+// brokers while other voters can elect a controller with space: it names
+// no leader and answers even a heartbeat that changes nothing with
+// NOT_CONTROLLER. Answering such heartbeats kept every broker talking to
+// it while the new active controller, hearing from none of them, fenced
+// them all once their sessions lapsed.
+func TestStalledActiveControllerStepsAsideForBrokers(t *testing.T) {
+	c := newTestController(t, &eventLog{})
+	c.drain(t)
+	c.isLeader, c.ready = true, true
+	c.leaderID.Store(c.cfg.NodeID)
+	c.store.writeState = func(string, *raftpb.HardState) error {
+		return fmt.Errorf("write quorum-state.tmp: %w", syscall.ENOSPC)
+	}
+	held, err := c.persistReady(raft.Ready{HardState: &raftpb.HardState{Term: proto.Uint64(7), Commit: proto.Uint64(0)}}, saveSnapshot)
+	if err != nil || !held {
+		t.Fatalf("persist on a full disk: held %v, err %v", held, err)
+	}
+	if id := c.LeaderID(); id != -1 {
+		t.Fatalf("stalled controller names leader %d, want none", id)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for {
+			select {
+			case f := <-c.ops:
+				f()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	noChange := func(*metadata.Image) ([]metadata.Record, error) { return nil, nil }
+	if err := c.write(ctx, noChange); !errors.Is(err, ErrNotController) {
+		t.Fatalf("heartbeat that changes nothing while stalled: %v, want NOT_CONTROLLER", err)
+	}
+	// A lone voter has nobody to step aside for: it keeps answering.
+	c.cfg.Voters, c.confState = c.cfg.Voters[:1], &raftpb.ConfState{Voters: []uint64{raftID(0)}}
+	if err := c.write(ctx, noChange); err != nil {
+		t.Fatalf("lone voter's heartbeat that changes nothing while stalled: %v", err)
 	}
 }
