@@ -20,7 +20,14 @@ const kafkaHeap = "-Xms1g -Xmx1g"
 // returns once every broker serves; props are broker property overrides.
 func startKafka(b testing.TB, nodes int, props map[string]string) *server {
 	b.Helper()
-	p, err := kafkapeer.Start(kafkapeer.Options{Nodes: nodes, Heap: kafkaHeap, Overrides: props})
+	return startKafkaWith(b, kafkapeer.Options{Nodes: nodes, Overrides: props})
+}
+
+// startKafkaWith starts Kafka as o says, with Kafka's own heap.
+func startKafkaWith(b testing.TB, o kafkapeer.Options) *server {
+	b.Helper()
+	o.Heap = kafkaHeap
+	p, err := kafkapeer.Start(o)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -143,8 +143,9 @@ func topicReady(addr, topic string, partitions int32) bool {
 // latency cells and the client's default (10 ms) for throughput. Records
 // are random bytes sent uncompressed: franz-go would snappy-compress by
 // default, which on two shared cores mostly measures the codec, and
-// all-zero values would shrink twentyfold on the wire.
-func producer(addrs []string, topic string, acks string, linger time.Duration) (*kgo.Client, error) {
+// all-zero values would shrink twentyfold on the wire. extra are more
+// client options (kgo.DialTLSConfig for an SSL listener).
+func producer(addrs []string, topic string, acks string, linger time.Duration, extra ...kgo.Opt) (*kgo.Client, error) {
 	opts := []kgo.Opt{kgo.SeedBrokers(addrs...), kgo.DefaultProduceTopic(topic),
 		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()), kgo.ProducerLinger(linger),
 		kgo.MaxBufferedBytes(16 << 20), kgo.ProducerBatchCompression(kgo.NoCompression())}
@@ -156,7 +157,7 @@ func producer(addrs []string, topic string, acks string, linger time.Duration) (
 		opts = append(opts, kgo.RequiredAcks(kgo.LeaderAck()), kgo.DisableIdempotentWrite(),
 			kgo.MaxProduceRequestsInflightPerBroker(5))
 	}
-	return kgo.NewClient(opts...)
+	return kgo.NewClient(append(opts, extra...)...)
 }
 
 // produced is the outcome of a produce cell.
@@ -167,8 +168,8 @@ type produced struct {
 
 // produceMax produces as fast as the server acknowledges for warm+measure
 // and reports the acknowledged rate over the measured window.
-func produceMax(ctx context.Context, addrs []string, topic string, w workload, c cells) (produced, error) {
-	cl, err := producer(addrs, topic, w.acks, 10*time.Millisecond)
+func produceMax(ctx context.Context, addrs []string, topic string, w workload, c cells, extra ...kgo.Opt) (produced, error) {
+	cl, err := producer(addrs, topic, w.acks, 10*time.Millisecond, extra...)
 	if err != nil {
 		return produced{}, err
 	}
@@ -209,7 +210,7 @@ func produceMax(ctx context.Context, addrs []string, topic string, w workload, c
 // consumeRate reads the topic's total records from the start, over and
 // over, for the measured window (the data is in the page cache, or in
 // kfake's memory), and reports records/s and the records read.
-func consumeRate(ctx context.Context, addrs []string, topic string, total int64, c cells) (float64, int64, error) {
+func consumeRate(ctx context.Context, addrs []string, topic string, total int64, c cells, extra ...kgo.Opt) (float64, int64, error) {
 	c.opened()
 	deadline := time.Now().Add(c.measure)
 	ctx, cancel := context.WithDeadline(ctx, deadline)
@@ -219,8 +220,8 @@ func consumeRate(ctx context.Context, addrs []string, topic string, total int64,
 	for ctx.Err() == nil {
 		// franz-go's fetch sizes (50 MiB a response, 1 MiB a partition),
 		// like any stock consumer.
-		cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...), kgo.ConsumeTopics(topic),
-			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+		cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addrs...), kgo.ConsumeTopics(topic),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}, extra...)...)
 		if err != nil {
 			return 0, 0, err
 		}

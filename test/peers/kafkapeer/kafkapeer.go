@@ -45,6 +45,12 @@ type Options struct {
 	// Features are feature levels to format with (run.sh --feature),
 	// e.g. "eligible.leader.replicas.version": "0".
 	Features map[string]string
+	// SSL adds an SSL client listener on a free port next to each node's
+	// PLAINTEXT one, which stays for run.sh's readiness probe and for
+	// admin work; its addresses are Peer.SSLAddrs. The keystore and
+	// truststore (ssl.keystore.type=PEM, ...) go in Overrides. One node
+	// only: run.sh's overrides are the same for every node.
+	SSL bool
 	// Heap replaces run.sh's JVM heap options, e.g. "-Xms1g -Xmx1g".
 	Heap string
 	// LogLevel is the log4j2 root level (default WARN).
@@ -57,6 +63,7 @@ type Options struct {
 type Peer struct {
 	Addrs     []string // each broker's client listener, host:port
 	CtrlAddrs []string // each node's controller listener
+	SSLAddrs  []string // each node's SSL client listener (Options.SSL)
 	Dir       string   // config and data (removed by Stop)
 	// Opts describes how it was started, for benchmark tables.
 	Opts string
@@ -142,6 +149,22 @@ func start(o Options) (*Peer, error) {
 		p.Addrs = append(p.Addrs, fmt.Sprintf("127.0.0.1:%d", port))
 		p.CtrlAddrs = append(p.CtrlAddrs, fmt.Sprintf("127.0.0.1:%d", cport))
 	}
+	overrides := map[string]string{}
+	for k, v := range o.Overrides {
+		overrides[k] = v
+	}
+	if o.SSL {
+		sport := freePort()
+		if o.Nodes != 1 || sport == 0 {
+			os.RemoveAll(dir)
+			return nil, errors.New("kafka peer: an SSL listener needs one node and a free port")
+		}
+		ssl := fmt.Sprintf("127.0.0.1:%d", sport)
+		p.SSLAddrs = []string{ssl}
+		overrides["listeners"] = fmt.Sprintf("PLAINTEXT://%s,SSL://%s,CONTROLLER://%s", p.Addrs[0], ssl, p.CtrlAddrs[0])
+		overrides["advertised.listeners"] = fmt.Sprintf("PLAINTEXT://%s,SSL://%s", p.Addrs[0], ssl)
+		overrides["listener.security.protocol.map"] = "PLAINTEXT:PLAINTEXT,SSL:SSL,CONTROLLER:PLAINTEXT"
+	}
 	args := []string{"--nodes", strconv.Itoa(o.Nodes), "--port", strings.Join(ports, ","),
 		"--controller-port", strings.Join(cports, ","), "--dir", dir,
 		"--ready-timeout", strconv.Itoa(int(o.ReadyTimeout.Seconds()))}
@@ -153,14 +176,19 @@ func start(o Options) (*Peer, error) {
 	if o.LogLevel != "" {
 		args = append(args, "--log-level", o.LogLevel)
 	}
-	keys := make([]string, 0, len(o.Overrides))
-	for k := range o.Overrides {
+	if o.SSL {
+		opts = append(opts, "with an SSL listener")
+	}
+	keys := make([]string, 0, len(overrides))
+	for k := range overrides {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		args = append(args, "--override", k+"="+o.Overrides[k])
-		opts = append(opts, k+"="+o.Overrides[k])
+		args = append(args, "--override", k+"="+overrides[k])
+		if _, ok := o.Overrides[k]; ok {
+			opts = append(opts, k+"="+overrides[k])
+		}
 	}
 	fkeys := make([]string, 0, len(o.Features))
 	for k := range o.Features {
