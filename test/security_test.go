@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -378,5 +379,53 @@ func TestSecurityKeystoreReload(t *testing.T) {
 	}
 	if err := roundTrip(t, n.Addr, "reload", pki.clientTLS(""), nil); err != nil || !n.Running() {
 		t.Fatalf("node unhealthy after the reloads: %v", err)
+	}
+}
+
+// ssl.enabled.protocols and ssl.cipher.suites bind the listener: a client
+// limited to TLS 1.2 cannot connect to a TLS 1.3-only listener, and on a
+// TLS 1.2 listener narrowed to one suite a client offering only another
+// fails the handshake while one offering that suite is served.
+func TestSecurityTLSVersionsAndSuites(t *testing.T) {
+	pki := newPKI(t, "cluster")
+	keystore := pki.issue("broker")
+	handshake := func(addr string, cfg *tls.Config) error {
+		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", addr, cfg)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+	tls13 := secureNode(t, "SSL", map[string]string{
+		"ssl.keystore.type": "PEM", "ssl.keystore.location": keystore, "ssl.enabled.protocols": "TLSv1.3",
+	}, pki.clientTLS(""))
+	old := pki.clientTLS("")
+	old.MaxVersion = tls.VersionTLS12
+	mustFail(t, "TLS 1.2 client on a TLS 1.3-only listener", handshake(tls13.Addr, old), func(err error) bool {
+		return strings.Contains(err.Error(), "protocol version")
+	})
+	if err := roundTrip(t, tls13.Addr, "tls13", pki.clientTLS(""), nil); err != nil {
+		t.Fatalf("TLS 1.3 client: %v", err)
+	}
+
+	const suite = "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" // the test CA issues ECDSA keys
+	narrowed := secureNode(t, "SSL", map[string]string{
+		"ssl.keystore.type": "PEM", "ssl.keystore.location": keystore,
+		"ssl.enabled.protocols": "TLSv1.2", "ssl.cipher.suites": suite,
+	}, pki.clientTLS(""))
+	other := pki.clientTLS("")
+	other.MaxVersion = tls.VersionTLS12
+	other.CipherSuites = []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256}
+	mustFail(t, "client without the listener's only suite", handshake(narrowed.Addr, other), func(err error) bool {
+		return strings.Contains(err.Error(), "handshake failure")
+	})
+	same := pki.clientTLS("")
+	same.MaxVersion = tls.VersionTLS12
+	same.CipherSuites = []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384}
+	if err := handshake(narrowed.Addr, same); err != nil {
+		t.Fatalf("client offering %s: %v", suite, err)
+	}
+	if err := roundTrip(t, narrowed.Addr, "suite", same, nil); err != nil {
+		t.Fatalf("produce and consume over %s: %v", suite, err)
 	}
 }
