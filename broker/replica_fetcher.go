@@ -79,6 +79,11 @@ type replicaFetcher struct {
 // for an earlier leader or leader epoch, no longer matches and is dropped.
 type followState struct {
 	backoffUntil time.Time // after an error, until the image moves on
+	// diverged is the last divergence the leader answered and how many
+	// times in a row it came back unchanged: truncating to it must move
+	// the next fetch, so a repeat means this replica is stuck.
+	diverged      kmsg.FetchResponseTopicPartitionDivergingEpoch
+	divergeRepeat int
 }
 
 // fetching is a partition in a request in flight, with the state it was
@@ -243,6 +248,7 @@ func (f *replicaFetcher) handle(resp *kmsg.FetchResponse, parts map[tp]fetching)
 			if pf.throttled {
 				f.m.b.replThrottle.follower.Record(len(rp.RecordBatches), time.Now())
 			}
+			f.noteDivergence(pf, &rp)
 			if err := f.apply(pf.p, &rp); err != nil {
 				f.m.b.log.Info("replica fetch of a partition failed", zap.Stringer("partition", tp{pf.p.topic, pf.p.id}),
 					zap.Int32("leader", f.leader), zap.Error(err))
@@ -251,6 +257,32 @@ func (f *replicaFetcher) handle(resp *kmsg.FetchResponse, parts map[tp]fetching)
 		}
 	}
 }
+
+// noteDivergence says once when the leader keeps answering a partition's
+// fetch with the same divergence: the truncation it asks for is not
+// moving the fetch, and the replica can never rejoin the ISR.
+func (f *replicaFetcher) noteDivergence(pf fetching, rp *kmsg.FetchResponseTopicPartition) {
+	d := rp.DivergingEpoch
+	if rp.ErrorCode != 0 || d.EndOffset < 0 {
+		pf.st.divergeRepeat = 0
+		return
+	}
+	if d.Epoch == pf.st.diverged.Epoch && d.EndOffset == pf.st.diverged.EndOffset {
+		pf.st.divergeRepeat++
+	} else {
+		pf.st.diverged, pf.st.divergeRepeat = d, 1
+	}
+	if pf.st.divergeRepeat == divergeRepeatsWorthTelling {
+		f.m.b.log.Warn("the leader keeps answering the same divergence; this replica is not catching up",
+			zap.Stringer("partition", tp{pf.p.topic, pf.p.id}), zap.Int32("leader", f.leader),
+			zap.Int32("epoch", d.Epoch), zap.Int64("end_offset", d.EndOffset), zap.Int64("log_end", pf.p.log.LogEndOffset()),
+			zap.Int32("last_fetched_epoch", pf.p.epochs.Latest()))
+	}
+}
+
+// divergeRepeatsWorthTelling is how many identical divergence answers in a
+// row show a stuck replica: one truncation always moves the next fetch.
+const divergeRepeatsWorthTelling = 10
 
 // apply appends what the leader sent, or truncates where the logs diverge.
 func (f *replicaFetcher) apply(p *partition, rp *kmsg.FetchResponseTopicPartition) error {
