@@ -179,11 +179,13 @@ func (p *partition) close() error {
 	return err
 }
 
-// closeForShutdown is close for a broker stopping: the log is neither
-// synced nor marked clean on its own (closeAll does both for all of a log
-// dir's logs at once).
+// closeForShutdown is close for a broker stopping: neither the producer
+// snapshot nor the log is synced, and the log is not marked clean on its
+// own (closeAll does both for all of a log dir's files at once: one syncfs,
+// then the clean-shutdown record). A crash before that syncfs leaves no
+// record, so the log recovers and a torn snapshot fails its checksum.
 func (p *partition) closeForShutdown() error {
-	err := p.snapshotProducers()
+	err := p.snapshotProducersWith(nil)
 	if cerr := p.log.CloseUnsynced(); err == nil {
 		err = cerr
 	}

@@ -83,7 +83,7 @@ func (p *partition) appendAsLeader(batch []byte, h record.Header, ap appendParam
 		// Kafka snapshots on roll too: recovery then replays at most about
 		// one segment of batch headers.
 		p.producers.expire(ap.nowMs, ap.expiryMs)
-		out.snapshotErr = writeProducerSnapshot(p.log.Dir(), res.LastOffset+1, p.producers)
+		out.snapshotErr = writeProducerSnapshot(p.log.Dir(), res.LastOffset+1, p.producers, p.log.SyncFile)
 		if out.snapshotErr == nil {
 			p.snapshotAt = res.LastOffset + 1
 		}
@@ -92,18 +92,23 @@ func (p *partition) appendAsLeader(batch []byte, h record.Header, ap appendParam
 }
 
 // snapshotProducers writes the producer state complete up to the log end,
-// for a clean shutdown: the next open then replays nothing.
-func (p *partition) snapshotProducers() error {
+// durably, for a close: the next open then replays nothing.
+func (p *partition) snapshotProducers() error { return p.snapshotProducersWith(p.log.SyncFile) }
+
+// snapshotProducersWith is snapshotProducers with syncFile making the file
+// durable; nil writes it without an fsync, for a broker stopping, whose
+// closeAll syncfs's the log dir before recording the clean shutdown.
+func (p *partition) snapshotProducersWith(syncFile func(*os.File) error) error {
 	p.appendMu.Lock()
 	defer p.appendMu.Unlock()
 	// An idle partition already has what it needs: a snapshot at its end,
 	// or nothing to replay at all. Skipping them keeps a clean shutdown of
-	// many partitions from doing three fsyncs each for nothing.
+	// many partitions from writing a file each for nothing.
 	leo := p.log.LogEndOffset()
 	if leo == p.snapshotAt || (leo == p.log.LogStartOffset() && p.producers.len() == 0) {
 		return nil
 	}
-	if err := writeProducerSnapshot(p.log.Dir(), leo, p.producers); err != nil {
+	if err := writeProducerSnapshot(p.log.Dir(), leo, p.producers, syncFile); err != nil {
 		return err
 	}
 	p.snapshotAt = leo

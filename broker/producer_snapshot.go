@@ -135,9 +135,13 @@ func decodeProducerStates(b []byte) (*producerStates, error) {
 }
 
 // writeProducerSnapshot stores the state complete up to offset and prunes
-// older snapshots.
-func writeProducerSnapshot(dir string, offset int64, s *producerStates) error {
-	if err := storage.WriteFileAtomic(snapshotPath(dir, offset), s.encode()); err != nil {
+// older snapshots. syncFile makes the file durable; nil leaves that to a
+// syncfs of the log dir (a broker stopping), which is safe because a torn
+// or missing snapshot fails its checksum on load and is skipped for an
+// older one or a replay of the log. Only the oldest of snapshotsKept+1 is
+// pruned, so the one before the new one survives to fall back on.
+func writeProducerSnapshot(dir string, offset int64, s *producerStates, syncFile func(*os.File) error) error {
+	if err := storage.WriteFileAtomicWith(snapshotPath(dir, offset), s.encode(), syncFile); err != nil {
 		return fmt.Errorf("write producer snapshot at %d in %s: %w", offset, dir, err)
 	}
 	offs, err := listSnapshots(dir)

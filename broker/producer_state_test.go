@@ -190,7 +190,7 @@ func TestProducerStateRebuild(t *testing.T) {
 	leo := tb.p.log.LogEndOffset()
 	bogus := newProducerStates()
 	bogus.update(hdr(42, 0, 500, 1, leo+10))
-	if err := writeProducerSnapshot(dir, leo+11, bogus); err != nil {
+	if err := writeProducerSnapshot(dir, leo+11, bogus, (*os.File).Sync); err != nil {
 		t.Fatal(err)
 	}
 	if got := rebuilt(); got != want {

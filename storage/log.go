@@ -163,6 +163,11 @@ func (l *Log) NumSegments() int {
 // Dir is the partition directory.
 func (l *Log) Dir() string { return l.dir }
 
+// SyncFile makes a file the log's owner keeps beside it durable with the
+// log's fsync (Options.Fsync), so tests observing the log's syncs see its
+// owner's too.
+func (l *Log) SyncFile(f *os.File) error { return l.fsync(f) }
+
 // activeSeg is the segment appends go to.
 func (l *Log) activeSeg() *segment { return l.segs[len(l.segs)-1] }
 

@@ -100,6 +100,17 @@ func WriteMetaProperties(dir string, mp MetaProperties) error {
 // WriteFileAtomic replaces path with data so that a crash leaves either the
 // old or the new content: write a temp file, fsync it, rename, fsync the dir.
 func WriteFileAtomic(path string, data []byte) error {
+	return WriteFileAtomicWith(path, data, (*os.File).Sync)
+}
+
+// WriteFileAtomicWith is WriteFileAtomic with syncFile making the temp file
+// durable before the rename (the directory is then fsynced as always).
+// A nil syncFile syncs neither file nor directory: the rename still never
+// exposes a half-written file to this run, but a crash may leave the file
+// missing, empty or torn, so readers must detect that (a checksum) and the
+// caller must make it durable some other way (a syncfs of the log dir
+// before a clean-shutdown record) or not rely on it.
+func WriteFileAtomicWith(path string, data []byte, syncFile func(*os.File) error) error {
 	tmp := path + ".tmp"
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
@@ -109,15 +120,20 @@ func WriteFileAtomic(path string, data []byte) error {
 		f.Close()
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	if syncFile != nil {
+		if err := syncFile(f); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return err
+	}
+	if syncFile == nil {
+		return nil
 	}
 	return SyncDir(filepath.Dir(path))
 }
