@@ -51,6 +51,10 @@ func (b *Broker) runCleaner(ctx context.Context) {
 	opts := storage.CleanerOptions{
 		DedupeBufferSize: st.Int("log.cleaner.dedupe.buffer.size") / int64(threads),
 		Hook:             crashHook(os.Getenv(cleanerCrashEnv)),
+		// Compaction inflates from the budget produce validation uses:
+		// a compacted log of hostile batches cannot add its own
+		// MaxInflated per thread on top of queued.max.inflated.bytes.
+		Inflate: b.inflate,
 	}
 	s := &cleanScheduler{busy: map[*partition]bool{}}
 	var wg sync.WaitGroup

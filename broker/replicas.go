@@ -267,7 +267,7 @@ func (rm *replicaManager) open(img *metadata.Image, t *metadata.Topic, id int32,
 	}
 	cfg := rm.storageConfig(img, t.Name)
 	l, err := storage.Open(dir, cfg, storage.Options{Logger: rm.log, Files: rm.b.cfg.Files, Flushes: &rm.b.flushes, OnFail: rm.b.dirs.onLogFailed,
-		Clean: rm.clean.take(dir), Created: fresh})
+		Clean: rm.clean.take(dir), Created: fresh, Inflate: rm.b.inflate})
 	if err != nil {
 		return nil, err
 	}

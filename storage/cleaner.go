@@ -19,6 +19,13 @@ type CleanerOptions struct {
 	// Hook, for tests, runs at each Step*; an error stops the clean there
 	// with the files as a crash at that point would leave them.
 	Hook func(step string) error
+	// Inflate lends the memory a compressed batch is inflated into while
+	// it is mapped or filtered, shared with produce validation (the
+	// broker's queued.max.inflated.bytes); the cleaner waits for room
+	// rather than failing, and gives it back after each batch, so a thread
+	// never holds more than one batch's inflated records. Nil bounds only
+	// each batch, at record.MaxInflated.
+	Inflate *record.Budget
 }
 
 // Cleaner compacts logs: it maps each key of a log's dirty section to its
@@ -26,12 +33,11 @@ type CleanerOptions struct {
 // keeping only those latest records. A Cleaner cleans one log at a time;
 // run several for several threads.
 type Cleaner struct {
-	hook  func(string) error
-	m     *offsetMap
-	scan  *batchScanner
-	coder record.Coder
-	// inflated holds a compressed batch's records while it is mapped.
-	inflated []byte
+	hook    func(string) error
+	m       *offsetMap
+	scan    *batchScanner
+	coder   record.Coder
+	inflate *record.Budget
 }
 
 // NewCleaner returns a cleaner; its offset map grows on demand up to the
@@ -43,7 +49,7 @@ func NewCleaner(opts CleanerOptions) *Cleaner {
 	if opts.Hook == nil {
 		opts.Hook = func(string) error { return nil }
 	}
-	return &Cleaner{hook: opts.Hook, m: newOffsetMap(opts.DedupeBufferSize), scan: newBatchScanner()}
+	return &Cleaner{hook: opts.Hook, inflate: opts.Inflate, m: newOffsetMap(opts.DedupeBufferSize), scan: newBatchScanner()}
 }
 
 // Clean compacts l's closed segments below upTo. A log without
@@ -75,7 +81,7 @@ func (c *Cleaner) Clean(ctx context.Context, l *Log, upTo int64) (CleanResult, e
 		return res, fmt.Errorf("clean %s: %w", l.dir, err)
 	}
 	cfg := l.Config()
-	f := &filter{
+	f := &filter{room: record.Room{Budget: c.inflate, Ctx: ctx},
 		m: c.m, end: res.EndOffset, nowMs: l.nowMs(), retainMs: cfg.DeleteRetentionMs,
 		lastOfProducer: lastOf, coder: &c.coder, horizon: -1, txn: newTxnFilter(&p.txns),
 	}
@@ -129,7 +135,7 @@ func (c *Cleaner) buildMap(ctx context.Context, p *cleanPlan, res *CleanResult) 
 			lastOf[h.ProducerID] = h.BaseOffset
 		}
 		res.DirtyBytes += int64(len(b))
-		return c.mapBatch(h, b)
+		return c.mapBatch(ctx, h, b)
 	}
 	for i := 0; i < len(p.segs) && !full; i++ {
 		if err := c.scan.scan(ctx, p.refs[i], p.sizes[i], onHeader, onBody); err != nil {
@@ -140,14 +146,18 @@ func (c *Cleaner) buildMap(ctx context.Context, p *cleanPlan, res *CleanResult) 
 }
 
 // mapBatch records the offset of every keyed record of a batch.
-func (c *Cleaner) mapBatch(h record.Header, b []byte) error {
+func (c *Cleaner) mapBatch(ctx context.Context, h record.Header, b []byte) error {
 	recs := b[record.HeaderLen:]
 	if h.Compression() != record.CompressionNone {
-		var err error
-		if recs, err = c.coder.Decompress(c.inflated[:0], h.Compression(), recs); err != nil {
-			return err
+		var (
+			loan record.Loan
+			err  error
+		)
+		recs, loan, err = c.coder.Inflate(record.Room{Budget: c.inflate, Ctx: ctx}, h.Compression(), recs)
+		defer loan.Return()
+		if err != nil {
+			return fmt.Errorf("batch at %d: %w", h.BaseOffset, err)
 		}
-		c.inflated = recs
 	}
 	it := record.NewIter(recs, h.NumRecords)
 	for r, ok := it.Next(); ok; r, ok = it.Next() {

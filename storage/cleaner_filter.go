@@ -1,6 +1,10 @@
 package storage
 
-import "spool/record"
+import (
+	"fmt"
+
+	"spool/record"
+)
 
 // filter decides, batch by batch, what a clean keeps: the latest record of
 // each key (per the offset map), tombstones until their delete horizon,
@@ -14,16 +18,16 @@ type filter struct {
 	retainMs       int64           // delete.retention.ms
 	lastOfProducer map[int64]int64 // producer id -> base offset of its last batch below end
 	coder          *record.Coder
+	room           record.Room // where a compressed batch is inflated
 	txn            txnFilter
 
-	kept     []record.Record
-	inflated []byte // a compressed batch's records; kept aliases it
-	recBuf   []byte // the kept records, encoded
-	zipped   []byte // recBuf compressed
-	out      []byte
-	horizon  int64 // latest delete horizon of a kept tombstone, -1 if none
-	read     int64 // records examined
-	dropped  int64
+	kept    []record.Record // alias the inflated records of the batch in hand
+	recBuf  []byte          // the kept records, encoded
+	zipped  []byte          // recBuf compressed
+	out     []byte
+	horizon int64 // latest delete horizon of a kept tombstone, -1 if none
+	read    int64 // records examined
+	dropped int64
 }
 
 // batch returns what to write for b: b itself, a rebuilt batch valid until
@@ -49,11 +53,17 @@ func (f *filter) data(b []byte, h record.Header) ([]byte, error) {
 	}
 	recs := b[record.HeaderLen:]
 	if h.Compression() != record.CompressionNone {
-		var err error
-		if recs, err = f.coder.Decompress(f.inflated[:0], h.Compression(), recs); err != nil {
-			return nil, err
+		var (
+			loan record.Loan
+			err  error
+		)
+		recs, loan, err = f.coder.Inflate(f.room, h.Compression(), recs)
+		// What data returns is b or a batch rebuilt into f.out, never
+		// the inflated records, so the loan ends with this batch.
+		defer func() { loan.Return(); clear(f.kept); f.kept = f.kept[:0] }()
+		if err != nil {
+			return nil, fmt.Errorf("batch at %d: %w", h.BaseOffset, err)
 		}
-		f.inflated = recs
 	}
 	hasHorizon := h.HasDeleteHorizon()
 	tombstones, err := f.keep(h, recs, hasHorizon)

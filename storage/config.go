@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"spool/record"
 )
 
 // Config holds the per-partition settings that shape the log. Names follow
@@ -109,6 +111,12 @@ type Options struct {
 	// looking for what is not there (a new partition costs a few file
 	// creations instead of some thirty system calls).
 	Created bool
+	// Inflate lends the memory compressed batches are inflated into when
+	// a timestamp lookup reads their records (nil: no bound beyond
+	// record.MaxInflated per batch). The broker passes its
+	// queued.max.inflated.bytes budget, so a log of hostile batches costs
+	// no more than produce validation may take.
+	Inflate *record.Budget
 }
 
 func (o Options) withDefaults() Options {

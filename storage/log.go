@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"spool/record"
 )
 
 // Small files kept next to the segments.
@@ -30,6 +32,8 @@ type Log struct {
 	// flushes times flushes; nil times nothing.
 	flushes *FlushStats
 	onFail  func(*Log, error)
+	// inflate: Options.Inflate.
+	inflate *record.Budget
 	// cleanDir: Options.Clean, for load.
 	cleanDir bool
 	// listing: the directory's names at open, until TakeListing.
@@ -87,7 +91,8 @@ func newLog(dir string, cfg Config, opts Options) *Log {
 		now:   opts.Now,
 		files: opts.Files,
 		fsync: opts.Fsync, flushes: opts.Flushes, onFail: opts.OnFail, cleanDir: opts.Clean,
-		cfg: cfg.sanitized(),
+		inflate: opts.Inflate,
+		cfg:     cfg.sanitized(),
 	}
 	l.lastFlushMs = l.nowMs()
 	return l

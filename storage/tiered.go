@@ -3,6 +3,8 @@ package storage
 import (
 	"errors"
 	"fmt"
+
+	"spool/record"
 )
 
 // ClosedSegment names a closed segment's files and bounds, for copying it
@@ -63,7 +65,7 @@ func DecodeTxnIndex(b []byte) []AbortedTxn {
 // batch (a whole v2 batch, a remote copy's) at or above minOffset whose
 // timestamp is at least ts; ok is false when none is.
 func FindRecordAtTime(batch []byte, minOffset, ts int64) (int64, int64, bool, error) {
-	off, got, err := findRecord(batch, minOffset, func(t int64) bool { return t >= ts })
+	off, got, err := findRecord(batch, minOffset, func(t int64) bool { return t >= ts }, record.Room{})
 	if errors.Is(err, errNoRecord) {
 		return 0, 0, false, nil
 	}

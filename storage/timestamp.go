@@ -96,7 +96,7 @@ func (l *Log) recordAt(f *os.File, pos int64, hdr []byte, match func(int64) bool
 	if _, err := f.ReadAt(batch, pos); err != nil {
 		return 0, 0, fmt.Errorf("read batch at %d: %w", pos, err)
 	}
-	return findRecord(batch, l.start, match)
+	return findRecord(batch, l.start, match, record.Room{Budget: l.inflate})
 }
 
 // errNoRecord means a batch holds no record that matches.
@@ -104,8 +104,10 @@ var errNoRecord = errors.New("no matching record in batch")
 
 // findRecord returns the offset and timestamp of the first record in batch
 // (a whole v2 batch) at or above minOffset whose timestamp satisfies match.
-// Compressed batches are inflated.
-func findRecord(batch []byte, minOffset int64, match func(ts int64) bool) (int64, int64, error) {
+// Compressed batches are inflated into memory lent by room, waited for
+// as long as room allows, so lookups over hostile batches cost no more
+// than the budget.
+func findRecord(batch []byte, minOffset int64, match func(ts int64) bool, room record.Room) (int64, int64, error) {
 	h, err := record.ParseHeader(batch)
 	if err != nil {
 		return 0, 0, err
@@ -119,12 +121,12 @@ func findRecord(batch []byte, minOffset int64, match func(ts int64) bool) (int64
 	}
 	recs := batch[record.HeaderLen:]
 	if h.Compression() != record.CompressionNone {
-		buf := record.GetBuffer()
-		defer record.PutBuffer(buf)
-		if *buf, err = record.Decompress((*buf)[:0], h.Compression(), recs); err != nil {
+		var loan record.Loan
+		recs, loan, err = record.Inflate(room, h.Compression(), recs)
+		defer loan.Return()
+		if err != nil {
 			return 0, 0, err
 		}
-		recs = *buf
 	}
 	it := record.NewIter(recs, h.NumRecords)
 	for r, ok := it.Next(); ok; r, ok = it.Next() {

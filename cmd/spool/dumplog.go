@@ -214,12 +214,11 @@ func decodeDumpBatch(buf []byte, pos int64, meta, records bool) (dumpBatch, erro
 		return b, nil
 	}
 	raw := rb.Records
-	var err error
 	if codec := int8(rb.Attributes & record.AttrCompressionMask); codec != record.CompressionNone {
-		raw, err = record.Decompress(nil, codec, rb.Records)
-	}
-	if err != nil {
-		return b, fmt.Errorf("decompress: %w", err)
+		var err error
+		if raw, err = inflateForDump(codec, rb.Records); err != nil {
+			return b, fmt.Errorf("batch at offset %d: %w", b.BaseOffset, err)
+		}
 	}
 	for i := int32(0); i < rb.NumRecords && len(raw) > 0; i++ {
 		length, n := binary.Varint(raw)
@@ -246,6 +245,22 @@ func decodeDumpBatch(buf []byte, pos int64, meta, records bool) (dumpBatch, erro
 		b.Records = append(b.Records, dr)
 	}
 	return b, nil
+}
+
+// inflateForDump inflates one batch's records, refusing a batch that
+// inflates past record.MaxInflated, the most a broker accepts: the size is
+// checked from the codec's own headers, or counted without keeping the
+// bytes, before any room is allocated, so a damaged or hostile segment
+// cannot make the tool allocate without bound.
+func inflateForDump(codec int8, src []byte) ([]byte, error) {
+	raw, err := record.Decompress(nil, codec, src)
+	if errors.Is(err, record.ErrTooLarge) {
+		return nil, fmt.Errorf("not decoded, as a broker would refuse it: %w", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decompress: %w", err)
+	}
+	return raw, nil
 }
 
 func codecName(c int8) string {
