@@ -113,19 +113,32 @@ func (c *coordinator) close() {
 
 // onMetadata loads and unloads groups as leadership of __consumer_offsets
 // partitions comes and goes.
+// Every shard of the change is registered before any starts loading, so
+// a load that finishes early does not see "nothing loading" and close the
+// load summary while the rest are still to come.
 func (c *coordinator) onMetadata(_, _ *metadata.Image, ch metadata.TopicChanges) {
-	followPartitions(ch, offsetsTopic, c.follow)
+	var loads []*shard
+	followPartitions(ch, offsetsTopic, func(id int32, mp *metadata.Partition) {
+		if sh := c.follow(id, mp); sh != nil {
+			loads = append(loads, sh)
+		}
+	})
+	for _, sh := range loads {
+		c.wg.Add(1)
+		go func() { defer c.wg.Done(); c.load(sh) }()
+	}
 }
 
-// follow reconciles one partition with its metadata (nil: deleted). A new
-// leader epoch reloads, since another leader may have written meanwhile.
-func (c *coordinator) follow(id int32, mp *metadata.Partition) {
+// follow reconciles one partition with its metadata (nil: deleted) and
+// returns the shard to load, if any. A new leader epoch reloads, since
+// another leader may have written meanwhile.
+func (c *coordinator) follow(id int32, mp *metadata.Partition) *shard {
 	leads := mp != nil && mp.Leader == c.b.cfg.NodeID
 	c.mu.Lock()
 	old := c.shards[id]
 	if old != nil && leads && old.epoch == mp.LeaderEpoch {
 		c.mu.Unlock()
-		return
+		return nil
 	}
 	delete(c.shards, id)
 	var sh *shard
@@ -139,10 +152,7 @@ func (c *coordinator) follow(id int32, mp *metadata.Partition) {
 	if old != nil {
 		c.unload(old)
 	}
-	if sh != nil {
-		c.wg.Add(1)
-		go func() { defer c.wg.Done(); c.load(sh) }()
-	}
+	return sh
 }
 
 // unload answers everything waiting on the shard's groups with

@@ -75,7 +75,9 @@ func newGroupBroker(t *testing.T) *groupBroker {
 func (gb *groupBroker) load(t *testing.T, mp *metadata.Partition) {
 	t.Helper()
 	c := gb.b.groups
-	c.follow(0, mp)
+	if sh := c.follow(0, mp); sh != nil {
+		go c.load(sh)
+	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		c.mu.Lock()
