@@ -25,6 +25,8 @@ command -v javac >/dev/null 2>&1 || need_apt+=(default-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
 # The web console's page test loads every page in headless Chromium.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+# The network-partition tests build their namespaces with ip (iproute2).
+command -v ip >/dev/null 2>&1 || need_apt+=(iproute2)
 
 if ((${#need_apt[@]})); then
 	if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

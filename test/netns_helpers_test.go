@@ -30,15 +30,16 @@ type netLab struct {
 
 const netLabPrefix = "spool-lab-"
 
-// newNetLab makes a lab of n nodes, or skips the test when this machine
-// cannot (not root, no ip command, no namespace support).
+// newNetLab makes a lab of n nodes. Without root (a developer's `go test`,
+// never `make test`, which installs as root) the test is skipped; a
+// missing ip command is an install failure, not a reason to skip.
 func newNetLab(t *testing.T, n int) *netLab {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("skipped: network-partition tests create network namespaces and need root")
 	}
 	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("skipped: network-partition tests need the ip command (iproute2)")
+		t.Fatal("network-partition tests need the ip command (iproute2); run `make clients`")
 	}
 	removeStaleLabs(t)
 	tag := fmt.Sprintf("%d-%04x", os.Getpid(), rand.IntN(1<<16))
